@@ -1,0 +1,83 @@
+//! POSIX signals a guest may send, and their delivery to a child through its
+//! pidfd (never to a recycled pid).
+
+use crate::bindings::procgate::subprocess::types::Signal as WitSignal;
+use serde::Deserialize;
+
+macro_rules! signals {
+    ($($variant:ident $name:literal $libc:ident,)*) => {
+        /// A POSIX signal from the WIT `signal` enum.
+        ///
+        /// ```
+        /// use procgate::signals::Signal;
+        /// assert_eq!(Signal::from_name("term"), Some(Signal::Term));
+        /// assert_eq!(Signal::Term.number(), libc::SIGTERM);
+        /// ```
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum Signal {
+            $(
+                #[doc = concat!("`", stringify!($libc), "`")]
+                $variant,
+            )*
+        }
+
+        impl Signal {
+            /// The signal's number on this host.
+            pub fn number(self) -> i32 {
+                match self { $(Signal::$variant => libc::$libc,)* }
+            }
+
+            /// The signal's lowercase WIT name (`term`, `kill`, ...).
+            pub fn name(self) -> &'static str {
+                match self { $(Signal::$variant => $name,)* }
+            }
+
+            /// The signal named `name` (`term` or `SIGTERM`, any case).
+            pub fn from_name(name: &str) -> Option<Signal> {
+                let lower = name.to_ascii_lowercase();
+                let lower = lower.strip_prefix("sig").unwrap_or(&lower);
+                match lower { $($name => Some(Signal::$variant),)* _ => None }
+            }
+        }
+
+        impl From<WitSignal> for Signal {
+            fn from(s: WitSignal) -> Signal {
+                match s { $(WitSignal::$variant => Signal::$variant,)* }
+            }
+        }
+    };
+}
+
+signals! {
+    Hup "hup" SIGHUP,
+    Int "int" SIGINT,
+    Quit "quit" SIGQUIT,
+    Ill "ill" SIGILL,
+    Trap "trap" SIGTRAP,
+    Abrt "abrt" SIGABRT,
+    Bus "bus" SIGBUS,
+    Fpe "fpe" SIGFPE,
+    Kill "kill" SIGKILL,
+    Usr1 "usr1" SIGUSR1,
+    Segv "segv" SIGSEGV,
+    Usr2 "usr2" SIGUSR2,
+    Pipe "pipe" SIGPIPE,
+    Alrm "alrm" SIGALRM,
+    Term "term" SIGTERM,
+    Chld "chld" SIGCHLD,
+    Cont "cont" SIGCONT,
+    Stop "stop" SIGSTOP,
+    Tstp "tstp" SIGTSTP,
+    Ttin "ttin" SIGTTIN,
+    Ttou "ttou" SIGTTOU,
+    Urg "urg" SIGURG,
+    Xcpu "xcpu" SIGXCPU,
+    Xfsz "xfsz" SIGXFSZ,
+    Vtalrm "vtalrm" SIGVTALRM,
+    Prof "prof" SIGPROF,
+    Winch "winch" SIGWINCH,
+    Io "io" SIGIO,
+    Pwr "pwr" SIGPWR,
+    Sys "sys" SIGSYS,
+}

@@ -1,0 +1,238 @@
+//! Building and starting the OS process for a spawn the policy allowed.
+//!
+//! The child gets exactly the plan's program, arguments, environment and
+//! working directory, its own process group (or session), and the stdio the
+//! guest asked for. Pipes are created here with `O_CLOEXEC`, so a child never
+//! inherits another child's pipe.
+
+use crate::bindings::procgate::subprocess::types::Stdio;
+use crate::error::{Error, Result};
+use crate::policy::SpawnPlan;
+use crate::process::{ChildExit, Pipe, Process};
+use crate::streams::{PipeReader, PipeWriter, READ_CHUNK};
+use bytes::BytesMut;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+use std::sync::Arc;
+use tokio::io::AsyncWriteExt;
+use wasmtime_wasi::cli::StdoutStream;
+
+/// Where a child's inherited stdout or stderr goes: the guest's own stream
+/// as the embedder configured it.
+pub enum InheritedOutput {
+    /// The host process's own descriptor (what `procgate run` uses, where
+    /// the guest's WASI output is the host's too).
+    Host,
+    /// Discarded (`/dev/null`).
+    Discard,
+    /// Copied into this stream, e.g. the `MemoryOutputPipe` the embedder
+    /// also gave the guest as its WASI stdout.
+    Stream(Box<dyn StdoutStream>),
+}
+
+impl std::fmt::Debug for InheritedOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            InheritedOutput::Host => "Host",
+            InheritedOutput::Discard => "Discard",
+            InheritedOutput::Stream(_) => "Stream",
+        })
+    }
+}
+
+/// The stdio of the guest that children inherit.
+#[derive(Debug)]
+pub struct InheritedStdio {
+    /// Whether `inherit` for stdin means the host's stdin (else `/dev/null`).
+    pub stdin_from_host: bool,
+    /// Where inherited stdout goes.
+    pub stdout: InheritedOutput,
+    /// Where inherited stderr goes.
+    pub stderr: InheritedOutput,
+}
+
+impl Default for InheritedStdio {
+    /// Nothing from or to the host: stdin is `/dev/null`, output discarded.
+    fn default() -> Self {
+        InheritedStdio {
+            stdin_from_host: false,
+            stdout: InheritedOutput::Discard,
+            stderr: InheritedOutput::Discard,
+        }
+    }
+}
+
+/// How a new child's standard streams are set up.
+#[derive(Debug, Clone, Copy)]
+pub struct StdioRequest {
+    /// stdin
+    pub stdin: Stdio,
+    /// stdout
+    pub stdout: Stdio,
+    /// stderr
+    pub stderr: Stdio,
+    /// Start the child in a new session.
+    pub start_new_session: bool,
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| Error::Io(format!("pipe: {e}")))
+}
+
+/// Sets up one output stream: returns the child's end, the parent's read
+/// end if there is one, and whether that end feeds a pump.
+fn output_end(
+    which: &str,
+    req: Stdio,
+    inherited: &InheritedOutput,
+    host_fd: impl AsFd,
+) -> Result<(OwnedFd, Option<OwnedFd>, bool)> {
+    let devnull = || -> Result<OwnedFd> {
+        Ok(std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/null")?
+            .into())
+    };
+    Ok(match req {
+        Stdio::Pipe => {
+            let (r, w) = pipe()?;
+            (w, Some(r), false)
+        }
+        Stdio::Devnull => (devnull()?, None, false),
+        Stdio::Inherit => match inherited {
+            InheritedOutput::Host => (host_fd.as_fd().try_clone_to_owned()?, None, false),
+            InheritedOutput::Discard => (devnull()?, None, false),
+            InheritedOutput::Stream(_) => {
+                let (r, w) = pipe()?;
+                (w, Some(r), true)
+            }
+        },
+        Stdio::Stdout => {
+            return Err(Error::InvalidArgument(format!(
+                "stdout is only valid for stderr, not for {which}"
+            )));
+        }
+    })
+}
+
+/// Copies a child's inherited output into the guest's stream until EOF.
+fn pump(reader: PipeReader, stream: &InheritedOutput) -> Option<tokio::task::JoinHandle<()>> {
+    let InheritedOutput::Stream(stream) = stream else {
+        return None;
+    };
+    let mut out = std::pin::Pin::from(stream.async_stream());
+    Some(tokio::spawn(async move {
+        let mut buf = BytesMut::with_capacity(READ_CHUNK);
+        loop {
+            buf.clear();
+            match reader.read(&mut buf, READ_CHUNK).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    if out.write_all(&buf).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = out.flush().await;
+    }))
+}
+
+/// Starts the process the policy planned, with the stdio the guest asked
+/// for. Must run inside a tokio runtime.
+pub fn spawn(plan: &SpawnPlan, stdio: StdioRequest, inherited: &InheritedStdio) -> Result<Process> {
+    let mut cmd = Command::new(&plan.program);
+    cmd.arg0(&plan.arg0)
+        .args(&plan.args)
+        .env_clear()
+        .envs(plan.env.iter().map(|(k, v)| (k, v)))
+        .current_dir(&plan.cwd);
+
+    let mut stdin_parent = None;
+    match stdio.stdin {
+        Stdio::Pipe => {
+            let (r, w) = pipe()?;
+            cmd.stdin(r);
+            stdin_parent = Some(w);
+        }
+        Stdio::Inherit if inherited.stdin_from_host => {
+            cmd.stdin(std::process::Stdio::inherit());
+        }
+        Stdio::Inherit | Stdio::Devnull => {
+            cmd.stdin(std::process::Stdio::null());
+        }
+        Stdio::Stdout => {
+            return Err(Error::InvalidArgument(
+                "stdout is only valid for stderr, not for stdin".into(),
+            ));
+        }
+    }
+
+    let (out_child, out_parent, out_pumped) =
+        output_end("stdout", stdio.stdout, &inherited.stdout, std::io::stdout())?;
+    let (err_child, err_parent, err_pumped) = match stdio.stderr {
+        // stderr goes wherever stdout goes.
+        Stdio::Stdout => (out_child.try_clone()?, None, false),
+        other => output_end("stderr", other, &inherited.stderr, std::io::stderr())?,
+    };
+    cmd.stdout(out_child).stderr(err_child);
+
+    if stdio.start_new_session {
+        // SAFETY: setsid is async-signal-safe.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::setsid() < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    } else {
+        cmd.process_group(0);
+    }
+
+    let child = cmd
+        .spawn()
+        .map_err(|e| Error::from_spawn(&plan.arg0, &e))?;
+    // Close the parent's copies of the child's ends now.
+    drop(cmd);
+    let pid = child.id();
+    drop(child);
+    let exit = Arc::new(ChildExit::new(pid).map_err(|e| {
+        // Without a pidfd we cannot watch the child: do not leave it behind.
+        // SAFETY: plain system calls on our unreaped child.
+        unsafe {
+            libc::kill(pid as i32, libc::SIGKILL);
+            libc::waitpid(pid as i32, std::ptr::null_mut(), 0);
+        }
+        Error::Io(format!("pidfd_open: {e}"))
+    })?);
+
+    let mut process = Process {
+        exit,
+        stdin: Pipe::None,
+        stdout: None,
+        stdout_taken: false,
+        stderr: None,
+        stderr_taken: false,
+        pumps: Vec::new(),
+    };
+    if let Some(w) = stdin_parent {
+        process.stdin = Pipe::Held(PipeWriter::new(w)?);
+    }
+    for (parent, pumped, inherited_out, slot) in [
+        (out_parent, out_pumped, &inherited.stdout, &mut process.stdout),
+        (err_parent, err_pumped, &inherited.stderr, &mut process.stderr),
+    ] {
+        let Some(fd) = parent else { continue };
+        let reader = PipeReader::new(fd)?;
+        if pumped {
+            process.pumps.extend(pump(reader, inherited_out));
+        } else {
+            *slot = Some(Arc::new(reader));
+        }
+    }
+    Ok(process)
+}

@@ -1,0 +1,296 @@
+//! A child's pipes as `wasi:io` streams, reading and writing the pipe
+//! directly (no task and no extra copy per chunk).
+//!
+//! [`PipeReader`] and [`PipeWriter`] own one end of a pipe in non-blocking
+//! mode, registered with tokio's reactor. [`ChildOutput`] and [`ChildInput`]
+//! are the `wasi:io` stream resources handed to the guest.
+
+use bytes::{Bytes, BytesMut};
+use futures::FutureExt;
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::Arc;
+use tokio::io::Interest;
+use tokio::io::unix::AsyncFd;
+use wasmtime_wasi_io::poll::Pollable;
+use wasmtime_wasi_io::streams::{InputStream, OutputStream, StreamError, StreamResult};
+
+/// Most bytes one read returns; the same as wasmtime-wasi's pipe adapters.
+pub const READ_CHUNK: usize = 64 * 1024;
+
+/// Most bytes the guest may write before the pipe must drain.
+pub const WRITE_BUDGET: usize = 64 * 1024;
+
+fn set_nonblocking(fd: &OwnedFd) -> io::Result<()> {
+    let raw = fd.as_raw_fd();
+    // SAFETY: fcntl on a descriptor we own.
+    let flags = unsafe { libc::fcntl(raw, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above.
+    if unsafe { libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The read end of a child's stdout or stderr pipe.
+#[derive(Debug)]
+pub struct PipeReader {
+    fd: AsyncFd<OwnedFd>,
+}
+
+impl PipeReader {
+    /// Takes ownership of a pipe's read end. Must run inside a tokio runtime.
+    pub fn new(fd: impl Into<OwnedFd>) -> io::Result<PipeReader> {
+        let fd = fd.into();
+        set_nonblocking(&fd)?;
+        Ok(PipeReader {
+            // SAFETY: the descriptor is owned by the AsyncFd and never replaced.
+            fd: unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE)? },
+        })
+    }
+
+    fn raw_read(fd: &OwnedFd, buf: &mut BytesMut, max: usize) -> io::Result<usize> {
+        buf.reserve(max);
+        let spare = buf.spare_capacity_mut();
+        let len = spare.len().min(max);
+        // SAFETY: reading into uninitialised spare capacity of `len` bytes.
+        let n = unsafe { libc::read(fd.as_raw_fd(), spare.as_mut_ptr().cast(), len) };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let n = n as usize;
+        // SAFETY: the kernel initialised `n` bytes.
+        unsafe { buf.set_len(buf.len() + n) };
+        Ok(n)
+    }
+
+    /// Reads what is available now, up to `max` bytes, appending to `buf`.
+    /// `Ok(Some(0))` is end of file; `Ok(None)` means nothing is available yet.
+    pub fn try_read(&self, buf: &mut BytesMut, max: usize) -> io::Result<Option<usize>> {
+        // Clear readiness only through a guard taken before the read, so a
+        // wakeup that arrives meanwhile is never lost.
+        if let Some(Ok(mut guard)) = self.fd.readable().now_or_never() {
+            return match guard.try_io(|fd| Self::raw_read(fd.get_ref(), buf, max)) {
+                Ok(res) => res.map(Some),
+                Err(_would_block) => Ok(None),
+            };
+        }
+        match Self::raw_read(self.fd.get_ref(), buf, max) {
+            Ok(n) => Ok(Some(n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Waits until a read would not block (data or end of file).
+    pub async fn readable(&self) {
+        // An error here means the reactor is gone; the next read reports it.
+        let _ = self.fd.readable().await;
+    }
+
+    /// Reads up to `max` bytes, waiting for at least one (empty at EOF).
+    pub async fn read(&self, buf: &mut BytesMut, max: usize) -> io::Result<usize> {
+        loop {
+            if let Some(n) = self.try_read(buf, max)? {
+                return Ok(n);
+            }
+            self.readable().await;
+        }
+    }
+
+    /// Reads to end of file into `out`, failing with
+    /// [`io::ErrorKind::FileTooLarge`] once more than `cap` bytes are held.
+    pub async fn read_to_end(&self, out: &mut BytesMut, cap: Option<usize>) -> io::Result<()> {
+        loop {
+            let n = self.read(out, READ_CHUNK).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            if cap.is_some_and(|cap| out.len() > cap) {
+                return Err(io::Error::from(io::ErrorKind::FileTooLarge));
+            }
+        }
+    }
+}
+
+/// The write end of a child's stdin pipe.
+#[derive(Debug)]
+pub struct PipeWriter {
+    fd: AsyncFd<OwnedFd>,
+}
+
+impl PipeWriter {
+    /// Takes ownership of a pipe's write end. Must run inside a tokio runtime.
+    pub fn new(fd: impl Into<OwnedFd>) -> io::Result<PipeWriter> {
+        let fd = fd.into();
+        set_nonblocking(&fd)?;
+        Ok(PipeWriter {
+            // SAFETY: the descriptor is owned by the AsyncFd and never replaced.
+            fd: unsafe { AsyncFd::register_with_interest(fd, Interest::WRITABLE)? },
+        })
+    }
+
+    fn raw_write(fd: &OwnedFd, buf: &[u8]) -> io::Result<usize> {
+        // SAFETY: writing from an initialised buffer.
+        let n = unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len()) };
+        if n < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(n as usize)
+        }
+    }
+
+    /// Writes what the pipe takes now; `Ok(None)` if it is full.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<Option<usize>> {
+        if let Some(Ok(mut guard)) = self.fd.writable().now_or_never() {
+            return match guard.try_io(|fd| Self::raw_write(fd.get_ref(), buf)) {
+                Ok(res) => res.map(Some),
+                Err(_would_block) => Ok(None),
+            };
+        }
+        match Self::raw_write(self.fd.get_ref(), buf) {
+            Ok(n) => Ok(Some(n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Waits until a write would not block (or would fail).
+    pub async fn writable(&self) {
+        let _ = self.fd.writable().await;
+    }
+
+    /// Writes all of `buf`, waiting for the child to read.
+    pub async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.try_write(buf)? {
+                Some(n) => buf = &buf[n..],
+                None => self.writable().await,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A child's stdout or stderr as a `wasi:io` input stream. It shares the
+/// pipe with its process, so `communicate` can read what the guest left.
+pub struct ChildOutput(pub Arc<PipeReader>);
+
+#[async_trait::async_trait]
+impl Pollable for ChildOutput {
+    async fn ready(&mut self) {
+        self.0.readable().await
+    }
+}
+
+impl InputStream for ChildOutput {
+    fn read(&mut self, size: usize) -> StreamResult<Bytes> {
+        if size == 0 {
+            return Ok(Bytes::new());
+        }
+        let mut buf = BytesMut::new();
+        match self.0.try_read(&mut buf, size.min(READ_CHUNK)) {
+            Ok(Some(0)) => Err(StreamError::Closed),
+            Ok(_) => Ok(buf.freeze()),
+            Err(e) => Err(StreamError::LastOperationFailed(e.into())),
+        }
+    }
+}
+
+/// A child's stdin as a `wasi:io` output stream. Bytes the pipe does not
+/// take at once are kept and written as the child reads; dropping the
+/// stream closes the pipe, so the child sees end of file.
+pub struct ChildInput {
+    pipe: PipeWriter,
+    pending: BytesMut,
+    failed: Option<StreamError>,
+}
+
+impl ChildInput {
+    /// Wraps the stdin pipe of a child.
+    pub fn new(pipe: PipeWriter) -> ChildInput {
+        ChildInput {
+            pipe,
+            pending: BytesMut::new(),
+            failed: None,
+        }
+    }
+
+    /// Writes pending bytes without blocking; remembers a failure.
+    fn drain(&mut self) {
+        while !self.pending.is_empty() && self.failed.is_none() {
+            match self.pipe.try_write(&self.pending) {
+                Ok(Some(n)) => {
+                    let _ = self.pending.split_to(n);
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    self.pending.clear();
+                    self.failed = Some(if e.kind() == io::ErrorKind::BrokenPipe {
+                        StreamError::Closed
+                    } else {
+                        StreamError::LastOperationFailed(e.into())
+                    });
+                }
+            }
+        }
+    }
+
+    fn check_failed(&mut self) -> StreamResult<()> {
+        match self.failed.take() {
+            None => Ok(()),
+            Some(StreamError::Closed) => {
+                self.failed = Some(StreamError::Closed);
+                Err(StreamError::Closed)
+            }
+            Some(e) => {
+                // A failure is reported once; afterwards the stream is closed.
+                self.failed = Some(StreamError::Closed);
+                Err(e)
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Pollable for ChildInput {
+    async fn ready(&mut self) {
+        loop {
+            self.drain();
+            if self.pending.is_empty() || self.failed.is_some() {
+                return;
+            }
+            self.pipe.writable().await;
+        }
+    }
+}
+
+impl OutputStream for ChildInput {
+    fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
+        self.check_failed()?;
+        if bytes.len() > WRITE_BUDGET.saturating_sub(self.pending.len()) {
+            return Err(StreamError::trap("write exceeded check-write permit"));
+        }
+        self.pending.extend_from_slice(&bytes);
+        self.drain();
+        Ok(())
+    }
+
+    fn flush(&mut self) -> StreamResult<()> {
+        self.drain();
+        self.check_failed()
+    }
+
+    fn check_write(&mut self) -> StreamResult<usize> {
+        self.drain();
+        self.check_failed()?;
+        if self.pending.is_empty() {
+            Ok(WRITE_BUDGET)
+        } else {
+            Ok(0)
+        }
+    }
+}
