@@ -55,9 +55,7 @@ impl Error {
     pub fn from_spawn(program: &str, err: &io::Error) -> Error {
         match err.kind() {
             io::ErrorKind::NotFound => Error::NotFound(format!("{program}: {err}")),
-            io::ErrorKind::PermissionDenied => {
-                Error::PermissionDenied(format!("{program}: {err}"))
-            }
+            io::ErrorKind::PermissionDenied => Error::PermissionDenied(format!("{program}: {err}")),
             _ => Error::Io(format!("{program}: {err}")),
         }
     }

@@ -4,17 +4,17 @@
 //! readiness (no task and no SIGCHLD handler per child), and signals go
 //! through `pidfd_send_signal`, so they can never reach a recycled pid.
 //! Dropping a [`Process`] that has not been reaped kills the child's
-//! process group and reaps it.
+//! process group; dropping the last handle on its exit reaps it.
 
 use crate::error::{Error, Result};
 use crate::streams::{PipeReader, PipeWriter};
-use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::{Arc, Mutex, OnceLock};
-use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 use tokio::task::JoinHandle;
 use wasmtime_wasi_io::poll::Pollable;
 
@@ -44,7 +44,9 @@ impl ChildExit {
         Ok(ChildExit {
             pid,
             // SAFETY: the pidfd is owned by the AsyncFd and never replaced.
-            pidfd: unsafe { AsyncFd::register_with_interest(pidfd_open(pid)?, Interest::READABLE)? },
+            pidfd: unsafe {
+                AsyncFd::register_with_interest(pidfd_open(pid)?, Interest::READABLE)?
+            },
             returncode: OnceLock::new(),
             reaping: Mutex::new(()),
         })
@@ -123,33 +125,37 @@ impl ChildExit {
         Ok(())
     }
 
-    /// Kills the child and its process group unless it has been reaped,
-    /// then reaps it (in the background if it is not dead yet).
-    pub fn kill_and_reap(self: &Arc<Self>) {
+    /// Kills the child and its process group with SIGKILL unless it has
+    /// been reaped. The reaping follows when the last handle on the exit
+    /// goes (see the `Drop` impl).
+    pub fn kill_group(&self) {
         if self.returncode.get().is_some() {
             return;
         }
         // While the child is unreaped its pid, and so its process group id,
         // cannot be reused: the group kill is safe here.
-        // SAFETY: plain system calls.
+        // SAFETY: a plain system call.
         unsafe { libc::kill(-(self.pid as i32), libc::SIGKILL) };
         let _ = self.send_signal(libc::SIGKILL);
+    }
+}
+
+impl Drop for ChildExit {
+    /// Nobody can wait for the child any more: kill it if it still runs
+    /// and reap it, on a thread of its own if it is not dead yet, so that
+    /// no zombie is left whatever state the async runtime is in.
+    fn drop(&mut self) {
         if self.returncode().is_some() {
             return;
         }
-        let exit = Arc::clone(self);
-        match tokio::runtime::Handle::try_current() {
-            Ok(handle) => {
-                handle.spawn(async move {
-                    exit.wait().await;
-                });
-            }
-            Err(_) => {
-                std::thread::spawn(move || {
-                    let _ = waitpid(Pid::from_raw(exit.pid as i32), None);
-                });
-            }
+        self.kill_group();
+        if self.returncode().is_some() {
+            return;
         }
+        let pid = Pid::from_raw(self.pid as i32);
+        std::thread::spawn(move || {
+            let _ = waitpid(pid, None);
+        });
     }
 }
 
@@ -204,7 +210,9 @@ impl Process {
 }
 
 impl Drop for Process {
+    /// The guest gave up the process without waiting for it: kill it (a
+    /// pollable or communicate still holding its exit then sees `-9`).
     fn drop(&mut self) {
-        self.exit.kill_and_reap();
+        self.exit.kill_group();
     }
 }

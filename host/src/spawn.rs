@@ -77,8 +77,7 @@ pub struct StdioRequest {
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd)> {
-    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-        .map_err(|e| Error::Io(format!("pipe: {e}")))
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| Error::Io(format!("pipe: {e}")))
 }
 
 /// Sets up one output stream: returns the child's end, the parent's read
@@ -193,9 +192,7 @@ pub fn spawn(plan: &SpawnPlan, stdio: StdioRequest, inherited: &InheritedStdio) 
         cmd.process_group(0);
     }
 
-    let child = cmd
-        .spawn()
-        .map_err(|e| Error::from_spawn(&plan.arg0, &e))?;
+    let child = cmd.spawn().map_err(|e| Error::from_spawn(&plan.arg0, &e))?;
     // Close the parent's copies of the child's ends now.
     drop(cmd);
     let pid = child.id();
@@ -223,8 +220,18 @@ pub fn spawn(plan: &SpawnPlan, stdio: StdioRequest, inherited: &InheritedStdio) 
         process.stdin = Pipe::Held(PipeWriter::new(w)?);
     }
     for (parent, pumped, inherited_out, slot) in [
-        (out_parent, out_pumped, &inherited.stdout, &mut process.stdout),
-        (err_parent, err_pumped, &inherited.stderr, &mut process.stderr),
+        (
+            out_parent,
+            out_pumped,
+            &inherited.stdout,
+            &mut process.stdout,
+        ),
+        (
+            err_parent,
+            err_pumped,
+            &inherited.stderr,
+            &mut process.stderr,
+        ),
     ] {
         let Some(fd) = parent else { continue };
         let reader = PipeReader::new(fd)?;

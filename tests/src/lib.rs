@@ -1,1 +1,227 @@
-//! Shared helpers for the host-driven tests.
+//! Shared helpers for the host-driven tests: build the guest programs once
+//! per test run, run one under a policy with its output captured, and look
+//! at what is left behind in `/proc`.
+//!
+//! Like wasmtime's `crates/test-programs`: the guests in `tests/guests` (and
+//! the examples in `examples/rust`) are compiled to `wasm32-wasip2` by one
+//! `cargo build` (a no-op when nothing changed), in their own target
+//! directory so it never waits on the lock of the `cargo test` running us.
+
+use procgate::runner::{engine, Runner};
+use procgate::{InheritedOutput, InheritedStdio, Policy, ProcgateCtx};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+use wasmtime::Engine;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The directory the guests are built into.
+pub fn wasm_dir() -> PathBuf {
+    root().join("target/wasm/wasm32-wasip2/release")
+}
+
+/// Builds every guest program and example once per test process.
+fn build_guests() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .current_dir(root())
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-wasip2",
+                "-p",
+                "procgate-test-programs",
+                "-p",
+                "procgate-examples",
+            ])
+            .env("CARGO_TARGET_DIR", root().join("target/wasm"))
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .status()
+            .expect("running cargo to build the guest programs");
+        assert!(status.success(), "building the guest programs failed");
+    });
+}
+
+/// The path of a built guest program or example.
+pub fn guest_path(name: &str) -> PathBuf {
+    build_guests();
+    let path = wasm_dir().join(format!("{name}.wasm"));
+    assert!(
+        path.exists(),
+        "no guest program {name} at {}",
+        path.display()
+    );
+    path
+}
+
+fn shared_engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| engine().expect("engine"))
+}
+
+/// A compiled and linked guest, cached per test process.
+pub fn runner(name: &str) -> Runner {
+    static RUNNERS: OnceLock<Mutex<HashMap<String, Runner>>> = OnceLock::new();
+    let runners = RUNNERS.get_or_init(Default::default);
+    if let Some(r) = runners.lock().unwrap().get(name) {
+        return r.clone();
+    }
+    let r = Runner::from_file(shared_engine(), &guest_path(name)).expect("compiling guest");
+    runners.lock().unwrap().insert(name.to_string(), r.clone());
+    r
+}
+
+/// What a guest run left: its exit code and everything it (and children
+/// with inherited output) wrote.
+#[derive(Debug)]
+pub struct Run {
+    /// The guest's exit code.
+    pub code: i32,
+    /// The guest's stdout.
+    pub stdout: String,
+    /// The guest's stderr.
+    pub stderr: String,
+}
+
+impl Run {
+    /// Asserts the guest exited 0, showing its output otherwise.
+    pub fn assert_ok(&self) -> &Self {
+        assert_eq!(self.code, 0, "guest failed:\n{self}");
+        self
+    }
+
+    /// The stdout lines.
+    pub fn lines(&self) -> Vec<&str> {
+        self.stdout.lines().collect()
+    }
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs a guest program with `args` under `policy`; children's inherited
+/// output goes into the guest's captured stdout/stderr.
+pub fn run_guest(name: &str, args: &[&str], policy: Policy) -> Run {
+    let runner = runner(name);
+    let stdout = MemoryOutputPipe::new(64 << 20);
+    let stderr = MemoryOutputPipe::new(64 << 20);
+    let mut wasi = wasmtime_wasi::WasiCtx::builder();
+    wasi.stdout(stdout.clone()).stderr(stderr.clone()).arg(name);
+    wasi.args(args);
+    let ctx = ProcgateCtx::new(policy).inherit(InheritedStdio {
+        stdin_from_host: false,
+        stdout: InheritedOutput::Stream(Box::new(stdout.clone())),
+        stderr: InheritedOutput::Stream(Box::new(stderr.clone())),
+    });
+    let wasi = wasi.build();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let code = rt
+        .block_on(async move { tokio::spawn(async move { runner.run(wasi, ctx).await }).await })
+        .expect("guest task")
+        .unwrap_or_else(|e| {
+            panic!(
+                "guest {name} trapped: {e:?}\nstderr: {}",
+                String::from_utf8_lossy(&stderr.contents())
+            )
+        });
+    // Let background reapers finish before the runtime goes.
+    rt.shutdown_timeout(std::time::Duration::from_secs(5));
+    Run {
+        code,
+        stdout: String::from_utf8_lossy(&stdout.contents()).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr.contents()).into_owned(),
+    }
+}
+
+/// `/usr/bin/python3`: Debian's, not a shim on the tester's PATH.
+pub const PYTHON: &str = "/usr/bin/python3";
+
+/// A policy builder allowing `programs`.
+pub fn allow(programs: &[&str]) -> procgate::policy::PolicyBuilder {
+    programs
+        .iter()
+        .fold(Policy::builder(), |b, p| b.allow_program(*p))
+}
+
+/// The state of process `pid` from `/proc` (`R`, `S`, `Z`, ...), or `None`
+/// if there is no such process.
+pub fn proc_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The state follows the command name in parentheses.
+    stat.rsplit_once(") ")?.1.chars().next()
+}
+
+/// Waits (up to 5 s) until `pid` is gone entirely: neither running nor a
+/// zombie. Returns whether it is gone.
+pub fn wait_gone(pid: u32) -> bool {
+    for _ in 0..500 {
+        if proc_state(pid).is_none() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    false
+}
+
+/// The pids of this process's live children (zombies included).
+pub fn children() -> Vec<u32> {
+    let me = std::process::id();
+    let mut out = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for entry in dir.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let Some((_, rest)) = stat.rsplit_once(") ") else {
+            continue;
+        };
+        let ppid = rest.split(' ').nth(1).and_then(|s| s.parse::<u32>().ok());
+        if ppid == Some(me) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// A fresh, empty directory under the target directory.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = root()
+        .join("target/test-scratch")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

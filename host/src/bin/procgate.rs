@@ -9,16 +9,20 @@
 //! The CLI only turns flags and the policy file into the library's types;
 //! everything else is [`procgate::runner`].
 
-use anyhow::{Context, Result, bail};
+use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use procgate::policy::{AUDIT_TARGET, PolicyFile};
-use procgate::runner::{Runner, engine};
+use procgate::policy::{PolicyFile, AUDIT_TARGET};
+use procgate::runner::{engine, Runner};
 use procgate::{InheritedOutput, InheritedStdio, ProcgateCtx};
 use std::path::{Path, PathBuf};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "procgate", version, about = "Run WebAssembly guests that start real processes, under a policy")]
+#[command(
+    name = "procgate",
+    version,
+    about = "Run WebAssembly guests that start real processes, under a policy"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -89,6 +93,7 @@ fn init_logging(verbose: bool) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .without_time()
         .init();
 }

@@ -4,7 +4,7 @@ use crate::bindings::procgate::subprocess::subprocess::Host;
 use crate::bindings::procgate::subprocess::types::Options;
 use crate::policy::{Request, Verdict};
 use crate::process::Process;
-use crate::spawn::{StdioRequest, spawn};
+use crate::spawn::{spawn, StdioRequest};
 use crate::{Error, ProcgateCtxView, Result};
 use wasmtime::component::Resource;
 
@@ -15,7 +15,9 @@ impl ProcgateCtxView<'_> {
             return Err(Error::InvalidArgument("limit must be positive".into()));
         }
         let Verdict::Spawn(plan) = self.ctx.policy.decide(&req)? else {
-            return Err(Error::Trap(wasmtime::format_err!("policy answered a spawn with a signal verdict")));
+            return Err(Error::Trap(wasmtime::format_err!(
+                "policy answered a spawn with a signal verdict"
+            )));
         };
         let stdio = StdioRequest {
             stdin: options.stdin,

@@ -39,14 +39,25 @@ impl From<Output> for CommunicateOutput {
 }
 
 impl ProcgateCtxView<'_> {
-    fn signal(&mut self, process: &Resource<Process>, signal: crate::signals::Signal) -> Result<()> {
+    fn signal(
+        &mut self,
+        process: &Resource<Process>,
+        signal: crate::signals::Signal,
+    ) -> Result<()> {
         let process = self.table.get(process)?;
-        let req = Request::Signal { pid: process.pid(), signal };
+        let req = Request::Signal {
+            pid: process.pid(),
+            signal,
+        };
         self.ctx.policy.decide(&req)?;
         process.exit().send_signal(signal.number())
     }
 
-    fn take_output(&mut self, process: &Resource<Process>, stderr: bool) -> Result<Resource<DynInputStream>> {
+    fn take_output(
+        &mut self,
+        process: &Resource<Process>,
+        stderr: bool,
+    ) -> Result<Resource<DynInputStream>> {
         let name = if stderr { "stderr" } else { "stdout" };
         let process = self.table.get_mut(process)?;
         let (pipe, taken) = if stderr {
@@ -55,7 +66,9 @@ impl ProcgateCtxView<'_> {
             (&process.stdout, &mut process.stdout_taken)
         };
         let Some(pipe) = pipe else {
-            return Err(Error::InvalidArgument(format!("{name} was not created with pipe")));
+            return Err(Error::InvalidArgument(format!(
+                "{name} was not created with pipe"
+            )));
         };
         if *taken {
             return Err(Error::InvalidArgument(format!("{name} was already taken")));
@@ -88,13 +101,21 @@ impl HostProcess for ProcgateCtxView<'_> {
         wasmtime_wasi_io::poll::subscribe(self.table, watch)
     }
 
-    async fn communicate(&mut self, process: Resource<Process>, input: Option<Vec<u8>>) -> Result<CommunicateOutput> {
+    async fn communicate(
+        &mut self,
+        process: Resource<Process>,
+        input: Option<Vec<u8>>,
+    ) -> Result<CommunicateOutput> {
         let process = self.table.get_mut(&process)?;
         let c = Communicate::take(process, input, None)?;
         Ok(c.run().await?.into())
     }
 
-    fn start_communicate(&mut self, process: Resource<Process>, input: Option<Vec<u8>>) -> Result<Resource<FutureCommunicate>> {
+    fn start_communicate(
+        &mut self,
+        process: Resource<Process>,
+        input: Option<Vec<u8>>,
+    ) -> Result<Resource<FutureCommunicate>> {
         let process = self.table.get_mut(&process)?;
         let c = Communicate::take(process, input, None)?;
         Ok(self.table.push(FutureCommunicate::spawn(c))?)
@@ -118,10 +139,14 @@ impl HostProcess for ProcgateCtxView<'_> {
             Pipe::Held(pipe) => pipe,
             Pipe::None => {
                 process.stdin = Pipe::None;
-                return Err(Error::InvalidArgument("stdin was not created with pipe".into()));
+                return Err(Error::InvalidArgument(
+                    "stdin was not created with pipe".into(),
+                ));
             }
             Pipe::Taken => {
-                return Err(Error::InvalidArgument("stdin was already taken (or closed by communicate)".into()));
+                return Err(Error::InvalidArgument(
+                    "stdin was already taken (or closed by communicate)".into(),
+                ));
             }
         };
         let stream: DynOutputStream = Box::new(ChildInput::new(pipe));
@@ -144,11 +169,17 @@ impl HostProcess for ProcgateCtxView<'_> {
 }
 
 impl HostFutureCommunicate for ProcgateCtxView<'_> {
-    fn subscribe(&mut self, future: Resource<FutureCommunicate>) -> wasmtime::Result<Resource<DynPollable>> {
+    fn subscribe(
+        &mut self,
+        future: Resource<FutureCommunicate>,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
         wasmtime_wasi_io::poll::subscribe(self.table, future)
     }
 
-    fn get(&mut self, future: Resource<FutureCommunicate>) -> wasmtime::Result<Option<Result<CommunicateOutput, WitError>>> {
+    fn get(
+        &mut self,
+        future: Resource<FutureCommunicate>,
+    ) -> wasmtime::Result<Option<Result<CommunicateOutput, WitError>>> {
         let Some(result) = self.table.get_mut(&future)?.get() else {
             return Ok(None);
         };

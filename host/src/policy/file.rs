@@ -123,10 +123,7 @@ impl PolicyFile {
     /// Parses policy text; `name` is used in error messages.
     pub fn parse(text: &str, name: &str) -> Result<PolicyFile, PolicyFileError> {
         toml::from_str(text).map_err(|e| {
-            let (line, col) = e
-                .span()
-                .map(|s| line_col(text, s.start))
-                .unwrap_or((0, 0));
+            let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
             PolicyFileError(format!("{name}:{line}:{col}: {}", e.message()))
         })
     }
@@ -151,9 +148,7 @@ impl PolicyFile {
             b = b.allow_guest_env(k);
         }
         for d in self.dirs {
-            let guest = d
-                .guest
-                .unwrap_or_else(|| d.host.display().to_string());
+            let guest = d.guest.unwrap_or_else(|| d.host.display().to_string());
             b = b.dir(base.join(d.host), guest);
         }
         if let Some(signals) = self.signals.allow {

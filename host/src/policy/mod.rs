@@ -432,9 +432,7 @@ impl Policy {
             .dirs
             .iter()
             .filter(|d| {
-                guest == d.guest
-                    || d.guest == "/"
-                    || guest.starts_with(&format!("{}/", d.guest))
+                guest == d.guest || d.guest == "/" || guest.starts_with(&format!("{}/", d.guest))
             })
             .max_by_key(|d| d.guest.len())
             .ok_or_else(denied)?;
@@ -498,7 +496,9 @@ fn normalize_guest(path: &str) -> Option<String> {
 
 fn check_nul(what: &str, s: &str) -> Result<()> {
     if s.contains('\0') {
-        return Err(Error::InvalidArgument(format!("{what} contains a NUL byte")));
+        return Err(Error::InvalidArgument(format!(
+            "{what} contains a NUL byte"
+        )));
     }
     Ok(())
 }
@@ -554,7 +554,10 @@ mod tests {
     #[test]
     fn empty_policy_denies_everything() {
         let p = Policy::default();
-        assert!(matches!(p.decide(&exec("true", &[])), Err(Error::Denied(_))));
+        assert!(matches!(
+            p.decide(&exec("true", &[])),
+            Err(Error::Denied(_))
+        ));
         let shell = Request::Shell {
             cmd: "true",
             env: &[],
@@ -639,7 +642,14 @@ mod tests {
             panic!()
         };
         assert_eq!(plan.cwd, dir.canonicalize().unwrap().join("sub"));
-        for bad in ["/work/..", "/work/../etc", "/etc", "/work/out", "work", "/workx"] {
+        for bad in [
+            "/work/..",
+            "/work/../etc",
+            "/etc",
+            "/work/out",
+            "work",
+            "/workx",
+        ] {
             assert!(
                 matches!(p.decide(&with_cwd(bad)), Err(Error::Denied(_))),
                 "{bad}"

@@ -1,0 +1,907 @@
+//! The async face: asyncio's subprocess API as `async fn`s, over [`wstd`]'s
+//! reactor.
+//!
+//! Everything here must run inside [`run`] (asyncio's `asyncio.run`, which
+//! is [`wstd::runtime::block_on`]; `#[wstd::main]` works too). Each wait
+//! (for an exit, for stream data, for a `communicate`) awaits its own
+//! `wasi:io` pollable, and the reactor polls all pending pollables at once,
+//! so the processes of a [`gather`] truly run concurrently.
+//!
+//! ```no_run
+//! use procgate_guest::aio::{create_subprocess_shell, gather, run};
+//! use procgate_guest::{Options, PIPE};
+//!
+//! async fn run_cmd(cmd: &str) -> procgate_guest::Result<()> {
+//!     let mut proc = create_subprocess_shell(cmd, Options::new().stdout(PIPE).stderr(PIPE)).await?;
+//!     let (stdout, stderr) = proc.communicate(None).await?;
+//!     println!("[{cmd:?} exited with {}]", proc.returncode().unwrap());
+//!     if let Some(out) = stdout.filter(|o| !o.is_empty()) {
+//!         println!("[stdout]\n{}", String::from_utf8_lossy(&out));
+//!     }
+//!     if let Some(err) = stderr.filter(|e| !e.is_empty()) {
+//!         println!("[stderr]\n{}", String::from_utf8_lossy(&err));
+//!     }
+//!     Ok(())
+//! }
+//!
+//! // Takes about one second, not two: both run at once.
+//! run(gather([run_cmd("sleep 1; echo hello"), run_cmd("sleep 1; echo world")]));
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use wasip2::io::poll::Pollable;
+use wasip2::io::streams::OutputStream;
+use wstd::runtime::{AsyncPollable, Task};
+
+use crate::bindings::procgate::subprocess::types as wit;
+use crate::shared::{self, Feed, ProcCore, ReaderCore, Spawned, Step, WriterCore};
+use crate::{Error, Options, Result, Signal};
+
+/// Run a future to completion on a new [`wstd`] reactor and return its
+/// output: asyncio's `asyncio.run`. The same as
+/// [`wstd::runtime::block_on`]; it cannot be nested.
+///
+/// ```no_run
+/// use procgate_guest::aio::{create_subprocess_shell, run};
+///
+/// let code = run(async {
+///     let proc = create_subprocess_shell("exit 3", Default::default()).await?;
+///     proc.wait().await
+/// })?;
+/// assert_eq!(code, 3);
+/// # Ok::<(), procgate_guest::Error>(())
+/// ```
+pub fn run<F: Future>(future: F) -> F::Output {
+    wstd::runtime::block_on(future)
+}
+
+/// Run futures concurrently and return their outputs in order, once all
+/// are done: asyncio's `gather` for futures of one type.
+///
+/// The futures are polled together in the current task, so they need no
+/// `'static` bound. For futures of different types, use [`zip`] (two at a
+/// time; nest it for more), or box them as
+/// `Pin<Box<dyn Future<Output = T>>>`.
+///
+/// ```no_run
+/// use procgate_guest::aio::{create_subprocess_shell, gather, run, zip};
+///
+/// async fn exit_code(cmd: &str) -> procgate_guest::Result<i32> {
+///     create_subprocess_shell(cmd, Default::default()).await?.wait().await
+/// }
+///
+/// run(async {
+///     let codes = gather(["exit 1", "sleep 1; exit 2"].map(exit_code)).await;
+///     assert_eq!(codes, [Ok(1), Ok(2)]);
+///
+///     // Different types: zip.
+///     let (code, ()) = zip(exit_code("exit 3"), async { println!("meanwhile") }).await;
+/// });
+/// ```
+pub async fn gather<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    Gather {
+        slots: futures
+            .into_iter()
+            .map(|f| Slot::Pending(Box::pin(f)))
+            .collect(),
+    }
+    .await
+}
+
+/// Run two futures of any types concurrently and return both outputs once
+/// both are done: a two-way asyncio `gather` (this is
+/// `futures_lite::future::zip`).
+///
+/// ```no_run
+/// use procgate_guest::aio::{create_subprocess_shell, run, zip};
+///
+/// run(async {
+///     let a = async { create_subprocess_shell("exit 1", Default::default()).await?.wait().await };
+///     let b = async { 42 };
+///     let (code, answer) = zip(a, b).await;
+/// });
+/// ```
+pub use futures_lite::future::zip;
+
+enum Slot<F: Future> {
+    Pending(Pin<Box<F>>),
+    Done(F::Output),
+    Taken,
+}
+
+struct Gather<F: Future> {
+    slots: Vec<Slot<F>>,
+}
+
+// The futures are boxed (pinned on the heap); the vector itself may move.
+impl<F: Future> Unpin for Gather<F> {}
+
+impl<F: Future> Future for Gather<F> {
+    type Output = Vec<F::Output>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut all_done = true;
+        for slot in self.slots.iter_mut() {
+            if let Slot::Pending(future) = slot {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(output) => *slot = Slot::Done(output),
+                    Poll::Pending => all_done = false,
+                }
+            }
+        }
+        if !all_done {
+            return Poll::Pending;
+        }
+        let outputs = self
+            .slots
+            .iter_mut()
+            .map(|slot| match std::mem::replace(slot, Slot::Taken) {
+                Slot::Done(output) => output,
+                _ => unreachable!("gather polled after completion"),
+            })
+            .collect();
+        Poll::Ready(outputs)
+    }
+}
+
+/// Wait until `pollable` is ready, letting other futures of the reactor
+/// run meanwhile. The pollable is dropped when this returns (or is
+/// cancelled), before whatever it was made from.
+async fn ready(pollable: Pollable) {
+    if pollable.ready() {
+        return;
+    }
+    let pollable = AsyncPollable::new(pollable);
+    pollable.wait_for().await;
+}
+
+/// Create a subprocess running `program` with the arguments `args` (which
+/// exclude the program itself): asyncio's `create_subprocess_exec`.
+///
+/// The host's policy decides first: the program must be allowed, and a name
+/// without a slash is looked up on the policy's own search path, never the
+/// guest's `PATH`. `options` gives asyncio's keyword arguments. Fails with
+/// [`Error::Denied`], [`Error::NotFound`], [`Error::PermissionDenied`] or
+/// [`Error::InvalidArgument`] as [`crate::sync::create_subprocess_exec`].
+///
+/// ```no_run
+/// use procgate_guest::aio::{create_subprocess_exec, run};
+/// use procgate_guest::{Options, PIPE};
+///
+/// let date = run(async {
+///     let code = "import datetime; print(datetime.datetime.now())";
+///     let mut proc = create_subprocess_exec("python3", ["-c", code], Options::new().stdout(PIPE)).await?;
+///     let line = proc.stdout.as_mut().unwrap().readline().await?;
+///     proc.wait().await?;
+///     Ok::<_, procgate_guest::Error>(String::from_utf8_lossy(&line).trim_end().to_owned())
+/// })?;
+/// println!("Current date: {date}");
+/// # Ok::<(), procgate_guest::Error>(())
+/// ```
+pub async fn create_subprocess_exec<I, S>(
+    program: &str,
+    args: I,
+    options: Options,
+) -> Result<Process>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    shared::spawn_exec(program, args, &options).map(Process::new)
+}
+
+/// Run the `cmd` shell command with the host's shell (`/bin/sh -c cmd`
+/// unless the policy configures another): asyncio's
+/// `create_subprocess_shell`. Denied unless the policy grants a shell.
+///
+/// It is the guest's responsibility to quote all whitespace and special
+/// characters appropriately to avoid shell injection.
+///
+/// ```no_run
+/// use procgate_guest::aio::{create_subprocess_shell, run};
+///
+/// let code = run(async { create_subprocess_shell("exit 7", Default::default()).await?.wait().await })?;
+/// assert_eq!(code, 7);
+/// # Ok::<(), procgate_guest::Error>(())
+/// ```
+pub async fn create_subprocess_shell(cmd: &str, options: Options) -> Result<Process> {
+    shared::spawn_shell(cmd, &options).map(Process::new)
+}
+
+/// A child process: asyncio's `Process`, made by [`create_subprocess_exec`]
+/// and [`create_subprocess_shell`].
+///
+/// The streams the options piped are in [`Process::stdin`],
+/// [`Process::stdout`] and [`Process::stderr`], as in asyncio. When the
+/// `Process` is dropped (and no stream taken out of it is left), the host
+/// kills the child if it still runs and reaps it.
+///
+/// ```no_run
+/// use procgate_guest::aio::{create_subprocess_exec, run};
+/// use procgate_guest::{Options, PIPE};
+///
+/// run(async {
+///     let mut proc = create_subprocess_exec("cat", [""; 0], Options::new().stdin(PIPE).stdout(PIPE)).await?;
+///     let stdin = proc.stdin.as_mut().unwrap();
+///     stdin.write(b"some data")?;
+///     stdin.drain().await?;
+///     stdin.close();
+///     let data = proc.stdout.as_mut().unwrap().read(-1).await?;
+///     assert_eq!(data, b"some data");
+///     assert_eq!(proc.wait().await?, 0);
+///     Ok::<(), procgate_guest::Error>(())
+/// })?;
+/// # Ok::<(), procgate_guest::Error>(())
+/// ```
+pub struct Process {
+    // Field order is drop order: the streams before the process.
+    /// Standard input stream ([`StreamWriter`]), or `None` unless the
+    /// process was created with `stdin(PIPE)`.
+    pub stdin: Option<StreamWriter>,
+    /// Standard output stream ([`StreamReader`]), or `None` unless the
+    /// process was created with `stdout(PIPE)`.
+    pub stdout: Option<StreamReader>,
+    /// Standard error stream ([`StreamReader`]), or `None` unless the
+    /// process was created with `stderr(PIPE)`.
+    pub stderr: Option<StreamReader>,
+    core: ProcCore,
+}
+
+impl std::fmt::Debug for Process {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Process")
+            .field("pid", &self.pid())
+            .field("stdin", &self.stdin.is_some())
+            .field("stdout", &self.stdout.is_some())
+            .field("stderr", &self.stderr.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Process {
+    fn new(spawned: Spawned) -> Self {
+        Self {
+            stdin: spawned.stdin.map(|core| StreamWriter {
+                core,
+                pending: Vec::new(),
+                unflushed: false,
+                closing: None,
+            }),
+            stdout: spawned.stdout.map(|core| StreamReader { core }),
+            stderr: spawned.stderr.map(|core| StreamReader { core }),
+            core: spawned.proc,
+        }
+    }
+
+    /// Process identification number (PID). For processes created by
+    /// [`create_subprocess_shell`], this is the PID of the spawned shell.
+    ///
+    /// ```no_run
+    /// # procgate_guest::aio::run(async {
+    /// let proc = procgate_guest::aio::create_subprocess_exec("true", [""; 0], Default::default()).await?;
+    /// println!("started {}", proc.pid());
+    /// # Ok::<(), procgate_guest::Error>(()) });
+    /// ```
+    pub fn pid(&self) -> u32 {
+        self.core.pid()
+    }
+
+    /// Return code of the process when it exits. `None` while the process
+    /// has not terminated yet; a negative value `-N` when the child was
+    /// terminated by signal `N`.
+    ///
+    /// ```no_run
+    /// # procgate_guest::aio::run(async {
+    /// let proc = procgate_guest::aio::create_subprocess_shell("exit 3", Default::default()).await?;
+    /// proc.wait().await?;
+    /// assert_eq!(proc.returncode(), Some(3));
+    /// # Ok::<(), procgate_guest::Error>(()) });
+    /// ```
+    pub fn returncode(&self) -> Option<i32> {
+        self.core.returncode()
+    }
+
+    /// Wait for the child process to terminate; set and return its return
+    /// code. Other futures run meanwhile.
+    ///
+    /// Note: this method can deadlock when using `stdout(PIPE)` or
+    /// `stderr(PIPE)` and the child process generates so much output that it
+    /// blocks waiting for the OS pipe buffer to accept more data. Use the
+    /// [`communicate`](Process::communicate) method when using pipes to avoid
+    /// this condition.
+    ///
+    /// ```no_run
+    /// use procgate_guest::aio::{create_subprocess_exec, run};
+    /// use procgate_guest::Options;
+    ///
+    /// run(async {
+    ///     let proc = create_subprocess_exec("sleep", ["3600"], Options::new()).await?;
+    ///     proc.kill()?;
+    ///     assert_eq!(proc.wait().await?, -9);
+    ///     Ok::<(), procgate_guest::Error>(())
+    /// })?;
+    /// # Ok::<(), procgate_guest::Error>(())
+    /// ```
+    pub async fn wait(&self) -> Result<i32> {
+        if let Some(code) = self.core.returncode() {
+            return Ok(code);
+        }
+        // The exit pollable does not borrow the process.
+        ready(self.core.wit.subscribe()).await;
+        // Ready means exited: this does not block.
+        let code = match self.core.wit.returncode() {
+            Some(code) => code,
+            None => self.core.wit.wait()?,
+        };
+        self.core.set_returncode(code);
+        Ok(code)
+    }
+
+    /// Interact with the process:
+    ///
+    /// 1. send `input` to stdin (if `input` is not `None`);
+    /// 2. close stdin;
+    /// 3. read data from stdout and stderr, until EOF is reached;
+    /// 4. wait for the process to terminate.
+    ///
+    /// Returns `(stdout_data, stderr_data)` and sets the return code. Other
+    /// futures run meanwhile: several `communicate`s in a [`gather`] run at
+    /// once.
+    ///
+    /// If the process exits before all input is written (a broken pipe),
+    /// the error is ignored. To send data to stdin, the process needs to be
+    /// created with `stdin(PIPE)`; otherwise `input` is ignored, as in
+    /// asyncio. To get anything other than `None` in the result, the process
+    /// has to be created with `stdout(PIPE)` and/or `stderr(PIPE)`. Data
+    /// written with [`StreamWriter::write`] and not yet sent goes before
+    /// `input`; bytes already read into a [`StreamReader`]'s buffer but not
+    /// yet returned come first in its result. The data read is buffered in
+    /// memory (in the host, which may limit it: [`Error::LimitExceeded`]),
+    /// so do not use this method if the data size is large or unlimited.
+    ///
+    /// stdin gets closed when `input` is `None` too.
+    ///
+    /// ```no_run
+    /// use procgate_guest::aio::{create_subprocess_exec, run};
+    /// use procgate_guest::{Options, PIPE};
+    ///
+    /// run(async {
+    ///     let mut proc = create_subprocess_exec(
+    ///         "python3",
+    ///         ["-c", "import sys; sys.stdout.buffer.write(sys.stdin.buffer.read())"],
+    ///         Options::new().stdin(PIPE).stdout(PIPE),
+    ///     )
+    ///     .await?;
+    ///     let (stdout, stderr) = proc.communicate(Some(b"some data")).await?;
+    ///     assert_eq!(stdout.unwrap(), b"some data");
+    ///     assert_eq!(stderr, None);
+    ///     assert_eq!(proc.returncode(), Some(0));
+    ///     Ok::<(), procgate_guest::Error>(())
+    /// })?;
+    /// # Ok::<(), procgate_guest::Error>(())
+    /// ```
+    pub async fn communicate(
+        &mut self,
+        input: Option<&[u8]>,
+    ) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>)> {
+        let pending = self
+            .stdin
+            .as_mut()
+            .map(|w| std::mem::take(&mut w.pending))
+            .unwrap_or_default();
+        let feed = shared::plan_feed(self.stdin.as_mut().map(|w| &mut w.core), pending, input);
+        let output = match feed {
+            Feed::Host(input) => {
+                let future = self.core.wit.start_communicate(input.as_deref())?;
+                if let Some(writer) = self.stdin.as_mut() {
+                    // A close still running in the background.
+                    writer.wait_closed().await;
+                }
+                finish(future).await?
+            }
+            Feed::Guest(data) => {
+                // The host reads stdout/stderr while we write stdin.
+                let future = self.core.wit.start_communicate(None)?;
+                if let Some(writer) = self.stdin.as_mut() {
+                    if let Some(stream) = writer.core.take_open() {
+                        // Broken pipes are ignored, as asyncio does.
+                        let _ = write_all(&stream, &data).await;
+                        drop(stream);
+                    }
+                    writer.core.close();
+                }
+                finish(future).await?
+            }
+        };
+        self.core.set_returncode(output.returncode);
+        let stdout = self
+            .stdout
+            .as_mut()
+            .map(|r| r.core.finish_communicate(output.stdout));
+        let stderr = self
+            .stderr
+            .as_mut()
+            .map(|r| r.core.finish_communicate(output.stderr));
+        Ok((stdout, stderr))
+    }
+
+    /// Send the signal `signal` to the child process.
+    ///
+    /// Fails with [`Error::ProcessExited`] (Python's `ProcessLookupError`)
+    /// once the process has exited, and with [`Error::Denied`] if the
+    /// policy does not let the guest send this signal.
+    ///
+    /// ```no_run
+    /// use procgate_guest::aio::{create_subprocess_exec, run};
+    /// use procgate_guest::{Options, Signal, PIPE};
+    ///
+    /// run(async {
+    ///     let code = "import time; print('sleeping', flush=True); time.sleep(3600)";
+    ///     let mut proc = create_subprocess_exec("python3", ["-c", code], Options::new().stdout(PIPE)).await?;
+    ///     assert_eq!(proc.stdout.as_mut().unwrap().readline().await?, b"sleeping\n");
+    ///     proc.send_signal(Signal::Hup)?;
+    ///     assert_eq!(proc.wait().await?, -1);
+    ///     Ok::<(), procgate_guest::Error>(())
+    /// })?;
+    /// # Ok::<(), procgate_guest::Error>(())
+    /// ```
+    pub fn send_signal(&self, signal: Signal) -> Result<()> {
+        self.core.send_signal(signal)
+    }
+
+    /// Stop the child process: send it `SIGTERM`.
+    ///
+    /// ```no_run
+    /// # procgate_guest::aio::run(async {
+    /// let proc = procgate_guest::aio::create_subprocess_exec("sleep", ["3600"], Default::default()).await?;
+    /// proc.terminate()?;
+    /// assert_eq!(proc.wait().await?, -15);
+    /// # Ok::<(), procgate_guest::Error>(()) });
+    /// ```
+    pub fn terminate(&self) -> Result<()> {
+        self.core.terminate()
+    }
+
+    /// Kill the child process: send it `SIGKILL`.
+    ///
+    /// ```no_run
+    /// # procgate_guest::aio::run(async {
+    /// let proc = procgate_guest::aio::create_subprocess_exec("sleep", ["3600"], Default::default()).await?;
+    /// proc.kill()?;
+    /// assert_eq!(proc.wait().await?, -9);
+    /// # Ok::<(), procgate_guest::Error>(()) });
+    /// ```
+    pub fn kill(&self) -> Result<()> {
+        self.core.kill()
+    }
+}
+
+/// Await a `communicate` started in the host and take its result.
+async fn finish(future: wit::FutureCommunicate) -> Result<wit::CommunicateOutput> {
+    loop {
+        // The pollable borrows `future`; `ready` drops it before we go on.
+        ready(future.subscribe()).await;
+        if let Some(result) = future.get() {
+            return Ok(result?);
+        }
+    }
+}
+
+/// Write all of `data`, awaiting the stream's readiness, then flush.
+async fn write_all(stream: &OutputStream, mut data: &[u8]) -> Result<()> {
+    while !data.is_empty() {
+        let permit = stream.check_write().map_err(shared::stream_error)?;
+        if permit == 0 {
+            ready(stream.subscribe()).await;
+            continue;
+        }
+        let n = data
+            .len()
+            .min(usize::try_from(permit).unwrap_or(usize::MAX));
+        stream.write(&data[..n]).map_err(shared::stream_error)?;
+        data = &data[n..];
+    }
+    flush(stream).await
+}
+
+/// Flush, and await until the flush is done.
+async fn flush(stream: &OutputStream) -> Result<()> {
+    stream.flush().map_err(shared::stream_error)?;
+    ready(stream.subscribe()).await;
+    // A failed flush shows here.
+    stream.check_write().map_err(shared::stream_error)?;
+    Ok(())
+}
+
+/// Reads a child's stdout or stderr: asyncio's `StreamReader`.
+///
+/// It buffers what it reads; `readline` and `readuntil` fail with
+/// [`Error::LimitOverrun`] on a line longer than the `limit` of the
+/// process's [`Options`] (64 KiB by default). While a read awaits data,
+/// other futures run.
+///
+/// ```no_run
+/// use procgate_guest::aio::{create_subprocess_exec, run};
+/// use procgate_guest::{Options, PIPE};
+///
+/// run(async {
+///     let mut proc = create_subprocess_exec("ls", ["/"], Options::new().stdout(PIPE)).await?;
+///     let stdout = proc.stdout.as_mut().unwrap();
+///     loop {
+///         let line = stdout.readline().await?;
+///         if line.is_empty() {
+///             break;
+///         }
+///         print!("{}", String::from_utf8_lossy(&line));
+///     }
+///     proc.wait().await?;
+///     Ok::<(), procgate_guest::Error>(())
+/// })?;
+/// # Ok::<(), procgate_guest::Error>(())
+/// ```
+pub struct StreamReader {
+    core: ReaderCore,
+}
+
+impl std::fmt::Debug for StreamReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamReader")
+            .field("buffer", &self.core.buf)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamReader {
+    /// Read more from the stream into the buffer, awaiting data.
+    async fn fill(&mut self) {
+        loop {
+            let Some(stream) = self.core.stream() else {
+                return;
+            };
+            match stream.read(shared::READ_CHUNK) {
+                Ok(bytes) if bytes.is_empty() => {
+                    // Nothing yet. The pollable borrows the stream, which
+                    // `self` holds for longer.
+                    ready(stream.subscribe()).await;
+                }
+                read => {
+                    self.core.feed(read);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Read up to `n` bytes. If `n` is `-1` (any negative value), read until
+    /// EOF and return all the bytes read; if `n` is `0`, return empty bytes
+    /// at once. Otherwise await at least one byte and return up to `n`
+    /// bytes.
+    ///
+    /// Empty bytes mean EOF was reached (or `n` was 0).
+    ///
+    /// ```no_run
+    /// # procgate_guest::aio::run(async {
+    /// # let mut proc = procgate_guest::aio::create_subprocess_exec("ls", [""; 0], procgate_guest::Options::new().stdout(procgate_guest::PIPE)).await?;
+    /// let stdout = proc.stdout.as_mut().unwrap();
+    /// let first = stdout.read(100).await?; // at most 100 bytes
+    /// let rest = stdout.read(-1).await?; // everything up to EOF
+    /// # Ok::<(), procgate_guest::Error>(()) });
+    /// ```
+    pub async fn read(&mut self, n: isize) -> Result<Vec<u8>> {
+        loop {
+            if let Step::Ready(value) = self.core.buf.read(n) {
+                return value;
+            }
+            self.fill().await;
+        }
+    }
+
+    /// Read one line, where "line" is a sequence of bytes ending with `\n`.
+    ///
+    /// If EOF is reached and no `\n` was found, return the partial data
+    /// read; return empty bytes once EOF is reached with an empty buffer.
+    /// A line longer than the limit fails with [`Error::LimitOverrun`] and
+    /// is dropped from the buffer, as asyncio does.
+    ///
+    /// ```no_run
+    /// # procgate_guest::aio::run(async {
+    /// # let mut proc = procgate_guest::aio::create_subprocess_exec("ls", [""; 0], procgate_guest::Options::new().stdout(procgate_guest::PIPE)).await?;
+    /// let line = proc.stdout.as_mut().unwrap().readline().await?;
+    /// # Ok::<(), procgate_guest::Error>(()) });
+    /// ```
+    pub async fn readline(&mut self) -> Result<Vec<u8>> {
+        let mut offset = 0;
+        loop {
+            if let Step::Ready(value) = self.core.buf.readline(&mut offset) {
+                return value;
+            }
+            self.fill().await;
+        }
+    }
+
+    /// Read exactly `n` bytes.
+    ///
+    /// Fails with [`Error::IncompleteRead`] if EOF is reached before `n`
+    /// bytes can be read; its `partial` holds the bytes read.
+    ///
+    /// ```no_run
+    /// # procgate_guest::aio::run(async {
+    /// # let mut proc = procgate_guest::aio::create_subprocess_exec("ls", [""; 0], procgate_guest::Options::new().stdout(procgate_guest::PIPE)).await?;
+    /// let header = proc.stdout.as_mut().unwrap().readexactly(4).await?;
+    /// assert_eq!(header.len(), 4);
+    /// # Ok::<(), procgate_guest::Error>(()) });
+    /// ```
+    pub async fn readexactly(&mut self, n: usize) -> Result<Vec<u8>> {
+        loop {
+            if let Step::Ready(value) = self.core.buf.readexactly(n) {
+                return value;
+            }
+            self.fill().await;
+        }
+    }
+
+    /// Read data until `separator` is found; return it with the separator
+    /// at its end.
+    ///
+    /// If the amount of data read exceeds the limit, fail with
+    /// [`Error::LimitOverrun`] and leave the data in the buffer, so it can be
+    /// read again. If EOF is reached before the separator is found, fail
+    /// with [`Error::IncompleteRead`] whose `partial` holds the data read
+    /// (no longer in the buffer). An empty separator is
+    /// [`Error::InvalidArgument`].
+    ///
+    /// ```no_run
+    /// # procgate_guest::aio::run(async {
+    /// # let mut proc = procgate_guest::aio::create_subprocess_exec("ls", [""; 0], procgate_guest::Options::new().stdout(procgate_guest::PIPE)).await?;
+    /// let record = proc.stdout.as_mut().unwrap().readuntil(b"\0").await?;
+    /// # Ok::<(), procgate_guest::Error>(()) });
+    /// ```
+    pub async fn readuntil(&mut self, separator: &[u8]) -> Result<Vec<u8>> {
+        let mut offset = 0;
+        loop {
+            if let Step::Ready(value) = self.core.buf.readuntil(separator, &mut offset) {
+                return value;
+            }
+            self.fill().await;
+        }
+    }
+
+    /// Return `true` if the buffer is empty and EOF was reached. When the
+    /// buffer is empty this looks at the stream once, without waiting.
+    ///
+    /// ```no_run
+    /// # procgate_guest::aio::run(async {
+    /// # let mut proc = procgate_guest::aio::create_subprocess_exec("ls", [""; 0], procgate_guest::Options::new().stdout(procgate_guest::PIPE)).await?;
+    /// let stdout = proc.stdout.as_mut().unwrap();
+    /// while !stdout.at_eof() {
+    ///     let line = stdout.readline().await?;
+    /// }
+    /// # Ok::<(), procgate_guest::Error>(()) });
+    /// ```
+    pub fn at_eof(&mut self) -> bool {
+        self.core.at_eof()
+    }
+}
+
+/// Writes to a child's stdin: asyncio's `StreamWriter`.
+///
+/// As in asyncio, [`write`](StreamWriter::write) does not wait: it sends
+/// what the stream takes at once and buffers the rest; [`drain`] awaits
+/// until everything is sent. [`close`] closes the stream once the buffer
+/// is sent, in the background; [`wait_closed`] awaits that.
+///
+/// Dropping the writer closes the stream at once and discards data still
+/// buffered: `drain` or `close` first.
+///
+/// [`drain`]: StreamWriter::drain
+/// [`close`]: StreamWriter::close
+/// [`wait_closed`]: StreamWriter::wait_closed
+///
+/// ```no_run
+/// use procgate_guest::aio::{create_subprocess_exec, run};
+/// use procgate_guest::{Options, PIPE};
+///
+/// run(async {
+///     let mut proc = create_subprocess_exec("cat", [""; 0], Options::new().stdin(PIPE)).await?;
+///     let stdin = proc.stdin.as_mut().unwrap();
+///     stdin.write(b"hello\n")?;
+///     stdin.drain().await?;
+///     stdin.close();
+///     stdin.wait_closed().await;
+///     proc.wait().await?;
+///     Ok::<(), procgate_guest::Error>(())
+/// })?;
+/// # Ok::<(), procgate_guest::Error>(())
+/// ```
+pub struct StreamWriter {
+    // Field order is drop order: the stream (in `core`) before the process
+    // (also in `core`); the closing task owns its own stream.
+    core: WriterCore,
+    /// Written by the guest, not yet taken by the stream.
+    pending: Vec<u8>,
+    /// Whether something was written since the last flush.
+    unflushed: bool,
+    /// The background task of `close`, sending what was buffered.
+    closing: Option<Task<()>>,
+}
+
+impl std::fmt::Debug for StreamWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamWriter")
+            .field("buffered", &self.pending.len())
+            .field("closing", &self.is_closing())
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamWriter {
+    /// Write `data` to the stream without waiting: what the stream accepts
+    /// now is sent, the rest is buffered until [`drain`](StreamWriter::drain)
+    /// (or [`close`](StreamWriter::close)).
+    ///
+    /// Fails with [`Error::Closed`] if the stream was closed (by `close`, or
+    /// because the child closed its end or exited: Python's
+    /// `BrokenPipeError`), or [`Error::Stream`] if the host's write failed.
+    ///
+    /// ```no_run
+    /// # procgate_guest::aio::run(async {
+    /// # let mut proc = procgate_guest::aio::create_subprocess_exec("cat", [""; 0], procgate_guest::Options::new().stdin(procgate_guest::PIPE)).await?;
+    /// let stdin = proc.stdin.as_mut().unwrap();
+    /// stdin.write(b"some data")?;
+    /// stdin.drain().await?;
+    /// # Ok::<(), procgate_guest::Error>(()) });
+    /// ```
+    pub fn write(&mut self, data: &[u8]) -> Result<()> {
+        if self.closing.is_some() || self.core.is_closed() {
+            return Err(Error::Closed);
+        }
+        if data.is_empty() {
+            return Ok(());
+        }
+        self.pending.extend_from_slice(data);
+        self.unflushed = true;
+        self.send_some()
+    }
+
+    /// Send as much of the buffer as the stream accepts now.
+    fn send_some(&mut self) -> Result<()> {
+        while !self.pending.is_empty() {
+            let stream = self.core.stream()?;
+            let permit = match stream.check_write() {
+                Ok(0) => return Ok(()),
+                Ok(permit) => permit,
+                Err(e) => return Err(self.core.failed(e)),
+            };
+            let n = self
+                .pending
+                .len()
+                .min(usize::try_from(permit).unwrap_or(usize::MAX));
+            if let Err(e) = stream.write(&self.pending[..n]) {
+                return Err(self.core.failed(e));
+            }
+            self.pending.drain(..n);
+        }
+        Ok(())
+    }
+
+    /// Wait until everything written has been sent and flushed to the
+    /// child. Other futures run meanwhile.
+    ///
+    /// Fails with [`Error::Closed`] if the stream is closed (Python's
+    /// `ConnectionResetError`) or [`Error::Stream`] if the host's write
+    /// failed.
+    ///
+    /// ```no_run
+    /// # procgate_guest::aio::run(async {
+    /// # let mut proc = procgate_guest::aio::create_subprocess_exec("cat", [""; 0], procgate_guest::Options::new().stdin(procgate_guest::PIPE)).await?;
+    /// let stdin = proc.stdin.as_mut().unwrap();
+    /// stdin.write(&vec![b'x'; 1 << 20])?;
+    /// stdin.drain().await?;
+    /// # Ok::<(), procgate_guest::Error>(()) });
+    /// ```
+    pub async fn drain(&mut self) -> Result<()> {
+        if self.closing.is_some() || self.core.is_closed() {
+            return Err(Error::Closed);
+        }
+        if !self.unflushed {
+            return Ok(());
+        }
+        loop {
+            self.send_some()?;
+            if self.pending.is_empty() {
+                break;
+            }
+            let stream = self.core.stream()?;
+            ready(stream.subscribe()).await;
+        }
+        let result = flush(self.core.stream()?).await;
+        if let Err(e) = result {
+            self.core.close();
+            return Err(e);
+        }
+        self.unflushed = false;
+        Ok(())
+    }
+
+    /// Close the stream: the child sees end of file on its stdin once what
+    /// is buffered has been sent. Does not wait; the sending goes on in the
+    /// background (a task of the reactor), and
+    /// [`wait_closed`](StreamWriter::wait_closed) awaits it. Closing again
+    /// does nothing.
+    ///
+    /// ```no_run
+    /// # procgate_guest::aio::run(async {
+    /// # let mut proc = procgate_guest::aio::create_subprocess_exec("cat", [""; 0], procgate_guest::Options::new().stdin(procgate_guest::PIPE)).await?;
+    /// let stdin = proc.stdin.as_mut().unwrap();
+    /// stdin.write(b"last words")?;
+    /// stdin.close();
+    /// assert!(stdin.is_closing());
+    /// stdin.wait_closed().await;
+    /// # Ok::<(), procgate_guest::Error>(()) });
+    /// ```
+    pub fn close(&mut self) {
+        if self.closing.is_some() || self.core.is_closed() {
+            return;
+        }
+        if !self.core.is_open() || !self.unflushed {
+            self.core.close();
+            return;
+        }
+        // Hand the stream to a task that sends the rest, then drops it. The
+        // task holds the process too, so the stream goes first.
+        let process: Rc<wit::Process> = self.core.process();
+        let Some(stream) = self.core.take_open() else {
+            return;
+        };
+        let data = std::mem::take(&mut self.pending);
+        self.closing = Some(wstd::runtime::spawn(async move {
+            // Errors (a child that exited) are dropped, as asyncio does.
+            let _ = write_all(&stream, &data).await;
+            drop(stream);
+            drop(process);
+        }));
+    }
+
+    /// Wait until the stream is closed: after [`close`](StreamWriter::close),
+    /// until what was buffered has been sent. Returns at once if `close` was
+    /// not called or is done.
+    ///
+    /// ```no_run
+    /// # procgate_guest::aio::run(async {
+    /// # let mut proc = procgate_guest::aio::create_subprocess_exec("cat", [""; 0], procgate_guest::Options::new().stdin(procgate_guest::PIPE)).await?;
+    /// let stdin = proc.stdin.as_mut().unwrap();
+    /// stdin.close();
+    /// stdin.wait_closed().await;
+    /// # Ok::<(), procgate_guest::Error>(()) });
+    /// ```
+    pub async fn wait_closed(&mut self) {
+        if let Some(task) = self.closing.take() {
+            task.await;
+        }
+    }
+
+    /// Return `true` if the stream is closed or being closed.
+    ///
+    /// ```no_run
+    /// # procgate_guest::aio::run(async {
+    /// # let mut proc = procgate_guest::aio::create_subprocess_exec("cat", [""; 0], procgate_guest::Options::new().stdin(procgate_guest::PIPE)).await?;
+    /// assert!(!proc.stdin.as_ref().unwrap().is_closing());
+    /// # Ok::<(), procgate_guest::Error>(()) });
+    /// ```
+    pub fn is_closing(&self) -> bool {
+        self.closing.is_some() || self.core.is_closed()
+    }
+}
+
+impl Drop for StreamWriter {
+    fn drop(&mut self) {
+        // Let a background close finish instead of cancelling it.
+        if let Some(task) = self.closing.take() {
+            task.detach();
+        }
+    }
+}

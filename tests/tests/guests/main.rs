@@ -1,0 +1,11 @@
+//! Guest programs (`tests/guests`) run by the host against real processes.
+//! One module per area; every test program has a test (see `programs`).
+
+mod aio;
+mod errors;
+mod exec;
+mod lifetimes;
+mod programs;
+mod signals;
+mod stdio;
+mod streams;
