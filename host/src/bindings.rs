@@ -26,4 +26,4 @@ wasmtime::component::bindgen!({
     require_store_data_send: true,
 });
 
-pub use procgate::subprocess::types::{CommunicateOutput, Error as WitError, Options, Stdio};
+pub use self::procgate::subprocess::types::{CommunicateOutput, Error as WitError, Options, Stdio};

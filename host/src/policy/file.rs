@@ -192,7 +192,7 @@ mod tests {
         let err = PolicyFile::parse("[signals]\nallow = [\"term\", \"sigfoo\"]\n", "p.toml")
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("p.toml:2:19: "), "{err}");
+        assert!(err.starts_with("p.toml:2:18: "), "{err}");
         assert!(err.contains("sigfoo"), "{err}");
     }
 }
