@@ -327,16 +327,15 @@ impl Process {
     /// # Ok::<(), procgate_guest::Error>(())
     /// ```
     pub async fn wait(&self) -> Result<i32> {
-        if let Some(code) = self.core.returncode() {
+        if let Some(code) = self.core.known_returncode() {
             return Ok(code);
         }
         // The exit pollable does not borrow the process.
         ready(self.core.wit.subscribe()).await;
-        // Ready means exited: this does not block.
-        let code = match self.core.wit.returncode() {
-            Some(code) => code,
-            None => self.core.wit.wait()?,
-        };
+        // Ready means exited: this does not block on the child (the host
+        // only lets output copied into the guest's own stdout/stderr land
+        // first, for a moment at most).
+        let code = self.core.wit.wait()?;
         self.core.set_returncode(code);
         Ok(code)
     }

@@ -175,7 +175,15 @@ impl From<Stdio> for wit::Stdio {
     }
 }
 
-/// asyncio's default `limit`: 64 KiB.
+/// asyncio's default `limit`: 64 KiB. The stream readers of a process use
+/// it unless [`Options::limit`] says otherwise.
+///
+/// ```no_run
+/// use procgate_guest::{Options, DEFAULT_LIMIT, PIPE};
+///
+/// // Lines of up to 1 MiB instead of 64 KiB.
+/// let options = Options::new().stdout(PIPE).limit(16 * DEFAULT_LIMIT);
+/// ```
 pub const DEFAULT_LIMIT: usize = 64 * 1024;
 
 /// The keyword arguments of `create_subprocess_exec` and
@@ -383,6 +391,13 @@ macro_rules! signals {
 
         impl Signal {
             /// Every signal, in the order of the WIT enum.
+            ///
+            /// ```no_run
+            /// use procgate_guest::Signal;
+            ///
+            /// assert!(Signal::ALL.contains(&Signal::Usr1));
+            /// assert_eq!(Signal::ALL.len(), 30);
+            /// ```
             pub const ALL: &'static [Signal] = &[$(Signal::$variant),*];
 
             /// The signal's POSIX name, e.g. `"SIGHUP"`.

@@ -68,6 +68,12 @@ impl ProcCore {
         code
     }
 
+    /// The return code a `wait` or `communicate` already returned, without
+    /// asking the host.
+    pub(crate) fn known_returncode(&self) -> Option<i32> {
+        self.returncode.get()
+    }
+
     pub(crate) fn set_returncode(&self, code: i32) {
         self.returncode.set(Some(code));
     }

@@ -173,7 +173,7 @@ impl Process {
     /// # Ok::<(), procgate_guest::Error>(())
     /// ```
     pub fn wait(&self) -> Result<i32> {
-        if let Some(code) = self.core.returncode() {
+        if let Some(code) = self.core.known_returncode() {
             return Ok(code);
         }
         let code = self.core.wit.wait()?;

@@ -5,7 +5,8 @@
 //! inherited stdio goes) in its store data, implements [`ProcgateView`] to
 //! hand it out, and adds procgate to its linker beside WASI with
 //! [`add_to_linker_async`]. Every request the guest makes is decided by the
-//! policy, at one place ([`Policy::decide`]), and logged as an audit event.
+//! policy (and the embedder's [`hooks`]), at one place
+//! ([`Policy::decide_with`]), and logged as one audit event.
 //! Children belong to the guest: when it drops a process handle unwaited or
 //! its store is dropped, the host kills and reaps them.
 //!
@@ -49,30 +50,52 @@
 pub mod bindings;
 pub mod communicate;
 mod error;
+pub mod hooks;
 mod host;
 pub mod policy;
 pub mod process;
 pub mod runner;
+pub mod sandbox;
 pub mod signals;
 pub mod spawn;
 pub mod streams;
+mod timeout;
+pub mod usage;
 
 pub use error::{Error, Result};
 pub use policy::Policy;
 pub use spawn::{InheritedOutput, InheritedStdio};
 
+use hooks::{AllowAll, ProcgateHooks};
+use process::Children;
+use std::sync::Arc;
+use usage::UsageCounter;
 use wasmtime::component::{HasData, Linker, ResourceTable};
 
-/// The procgate state of one guest: its policy and where the stdio its
-/// children inherit goes. The embedder keeps it in its store data.
+/// The procgate state of one guest: its policy, the embedder's hooks,
+/// where the stdio its children inherit goes, and its children. The
+/// embedder keeps it in its store data.
 ///
 /// ```
 /// let ctx = procgate::ProcgateCtx::new(procgate::Policy::default());
 /// ```
-#[derive(Debug)]
 pub struct ProcgateCtx {
     policy: Policy,
     inherited: InheritedStdio,
+    children: Arc<Children>,
+    hooks: Arc<dyn ProcgateHooks>,
+    usage: UsageCounter,
+}
+
+impl std::fmt::Debug for ProcgateCtx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProcgateCtx")
+            .field("policy", &self.policy)
+            .field("inherited", &self.inherited)
+            .field("children", &self.children)
+            .field("usage", &self.usage)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ProcgateCtx {
@@ -83,7 +106,50 @@ impl ProcgateCtx {
         ProcgateCtx {
             policy,
             inherited: InheritedStdio::default(),
+            children: Arc::new(Children::default()),
+            hooks: Arc::new(AllowAll),
+            usage: UsageCounter::default(),
         }
+    }
+
+    /// Sets the embedder's hooks, asked after the static policy allows a
+    /// request (see [`hooks`]). The default allows whatever the policy
+    /// allows.
+    ///
+    /// ```
+    /// struct AskNobody;
+    /// impl procgate::hooks::ProcgateHooks for AskNobody {}
+    /// let ctx = procgate::ProcgateCtx::new(procgate::Policy::default()).hooks(AskNobody);
+    /// ```
+    pub fn hooks(mut self, hooks: impl ProcgateHooks + 'static) -> ProcgateCtx {
+        self.hooks = Arc::new(hooks);
+        self
+    }
+
+    /// Decides a request by the policy and the hooks (one audit event).
+    pub(crate) fn decide(&self, req: &policy::Request<'_>) -> Result<policy::Verdict> {
+        self.policy.decide_with(req, &*self.hooks)
+    }
+
+    /// Sets how long a child the guest gave up (dropped unwaited, or left
+    /// behind when the guest ended) gets between SIGTERM to its process
+    /// group and SIGKILL. Default [`process::DEFAULT_KILL_GRACE`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let ctx = procgate::ProcgateCtx::new(procgate::Policy::default())
+    ///     .kill_grace(Duration::from_millis(50));
+    /// assert_eq!(ctx.children().grace(), Duration::from_millis(50));
+    /// ```
+    pub fn kill_grace(mut self, grace: std::time::Duration) -> ProcgateCtx {
+        self.children = Arc::new(Children::new(grace));
+        self
+    }
+
+    /// The guest's children: how many are alive, and a way to wait until
+    /// those it gave up have been ended and reaped.
+    pub fn children(&self) -> &Arc<Children> {
+        &self.children
     }
 
     /// Sets where the children's inherited stdio goes: give the same
@@ -106,6 +172,11 @@ impl ProcgateCtx {
     }
 
     /// The policy this context decides by.
+    ///
+    /// ```
+    /// let ctx = procgate::ProcgateCtx::new(procgate::Policy::default());
+    /// assert!(ctx.policy().shell().is_none());
+    /// ```
     pub fn policy(&self) -> &Policy {
         &self.policy
     }

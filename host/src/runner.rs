@@ -21,8 +21,9 @@
 use crate::{ProcgateCtx, ProcgateCtxView, ProcgateView};
 use anyhow::Context as _;
 use std::path::Path;
+use std::time::Duration;
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Engine, Store};
+use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -35,7 +36,42 @@ pub struct RunState {
     pub procgate: ProcgateCtx,
     /// Resources of both.
     pub table: ResourceTable,
+    /// The guest's memory and instance limits.
+    pub limits: StoreLimits,
 }
+
+/// Bounds on one guest run, so a spinning or ballooning guest is stopped
+/// (and its children ended like those of any guest that ends).
+///
+/// ```
+/// use std::time::Duration;
+/// let limits = procgate::runner::GuestLimits {
+///     deadline: Some(Duration::from_secs(30)),
+///     max_memory: Some(256 << 20),
+/// };
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GuestLimits {
+    /// Wall-clock time the guest may run, host calls included. A guest
+    /// spinning in wasm code is interrupted too: the engine's epoch ticks
+    /// every [`EPOCH_TICK`] and the guest yields to the host at each tick.
+    pub deadline: Option<Duration>,
+    /// Bytes of linear memory the guest may grow to (each memory).
+    pub max_memory: Option<usize>,
+}
+
+/// How often the epoch of an engine made by [`engine`] advances.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// The guest ran past [`GuestLimits::deadline`].
+#[derive(Debug, thiserror::Error)]
+#[error("guest exceeded its wall-clock deadline of {0:?} and was stopped")]
+pub struct DeadlineExceeded(pub Duration);
+
+/// The guest tried to grow its memory past [`GuestLimits::max_memory`].
+#[derive(Debug, thiserror::Error)]
+#[error("guest exceeded its memory limit of {0} bytes and was stopped")]
+pub struct MemoryExceeded(pub usize);
 
 impl WasiView for RunState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
@@ -55,10 +91,24 @@ impl ProcgateView for RunState {
     }
 }
 
-/// An engine configured for procgate guests (async host calls).
+/// An engine configured for procgate guests: async host calls, and epoch
+/// interruption driven by a ticker thread (which ends with the engine), so
+/// guests can be given a wall-clock deadline.
 pub fn engine() -> anyhow::Result<Engine> {
-    let config = wasmtime::Config::new();
-    Ok(Engine::new(&config)?)
+    let mut config = wasmtime::Config::new();
+    config.epoch_interruption(true);
+    let engine = Engine::new(&config)?;
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("procgate-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })?;
+    Ok(engine)
 }
 
 /// A command guest, compiled and linked once, ready to run many times.
@@ -89,25 +139,69 @@ impl Runner {
 
     /// Runs the guest to the end with a fresh store, and returns its exit
     /// code: 0 when `run` returns ok, 1 when it returns an error, the code
-    /// given to `wasi:cli/exit`. A trap is an error. The store, and with
-    /// it every child the guest still holds, is dropped before returning.
+    /// given to `wasi:cli/exit`. A trap is an error. The store is dropped
+    /// before returning, and every child the guest still held has been
+    /// ended (SIGTERM, grace period, SIGKILL to its group) and reaped.
     pub async fn run(&self, wasi: WasiCtx, procgate: ProcgateCtx) -> anyhow::Result<i32> {
+        self.run_with(wasi, procgate, GuestLimits::default()).await
+    }
+
+    /// As [`Runner::run`], within `limits`: past the deadline the guest is
+    /// stopped with [`DeadlineExceeded`], past the memory limit with
+    /// [`MemoryExceeded`]; its children are ended either way.
+    pub async fn run_with(
+        &self,
+        wasi: WasiCtx,
+        procgate: ProcgateCtx,
+        limits: GuestLimits,
+    ) -> anyhow::Result<i32> {
+        let children = procgate.children().clone();
+        let mut store_limits = StoreLimitsBuilder::new().trap_on_grow_failure(true);
+        if let Some(bytes) = limits.max_memory {
+            store_limits = store_limits.memory_size(bytes);
+        }
         let state = RunState {
             wasi,
             procgate,
             table: ResourceTable::new(),
+            limits: store_limits.build(),
         };
         let mut store = Store::new(self.pre.engine(), state);
-        let command = self.pre.instantiate_async(&mut store).await?;
-        let result = command.wasi_cli_run().call_run(&mut store).await;
+        store.limiter(|s| &mut s.limits);
+        // Yield to the host at every epoch tick: a spinning guest then
+        // still lets the deadline below fire.
+        store.epoch_deadline_async_yield_and_update(1);
+        let pre = &self.pre;
+        let call = async {
+            let command = pre.instantiate_async(&mut store).await?;
+            command.wasi_cli_run().call_run(&mut store).await
+        };
+        let result = match limits.deadline {
+            None => call.await,
+            Some(deadline) => match tokio::time::timeout(deadline, call).await {
+                Ok(result) => result,
+                Err(_elapsed) => Err(wasmtime::Error::new(DeadlineExceeded(deadline))),
+            },
+        };
         drop(store);
+        // The children the guest left are being ended: wait for them.
+        children.ended().await;
         match result {
             Ok(Ok(())) => Ok(0),
             Ok(Err(())) => Ok(1),
-            Err(e) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
-                Some(exit) => Ok(exit.0),
-                None => Err(anyhow::Error::from(e)),
-            },
+            Err(e) => {
+                if let Some(exit) = e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+                    return Ok(exit.0);
+                }
+                let text = format!("{e:?}");
+                let e = anyhow::Error::from(e);
+                match limits.max_memory {
+                    Some(bytes) if text.contains("forcing trap when growing memory") => {
+                        Err(e.context(MemoryExceeded(bytes)))
+                    }
+                    _ => Err(e),
+                }
+            }
         }
     }
 }

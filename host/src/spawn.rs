@@ -8,11 +8,12 @@
 use crate::bindings::procgate::subprocess::types::Stdio;
 use crate::error::{Error, Result};
 use crate::policy::SpawnPlan;
-use crate::process::{ChildExit, Pipe, Process};
+use crate::process::{ChildExit, Children, Pipe, Process};
 use crate::streams::{PipeReader, PipeWriter, READ_CHUNK};
 use bytes::BytesMut;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
@@ -139,15 +140,34 @@ fn pump(reader: PipeReader, stream: &InheritedOutput) -> Option<tokio::task::Joi
     }))
 }
 
+/// Where the child changes directory: the directory the policy opened,
+/// by descriptor (`/proc/self/fd/N` is resolved in the child, whose copy of
+/// the descriptor is still open before exec), so the path cannot be
+/// swapped between the policy's check and the child's `chdir`.
+fn cwd_path(plan: &SpawnPlan) -> PathBuf {
+    match &plan.cwd_dir {
+        Some(dir) if Path::new("/proc/self/fd").is_dir() => {
+            PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()))
+        }
+        _ => plan.cwd.clone(),
+    }
+}
+
 /// Starts the process the policy planned, with the stdio the guest asked
-/// for. Must run inside a tokio runtime.
-pub fn spawn(plan: &SpawnPlan, stdio: StdioRequest, inherited: &InheritedStdio) -> Result<Process> {
+/// for, its timeout watched if the policy set one. Must run inside a tokio
+/// runtime.
+pub fn spawn(
+    plan: &SpawnPlan,
+    stdio: StdioRequest,
+    inherited: &InheritedStdio,
+    children: &Arc<Children>,
+) -> Result<Process> {
     let mut cmd = Command::new(&plan.program);
     cmd.arg0(&plan.arg0)
         .args(&plan.args)
         .env_clear()
         .envs(plan.env.iter().map(|(k, v)| (k, v)))
-        .current_dir(&plan.cwd);
+        .current_dir(cwd_path(plan));
 
     let mut stdin_parent = None;
     match stdio.stdin {
@@ -191,13 +211,16 @@ pub fn spawn(plan: &SpawnPlan, stdio: StdioRequest, inherited: &InheritedStdio) 
     } else {
         cmd.process_group(0);
     }
+    // Resource limits and Landlock: a pre-exec hook only when configured,
+    // so std keeps its posix_spawn path otherwise.
+    crate::sandbox::install(&mut cmd, &plan.sandbox)?;
 
     let child = cmd.spawn().map_err(|e| Error::from_spawn(&plan.arg0, &e))?;
     // Close the parent's copies of the child's ends now.
     drop(cmd);
     let pid = child.id();
     drop(child);
-    let exit = Arc::new(ChildExit::new(pid).map_err(|e| {
+    let exit = ChildExit::new(pid).map_err(|e| {
         // Without a pidfd we cannot watch the child: do not leave it behind.
         // SAFETY: plain system calls on our unreaped child.
         unsafe {
@@ -205,17 +228,13 @@ pub fn spawn(plan: &SpawnPlan, stdio: StdioRequest, inherited: &InheritedStdio) 
             libc::waitpid(pid as i32, std::ptr::null_mut(), 0);
         }
         Error::Io(format!("pidfd_open: {e}"))
-    })?);
+    })?;
 
-    let mut process = Process {
-        exit,
-        stdin: Pipe::None,
-        stdout: None,
-        stdout_taken: false,
-        stderr: None,
-        stderr_taken: false,
-        pumps: Vec::new(),
-    };
+    let mut process = Process::new(exit, Arc::clone(children));
+    if let Some(after) = plan.timeout {
+        let grace = plan.kill_grace.unwrap_or_else(|| children.grace());
+        crate::timeout::watch(Arc::clone(process.exit()), after, grace);
+    }
     if let Some(w) = stdin_parent {
         process.stdin = Pipe::Held(PipeWriter::new(w)?);
     }

@@ -150,3 +150,87 @@ fn a_broken_policy_file_is_refused_before_the_guest_starts() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn audit_json_writes_one_json_line_per_decision() {
+    let dir = scratch_dir("cli-audit-json");
+    let marker = dir.join("marker");
+    let audit = dir.join("audit.jsonl");
+    let wasm = guest_path("errors");
+    let out = procgate(&[
+        "run",
+        "--allow",
+        "true",
+        "--audit-json",
+        audit.to_str().unwrap(),
+        wasm.to_str().unwrap(),
+        marker.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let log = std::fs::read_to_string(&audit).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    // The errors guest makes seven requests: six refused, one allowed.
+    assert_eq!(lines.len(), 7, "{log}");
+    assert!(lines.iter().all(|l| l.starts_with('{') && l.ends_with('}')));
+    assert!(
+        lines[0].contains(r#""decision":"deny""#)
+            && lines[0].contains(r#""request":"exec""#)
+            && lines[0].contains(r#""program":"sh""#)
+            && lines[0].contains(r#""rule":"denied: program \"sh\" not in allow list""#),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[6].contains(r#""decision":"allow""#)
+            && lines[6].contains(r#""resolved":"/usr/bin/true""#)
+            && lines[6].contains(r#""rule":"programs: \"true\"""#),
+        "{}",
+        lines[6]
+    );
+    assert!(!marker.exists());
+}
+
+#[test]
+fn a_broken_policy_file_names_the_key_path() {
+    let dir = scratch_dir("cli-policy-key");
+    let policy = dir.join("broken.toml");
+    std::fs::write(
+        &policy,
+        "[programs]\nallow = [\"ls\"]\n\n[limits]\nmax_live = \"four\"\n",
+    )
+    .unwrap();
+    let wasm = guest_path("exec");
+    let out = procgate(&[
+        "run",
+        "--policy",
+        policy.to_str().unwrap(),
+        wasm.to_str().unwrap(),
+        "echo",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{}:5:12: limits.max_live: ", policy.display())),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn policy_flags_add_limits_to_the_policy() {
+    let wasm = guest_path("errors");
+    let dir = scratch_dir("cli-limits");
+    let marker = dir.join("marker");
+    // One spawn allowed in all: the guest's final `true` is past it.
+    let out = procgate(&[
+        "run",
+        "--allow",
+        "true",
+        "--max-spawns",
+        "0",
+        wasm.to_str().unwrap(),
+        marker.to_str().unwrap(),
+    ]);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("limits.max_spawns (0) reached"), "{stderr}");
+}

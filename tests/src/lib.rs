@@ -7,12 +7,13 @@
 //! `cargo build` (a no-op when nothing changed), in their own target
 //! directory so it never waits on the lock of the `cargo test` running us.
 
-use procgate::runner::{engine, Runner};
+use procgate::runner::{engine, GuestLimits, Runner};
 use procgate::{InheritedOutput, InheritedStdio, Policy, ProcgateCtx};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 use wasmtime::Engine;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
@@ -120,40 +121,89 @@ impl std::fmt::Display for Run {
 }
 
 /// Runs a guest program with `args` under `policy`; children's inherited
-/// output goes into the guest's captured stdout/stderr.
+/// output goes into the guest's captured stdout/stderr. A trap fails the
+/// test; use [`GuestRun`] to look at traps or set limits.
 pub fn run_guest(name: &str, args: &[&str], policy: Policy) -> Run {
-    let runner = runner(name);
-    let stdout = MemoryOutputPipe::new(64 << 20);
-    let stderr = MemoryOutputPipe::new(64 << 20);
-    let mut wasi = wasmtime_wasi::WasiCtx::builder();
-    wasi.stdout(stdout.clone()).stderr(stderr.clone()).arg(name);
-    wasi.args(args);
-    let ctx = ProcgateCtx::new(policy).inherit(InheritedStdio {
-        stdin_from_host: false,
-        stdout: InheritedOutput::Stream(Box::new(stdout.clone())),
-        stderr: InheritedOutput::Stream(Box::new(stderr.clone())),
-    });
-    let wasi = wasi.build();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let code = rt
-        .block_on(async move { tokio::spawn(async move { runner.run(wasi, ctx).await }).await })
-        .expect("guest task")
-        .unwrap_or_else(|e| {
-            panic!(
-                "guest {name} trapped: {e:?}\nstderr: {}",
-                String::from_utf8_lossy(&stderr.contents())
-            )
+    GuestRun::new(name, args, policy)
+        .run()
+        .unwrap_or_else(|(e, run)| panic!("guest {name} trapped: {e:?}\n{run}"))
+}
+
+/// One guest run with everything adjustable: limits, kill grace.
+pub struct GuestRun {
+    name: String,
+    args: Vec<String>,
+    policy: Policy,
+    limits: GuestLimits,
+    grace: Option<Duration>,
+}
+
+impl GuestRun {
+    /// A run of guest program `name` with `args` under `policy`.
+    pub fn new(name: &str, args: &[&str], policy: Policy) -> GuestRun {
+        GuestRun {
+            name: name.into(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            policy,
+            limits: GuestLimits::default(),
+            grace: None,
+        }
+    }
+
+    /// Sets the guest's deadline and memory limit.
+    pub fn limits(mut self, limits: GuestLimits) -> GuestRun {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets the grace between SIGTERM and SIGKILL for abandoned children.
+    pub fn kill_grace(mut self, grace: Duration) -> GuestRun {
+        self.grace = Some(grace);
+        self
+    }
+
+    /// Runs the guest to its end on a fresh multi-threaded runtime. `Err`
+    /// carries the trap (or limit error) and what the guest wrote.
+    pub fn run(self) -> Result<Run, (anyhow::Error, Run)> {
+        let runner = runner(&self.name);
+        let stdout = MemoryOutputPipe::new(64 << 20);
+        let stderr = MemoryOutputPipe::new(64 << 20);
+        let mut wasi = wasmtime_wasi::WasiCtx::builder();
+        wasi.stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .arg(&self.name);
+        wasi.args(&self.args);
+        let mut ctx = ProcgateCtx::new(self.policy).inherit(InheritedStdio {
+            stdin_from_host: false,
+            stdout: InheritedOutput::Stream(Box::new(stdout.clone())),
+            stderr: InheritedOutput::Stream(Box::new(stderr.clone())),
         });
-    // Let background reapers finish before the runtime goes.
-    rt.shutdown_timeout(std::time::Duration::from_secs(5));
-    Run {
-        code,
-        stdout: String::from_utf8_lossy(&stdout.contents()).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr.contents()).into_owned(),
+        if let Some(grace) = self.grace {
+            ctx = ctx.kill_grace(grace);
+        }
+        let wasi = wasi.build();
+        let limits = self.limits;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let result = rt
+            .block_on(async move {
+                tokio::spawn(async move { runner.run_with(wasi, ctx, limits).await }).await
+            })
+            .expect("guest task");
+        rt.shutdown_timeout(Duration::from_secs(5));
+        let text = |p: &MemoryOutputPipe| String::from_utf8_lossy(&p.contents()).into_owned();
+        let run = |code| Run {
+            code,
+            stdout: text(&stdout),
+            stderr: text(&stderr),
+        };
+        match result {
+            Ok(code) => Ok(run(code)),
+            Err(e) => Err((e, run(-1))),
+        }
     }
 }
 
@@ -224,4 +274,31 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// The two faces of the guest library, as guest programs made with
+/// `procgate_test_programs::on_both_faces!` take them in `argv[1]`.
+pub const FACES: [&str; 2] = ["sync", "aio"];
+
+/// Runs a guest on each face (`run(face)`) and asserts that each exited 0
+/// and printed the lines `expected`.
+pub fn assert_both_faces(expected: &[&str], run: impl Fn(&str) -> Run) {
+    for face in FACES {
+        let run = run(face);
+        run.assert_ok();
+        assert_eq!(run.lines(), expected, "face {face}:\n{run}");
+    }
+}
+
+/// How many descriptors this process has open.
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+/// Held by the tests that count this process's descriptors and by those
+/// that open many at once, so that a count is not thrown off by them (the
+/// tests of one binary run on parallel threads).
+pub fn fd_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -2,20 +2,26 @@
 //! deny-by-default policy.
 //!
 //! ```text
-//! procgate run [--policy FILE] [--allow PROGRAM]... [--allow-shell]
-//!              [--dir HOST[::GUEST]]... [--env K=V]... GUEST.wasm [ARGS]...
+//! procgate run [--policy FILE] [--allow PROGRAM]... [--allow-shell] [--shell PATH]
+//!              [--dir HOST[::GUEST]]... [--env K=V]... [--pass-env NAME]...
+//!              [--allow-env PATTERN]... [--max-live N] [--max-spawns N]
+//!              [--timeout SECONDS] [--communicate-bytes N] [--landlock MODE]
+//!              [--audit-json FILE] [-v] [--deadline SECONDS]
+//!              [--max-memory BYTES] [--kill-grace MS] GUEST.wasm [ARGS]...
 //! ```
 //!
 //! The CLI only turns flags and the policy file into the library's types;
 //! everything else is [`procgate::runner`].
 
-use anyhow::{bail, Context, Result};
+#[path = "procgate/policy_flags.rs"]
+mod policy_flags;
+
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use procgate::policy::{PolicyFile, AUDIT_TARGET};
-use procgate::runner::{engine, Runner};
+use policy_flags::PolicyFlags;
+use procgate::runner::{engine, GuestLimits, Runner};
 use procgate::{InheritedOutput, InheritedStdio, ProcgateCtx};
-use std::path::{Path, PathBuf};
-use tracing_subscriber::EnvFilter;
+use std::path::PathBuf;
 
 #[derive(Parser)]
 #[command(
@@ -36,31 +42,22 @@ enum Command {
 
 #[derive(Parser)]
 struct RunArgs {
-    /// A policy file (TOML); flags add to it.
-    #[arg(long, value_name = "FILE")]
-    policy: Option<PathBuf>,
-    /// Allow a program, by name (looked up on the policy's search path) or absolute path.
-    #[arg(long = "allow", value_name = "PROGRAM")]
-    allow: Vec<String>,
-    /// Grant create-subprocess-shell (with /bin/sh unless --shell says otherwise).
-    #[arg(long)]
-    allow_shell: bool,
-    /// The shell binary for create-subprocess-shell (implies --allow-shell).
-    #[arg(long, value_name = "PATH")]
-    shell: Option<PathBuf>,
+    #[command(flatten)]
+    policy: PolicyFlags,
     /// Give the guest a host directory, at GUEST (default: the same path),
     /// and grant it as a working directory for children.
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
     dirs: Vec<String>,
-    /// Set a variable in every child's environment.
-    #[arg(long = "env", value_name = "K=V")]
-    env: Vec<String>,
-    /// Let the guest set this variable in a child's environment.
-    #[arg(long = "allow-env", value_name = "NAME")]
-    allow_env: Vec<String>,
-    /// Log every policy decision (allowed ones too), not only denials.
-    #[arg(short, long)]
-    verbose: bool,
+    /// Stop the guest after this many seconds of wall-clock time (host
+    /// calls included); its children are ended.
+    #[arg(long, value_name = "SECONDS")]
+    deadline: Option<f64>,
+    /// Most bytes of linear memory the guest may use (suffixes K, M, G).
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    max_memory: Option<usize>,
+    /// Milliseconds a child the guest gave up gets between SIGTERM and SIGKILL.
+    #[arg(long, value_name = "MS")]
+    kill_grace: Option<u64>,
     /// The guest component.
     guest: PathBuf,
     /// Arguments for the guest.
@@ -82,20 +79,21 @@ fn main() {
     std::process::exit(code);
 }
 
-fn init_logging(verbose: bool) {
-    let default = if verbose {
-        format!("{AUDIT_TARGET}=info")
-    } else {
-        format!("{AUDIT_TARGET}=warn")
+fn parse_size(s: &str) -> Result<usize, String> {
+    let (digits, unit) = match s.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => s.split_at(i),
+        None => (s, ""),
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .without_time()
-        .init();
+    let n: usize = digits.parse().map_err(|e| format!("{s:?}: {e}"))?;
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        _ => return Err(format!("{s:?}: unknown unit {unit:?}")),
+    };
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("{s:?} is too large"))
 }
 
 fn split_dir(spec: &str) -> (PathBuf, String) {
@@ -106,33 +104,8 @@ fn split_dir(spec: &str) -> (PathBuf, String) {
 }
 
 fn run(args: RunArgs) -> Result<i32> {
-    init_logging(args.verbose);
-
-    let mut builder = match &args.policy {
-        Some(path) => {
-            let file = PolicyFile::load(path)?;
-            let base = path.parent().unwrap_or(Path::new("."));
-            file.into_builder(base)
-        }
-        None => procgate::Policy::builder(),
-    };
-    for program in &args.allow {
-        builder = builder.allow_program(program);
-    }
-    if let Some(shell) = &args.shell {
-        builder = builder.allow_shell(shell);
-    } else if args.allow_shell {
-        builder = builder.allow_shell("/bin/sh");
-    }
-    for kv in &args.env {
-        let Some((k, v)) = kv.split_once('=') else {
-            bail!("--env {kv:?}: expected K=V");
-        };
-        builder = builder.set_env(k, v);
-    }
-    for name in &args.allow_env {
-        builder = builder.allow_guest_env(name);
-    }
+    args.policy.init_logging()?;
+    let mut builder = args.policy.builder()?;
     let mut wasi = wasmtime_wasi::WasiCtx::builder();
     wasi.inherit_stdio();
     let guest_name = args.guest.display().to_string();
@@ -146,12 +119,24 @@ fn run(args: RunArgs) -> Result<i32> {
         builder = builder.dir(host, guest);
     }
     let policy = builder.build().context("policy")?;
-    let procgate = ProcgateCtx::new(policy).inherit(InheritedStdio {
+    let mut procgate = ProcgateCtx::new(policy);
+    if let Some(ms) = args.kill_grace {
+        procgate = procgate.kill_grace(std::time::Duration::from_millis(ms));
+    }
+    let procgate = procgate.inherit(InheritedStdio {
         stdin_from_host: true,
         stdout: InheritedOutput::Host,
         stderr: InheritedOutput::Host,
     });
 
+    let limits = GuestLimits {
+        deadline: args
+            .deadline
+            .map(std::time::Duration::try_from_secs_f64)
+            .transpose()
+            .context("--deadline")?,
+        max_memory: args.max_memory,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -160,7 +145,7 @@ fn run(args: RunArgs) -> Result<i32> {
         let runner = Runner::from_file(&engine, &args.guest)?;
         let wasi = wasi.build();
         // The guest runs in its own task: faster streams than on the main future.
-        tokio::spawn(async move { runner.run(wasi, procgate).await })
+        tokio::spawn(async move { runner.run_with(wasi, procgate, limits).await })
             .await
             .context("guest task")?
     })

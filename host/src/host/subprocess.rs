@@ -9,12 +9,12 @@ use crate::{Error, ProcgateCtxView, Result};
 use wasmtime::component::Resource;
 
 impl ProcgateCtxView<'_> {
-    /// Decides a spawn request and, if allowed, starts it.
+    /// Decides a spawn request and, if allowed, starts it and counts it.
     fn create(&mut self, req: Request<'_>, options: &Options) -> Result<Resource<Process>> {
         if options.limit == Some(0) {
             return Err(Error::InvalidArgument("limit must be positive".into()));
         }
-        let Verdict::Spawn(plan) = self.ctx.policy.decide(&req)? else {
+        let Verdict::Spawn(plan) = self.ctx.decide(&req)? else {
             return Err(Error::Trap(wasmtime::format_err!(
                 "policy answered a spawn with a signal verdict"
             )));
@@ -25,7 +25,8 @@ impl ProcgateCtxView<'_> {
             stderr: options.stderr,
             start_new_session: options.start_new_session,
         };
-        let process = spawn(&plan, stdio, &self.ctx.inherited)?;
+        let process = spawn(&plan, stdio, &self.ctx.inherited, &self.ctx.children)?;
+        self.ctx.usage.add(process.exit());
         tracing::debug!(target: crate::policy::AUDIT_TARGET, pid = process.pid(), "started {}", plan.program.display());
         Ok(self.table.push(process)?)
     }
@@ -43,6 +44,7 @@ impl Host for ProcgateCtxView<'_> {
             args: &args,
             env: &options.env,
             cwd: options.cwd.as_deref(),
+            usage: self.ctx.usage.usage(),
         };
         self.create(req, &options)
     }
@@ -56,6 +58,7 @@ impl Host for ProcgateCtxView<'_> {
             cmd: &cmd,
             env: &options.env,
             cwd: options.cwd.as_deref(),
+            usage: self.ctx.usage.usage(),
         };
         self.create(req, &options)
     }

@@ -49,7 +49,7 @@ impl ProcgateCtxView<'_> {
             pid: process.pid(),
             signal,
         };
-        self.ctx.policy.decide(&req)?;
+        self.ctx.decide(&req)?;
         process.exit().send_signal(signal.number())
     }
 
@@ -90,7 +90,10 @@ impl HostProcess for ProcgateCtxView<'_> {
 
     async fn wait(&mut self, process: Resource<Process>) -> Result<i32> {
         let exit = self.table.get(&process)?.exit().clone();
-        Ok(exit.wait().await)
+        let rc = exit.wait().await;
+        let pumps = std::mem::take(&mut self.table.get_mut(&process)?.pumps);
+        Process::flush_inherited(pumps).await;
+        Ok(rc)
     }
 
     fn subscribe(&mut self, process: Resource<Process>) -> wasmtime::Result<Resource<DynPollable>> {
@@ -106,9 +109,13 @@ impl HostProcess for ProcgateCtxView<'_> {
         process: Resource<Process>,
         input: Option<Vec<u8>>,
     ) -> Result<CommunicateOutput> {
-        let process = self.table.get_mut(&process)?;
-        let c = Communicate::take(process, input, None)?;
-        Ok(c.run().await?.into())
+        let cap = self.ctx.policy.limits().communicate_bytes;
+        let proc = self.table.get_mut(&process)?;
+        let c = Communicate::take(proc, input, cap)?;
+        let out = c.run().await?;
+        let pumps = std::mem::take(&mut self.table.get_mut(&process)?.pumps);
+        Process::flush_inherited(pumps).await;
+        Ok(out.into())
     }
 
     fn start_communicate(
@@ -116,8 +123,9 @@ impl HostProcess for ProcgateCtxView<'_> {
         process: Resource<Process>,
         input: Option<Vec<u8>>,
     ) -> Result<Resource<FutureCommunicate>> {
+        let cap = self.ctx.policy.limits().communicate_bytes;
         let process = self.table.get_mut(&process)?;
-        let c = Communicate::take(process, input, None)?;
+        let c = Communicate::take(process, input, cap)?;
         Ok(self.table.push(FutureCommunicate::spawn(c))?)
     }
 
@@ -163,7 +171,8 @@ impl HostProcess for ProcgateCtxView<'_> {
 
     fn drop(&mut self, process: Resource<Process>) -> wasmtime::Result<()> {
         // Dropping the host value kills and reaps an unwaited child.
-        self.table.delete(process)?;
+        let process = self.table.delete(process)?;
+        self.ctx.usage.forget(process.exit());
         Ok(())
     }
 }

@@ -1,31 +1,44 @@
 //! The TOML form of a [`Policy`], read by the CLI's `--policy FILE`.
+//! Every key is documented in the README's policy section and in
+//! `examples/policy.toml`.
 //!
 //! ```toml
 //! [programs]
 //! allow = ["ls", "/usr/bin/python3"]
 //! search_path = ["/usr/bin", "/bin"]   # optional
 //!
+//! [[programs.rules]]
+//! program = "git"
+//! forbid_flags = ["-c", "--exec-path"]
+//! args = [{ match = ["status"] }, { match = ["log"], rest = { glob = "--*" } }]
+//!
 //! [shell]
 //! allow = true
-//! path = "/bin/sh"                      # optional
 //!
 //! [env]
 //! set = { LANG = "C.UTF-8" }
-//! guest_may_set = ["TERM"]
+//! pass = ["HOME"]
+//! guest_may_set = ["TERM", "GIT_AUTHOR_*"]
 //!
 //! [[dirs]]
 //! host = "."
 //! guest = "/work"
 //!
-//! [signals]
-//! allow = ["term", "kill", "int"]      # optional; default: all
+//! [limits]
+//! max_live = 4
+//! timeout_secs = 30
+//!
+//! [sandbox]
+//! landlock = "best-effort"
 //! ```
 
-use super::{Policy, PolicyBuilder};
+use super::{ArgForm, ArgRules, Limits, OsLimits, Policy, PolicyBuilder};
+use crate::sandbox::{LandlockMode, Sandbox as SandboxConfig};
 use crate::signals::Signal;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// A policy as written in a TOML file. Unknown keys are errors.
 ///
@@ -49,20 +62,46 @@ pub struct PolicyFile {
     /// `[[dirs]]`
     #[serde(default)]
     pub dirs: Vec<Dir>,
+    /// `[cwd]`
+    #[serde(default)]
+    pub cwd: Cwd,
     /// `[signals]`
     #[serde(default)]
     pub signals: Signals,
+    /// `[limits]`
+    #[serde(default)]
+    pub limits: LimitsTable,
+    /// `[sandbox]`
+    #[serde(default)]
+    pub sandbox: Sandbox,
 }
 
 /// `[programs]`: the allowlist.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Programs {
-    /// Names (looked up on `search_path`) or absolute paths.
+    /// Names (looked up on `search_path`) or absolute paths, any arguments.
     #[serde(default)]
     pub allow: Vec<String>,
     /// Where names are looked up; default [`super::DEFAULT_SEARCH_PATH`].
     pub search_path: Option<Vec<PathBuf>>,
+    /// `[[programs.rules]]`: programs allowed with argument rules.
+    #[serde(default)]
+    pub rules: Vec<ProgramRule>,
+}
+
+/// `[[programs.rules]]`: one program allowed with argument rules.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramRule {
+    /// The program: a name or an absolute path.
+    pub program: String,
+    /// Flags refused anywhere in the arguments.
+    #[serde(default)]
+    pub forbid_flags: Vec<String>,
+    /// The allowed forms of the argument list; none means any.
+    #[serde(default)]
+    pub args: Vec<ArgForm>,
 }
 
 /// `[shell]`: whether `create-subprocess-shell` is granted.
@@ -83,7 +122,10 @@ pub struct Env {
     /// Variables set in every child.
     #[serde(default)]
     pub set: BTreeMap<String, String>,
-    /// Variables the guest may set.
+    /// Host variables passed to every child.
+    #[serde(default)]
+    pub pass: Vec<String>,
+    /// Name patterns (globs) of variables the guest may set.
     #[serde(default)]
     pub guest_may_set: Vec<String>,
 }
@@ -98,6 +140,14 @@ pub struct Dir {
     pub guest: Option<String>,
 }
 
+/// `[cwd]`: the children's default working directory.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cwd {
+    /// A guest path inside a granted directory; default the first grant.
+    pub default: Option<String>,
+}
+
 /// `[signals]`: which signals the guest may send.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,14 +156,83 @@ pub struct Signals {
     pub allow: Option<Vec<Signal>>,
 }
 
+/// `[limits]`: see [`Limits`] and [`OsLimits`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsTable {
+    /// Most children alive at once.
+    pub max_live: Option<usize>,
+    /// Most children started in the guest's lifetime.
+    pub max_spawns: Option<u64>,
+    /// Wall-clock seconds per child (fractions allowed).
+    #[serde(default, deserialize_with = "seconds")]
+    pub timeout_secs: Option<Duration>,
+    /// Seconds between SIGTERM and SIGKILL after a timeout.
+    #[serde(default, deserialize_with = "seconds")]
+    pub kill_grace_secs: Option<Duration>,
+    /// Most bytes one `communicate` buffers per stream.
+    pub communicate_bytes: Option<usize>,
+    /// Most bytes of program name plus arguments.
+    pub max_arg_bytes: Option<usize>,
+    /// Most bytes of the child's environment.
+    pub max_env_bytes: Option<usize>,
+    /// `RLIMIT_CPU` seconds.
+    pub cpu_secs: Option<u64>,
+    /// `RLIMIT_AS` bytes.
+    pub address_space_bytes: Option<u64>,
+    /// `RLIMIT_NOFILE`.
+    pub open_files: Option<u64>,
+    /// `RLIMIT_NPROC`.
+    pub processes: Option<u64>,
+    /// `PR_SET_NO_NEW_PRIVS`.
+    #[serde(default)]
+    pub no_new_privs: bool,
+}
+
+/// `[sandbox]`: the Landlock filesystem sandbox of children.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sandbox {
+    /// `"off"` (default), `"best-effort"` or `"require"`.
+    #[serde(default)]
+    pub landlock: LandlockMode,
+    /// Where children may read and execute; default
+    /// [`crate::sandbox::DEFAULT_READ`].
+    pub read: Option<Vec<PathBuf>>,
+    /// Where children may write besides the granted directories.
+    #[serde(default)]
+    pub write: Vec<PathBuf>,
+}
+
+/// A positive, finite number of seconds.
+fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let secs = f64::deserialize(d)?;
+    Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .map(Some)
+        .ok_or_else(|| {
+            serde::de::Error::custom(format!("expected a positive number of seconds, got {secs}"))
+        })
+}
+
 /// A policy file that could not be read or parsed. The message names the
-/// file, the line and column, and the key or value at fault.
+/// file, the line and column, and the key path (`shell.alow`) at fault.
+///
+/// ```
+/// let err = procgate::policy::PolicyFile::parse("[shell]\nalow = true\n", "p.toml").unwrap_err();
+/// assert!(err.to_string().starts_with("p.toml:2:1: shell.alow: "));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct PolicyFileError(String);
 
 impl PolicyFile {
     /// Reads and parses a policy file.
+    ///
+    /// ```
+    /// assert!(procgate::policy::PolicyFile::load("/no/such/policy.toml".as_ref()).is_err());
+    /// ```
     pub fn load(path: &Path) -> Result<PolicyFile, PolicyFileError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| PolicyFileError(format!("{}: {e}", path.display())))?;
@@ -121,19 +240,44 @@ impl PolicyFile {
     }
 
     /// Parses policy text; `name` is used in error messages.
+    ///
+    /// ```
+    /// let file = procgate::policy::PolicyFile::parse("[shell]\nallow = true\n", "p.toml").unwrap();
+    /// assert!(file.shell.allow);
+    /// ```
     pub fn parse(text: &str, name: &str) -> Result<PolicyFile, PolicyFileError> {
-        toml::from_str(text).map_err(|e| {
-            let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
-            PolicyFileError(format!("{name}:{line}:{col}: {}", e.message()))
+        let at = |e: &toml::de::Error| {
+            let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            format!("{name}:{line}:{col}")
+        };
+        let de = toml::Deserializer::parse(text)
+            .map_err(|e| PolicyFileError(format!("{}: {}", at(&e), e.message().trim_end())))?;
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let inner = e.inner();
+            let message = inner.message().trim_end();
+            PolicyFileError(format!("{}: {}: {message}", at(inner), e.path()))
         })
     }
 
-    /// Turns the file into a builder; relative `dirs` are taken relative to
-    /// `base` (the file's directory). Flags can then add to it.
+    /// Turns the file into a builder; relative paths (`dirs`, `sandbox`)
+    /// are taken relative to `base` (the file's directory). Flags can then
+    /// add to it.
+    ///
+    /// ```
+    /// let file = procgate::policy::PolicyFile::default();
+    /// let policy = file.into_builder(".".as_ref()).allow_program("ls").build().unwrap();
+    /// ```
     pub fn into_builder(self, base: &Path) -> PolicyBuilder {
         let mut b = Policy::builder();
         for p in self.programs.allow {
             b = b.allow_program(p);
+        }
+        for rule in self.programs.rules {
+            let rules = ArgRules {
+                forms: rule.args,
+                forbid_flags: rule.forbid_flags,
+            };
+            b = b.allow_program_with(rule.program, rules);
         }
         if let Some(sp) = self.programs.search_path {
             b = b.search_path(sp);
@@ -144,6 +288,9 @@ impl PolicyFile {
         for (k, v) in self.env.set {
             b = b.set_env(k, v);
         }
+        for k in self.env.pass {
+            b = b.pass_env(k);
+        }
         for k in self.env.guest_may_set {
             b = b.allow_guest_env(k);
         }
@@ -151,10 +298,42 @@ impl PolicyFile {
             let guest = d.guest.unwrap_or_else(|| d.host.display().to_string());
             b = b.dir(base.join(d.host), guest);
         }
+        if let Some(default) = self.cwd.default {
+            b = b.default_cwd(default);
+        }
         if let Some(signals) = self.signals.allow {
             b = b.allow_signals(signals);
         }
-        b
+        let l = self.limits;
+        b = b.limits(Limits {
+            max_live: l.max_live,
+            max_spawns: l.max_spawns,
+            timeout: l.timeout_secs,
+            kill_grace: l.kill_grace_secs,
+            communicate_bytes: l.communicate_bytes,
+            max_arg_bytes: l.max_arg_bytes,
+            max_env_bytes: l.max_env_bytes,
+            os: OsLimits {
+                cpu_secs: l.cpu_secs,
+                address_space: l.address_space_bytes,
+                open_files: l.open_files,
+                processes: l.processes,
+                no_new_privs: l.no_new_privs,
+            },
+        });
+        b.sandbox(SandboxConfig {
+            landlock: self.sandbox.landlock,
+            read: self
+                .sandbox
+                .read
+                .map(|r| r.into_iter().map(|p| base.join(p)).collect()),
+            write: self
+                .sandbox
+                .write
+                .into_iter()
+                .map(|p| base.join(p))
+                .collect(),
+        })
     }
 }
 
@@ -162,7 +341,11 @@ impl PolicyFile {
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+    let col = before.chars().count()
+        - before[..before.rfind('\n').map(|i| i + 1).unwrap_or(0)]
+            .chars()
+            .count()
+        + 1;
     (line, col)
 }
 
@@ -170,29 +353,119 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn unknown_key_names_file_line_and_key() {
-        let err = PolicyFile::parse("[programs]\nallow = [\"ls\"]\nalow = 1\n", "p.toml")
-            .unwrap_err()
-            .to_string();
-        assert!(err.starts_with("p.toml:3:1: "), "{err}");
-        assert!(err.contains("alow"), "{err}");
+    fn err(text: &str) -> String {
+        PolicyFile::parse(text, "p.toml").unwrap_err().to_string()
     }
 
     #[test]
-    fn wrong_type_points_at_value() {
-        let err = PolicyFile::parse("[shell]\nallow = \"yes\"\n", "p.toml")
-            .unwrap_err()
-            .to_string();
-        assert!(err.starts_with("p.toml:2:9: "), "{err}");
+    fn errors_name_file_line_column_and_key_path() {
+        let cases: &[(&str, &str)] = &[
+            // An unknown key, at the key.
+            ("[programs]\nallow = [\"ls\"]\nalow = 1\n", "p.toml:3:1: programs.alow: "),
+            ("[shell]\nalow = true\n", "p.toml:2:1: shell.alow: "),
+            ("[shel]\nallow = true\n", "p.toml:1:2: shel: "),
+            // A value of the wrong type, at the value.
+            ("[shell]\nallow = \"yes\"\n", "p.toml:2:9: shell.allow: "),
+            ("[limits]\nmax_live = -1\n", "p.toml:2:12: limits.max_live: "),
+            ("[limits]\ntimeout_secs = 0\n", "p.toml:2:16: limits.timeout_secs: "),
+            // Bad values inside arrays and nested tables.
+            (
+                "[signals]\nallow = [\"term\", \"sigfoo\"]\n",
+                "p.toml:2:18: signals.allow[1]: ",
+            ),
+            (
+                "[[programs.rules]]\nprogram = \"find\"\nforbid_flag = [\"-exec\"]\n",
+                "p.toml:3:1: programs.rules[0].forbid_flag: ",
+            ),
+            (
+                "[[programs.rules]]\nprogram = \"git\"\nargs = [{ match = [\"status\", { glob = \"[\" }] }]\n",
+                "p.toml:3:30: programs.rules[0].args[0].match[1]: ",
+            ),
+            (
+                "[[programs.rules]]\nprogram = \"git\"\nargs = [{ match = [{ regex = \"(\" }] }]\n",
+                "p.toml:3:20: programs.rules[0].args[0].match[0]: ",
+            ),
+            ("[sandbox]\nlandlock = \"maybe\"\n", "p.toml:2:12: sandbox.landlock: "),
+            // Broken TOML itself.
+            ("[programs\nallow = 1\n", "p.toml:1:10: "),
+        ];
+        for (text, prefix) in cases {
+            let e = err(text);
+            assert!(
+                e.starts_with(prefix),
+                "{text:?}\nwanted {prefix:?}\ngot    {e:?}"
+            );
+        }
     }
 
     #[test]
-    fn unknown_signal_is_an_error() {
-        let err = PolicyFile::parse("[signals]\nallow = [\"term\", \"sigfoo\"]\n", "p.toml")
-            .unwrap_err()
-            .to_string();
-        assert!(err.starts_with("p.toml:2:18: "), "{err}");
-        assert!(err.contains("sigfoo"), "{err}");
+    fn messages_say_what_is_wrong() {
+        assert!(err("[shell]\nalow = true\n").contains("unknown field `alow`"));
+        assert!(err("[signals]\nallow = [\"sigfoo\"]\n").contains("sigfoo"));
+        assert!(err("[limits]\ntimeout_secs = -2\n").contains("positive number of seconds"));
+    }
+
+    #[test]
+    fn the_example_policy_parses_and_builds() {
+        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+        let file = PolicyFile::load(&examples.join("policy.toml")).unwrap();
+        let policy = file.into_builder(&examples).build().unwrap();
+        assert_eq!(policy.dirs()[0].guest, "/work");
+        assert_eq!(policy.limits().max_live, Some(4));
+    }
+
+    #[test]
+    fn every_section_parses() {
+        let text = r#"
+[programs]
+allow = ["ls"]
+search_path = ["/usr/bin", "/bin"]
+[[programs.rules]]
+program = "find"
+forbid_flags = ["-exec", "-delete"]
+[[programs.rules]]
+program = "sort"
+args = [{ match = ["-n"] }, { match = ["-u", { glob = "*.txt" }], rest = { regex = "[a-z]+" } }]
+[shell]
+allow = true
+path = "/bin/sh"
+[env]
+set = { LANG = "C.UTF-8" }
+pass = ["HOME"]
+guest_may_set = ["TERM", "APP_*"]
+[[dirs]]
+host = "/tmp"
+guest = "/scratch"
+[cwd]
+default = "/scratch"
+[signals]
+allow = ["term", "kill"]
+[limits]
+max_live = 2
+max_spawns = 10
+timeout_secs = 1.5
+kill_grace_secs = 0.5
+communicate_bytes = 1000
+max_arg_bytes = 4096
+max_env_bytes = 4096
+cpu_secs = 5
+address_space_bytes = 1000000000
+open_files = 64
+processes = 32
+no_new_privs = true
+[sandbox]
+landlock = "best-effort"
+read = ["/usr"]
+write = ["/tmp"]
+"#;
+        let file = PolicyFile::parse(text, "p.toml").unwrap();
+        assert_eq!(file.programs.rules[1].args.len(), 2);
+        let policy = file.into_builder(Path::new("/")).build().unwrap();
+        let l = policy.limits();
+        assert_eq!(l.timeout, Some(Duration::from_millis(1500)));
+        assert_eq!(l.os.open_files, Some(64));
+        assert!(l.os.no_new_privs);
+        assert_eq!(policy.dirs()[0].guest, "/scratch");
+        assert_eq!(policy.sandbox().landlock, LandlockMode::BestEffort);
     }
 }

@@ -1,30 +1,46 @@
-//! The capability policy: what a guest may start, where, with what, and
+//! The capability policy: what a guest may start, with which arguments,
+//! environment and working directory, under which limits and sandbox, and
 //! which signals it may send.
 //!
 //! Nothing runs unless the policy says so. Every request from a guest goes
-//! through [`Policy::decide`], the one place where procgate decides; each
-//! decision is logged as a `tracing` event on the [`AUDIT_TARGET`] target.
+//! through [`Policy::decide_with`] (or [`Policy::decide`], without embedder
+//! hooks), the one place where procgate decides; each decision, allowed or
+//! denied, is one `tracing` event on the [`AUDIT_TARGET`] target.
 //!
 //! ```
-//! use procgate::policy::Policy;
+//! use procgate::policy::{ArgRules, Policy};
 //!
 //! let policy = Policy::builder()
 //!     .allow_program("ls")
-//!     .allow_program("/usr/bin/env")
+//!     .allow_program_with("find", ArgRules::default().forbid_flag("-exec").forbid_flag("-delete"))
 //!     .allow_shell("/bin/sh")
 //!     .build()
 //!     .unwrap();
 //! assert!(policy.shell().is_some());
 //! ```
 
+mod args;
+mod audit;
+mod cwd;
+mod env;
 mod file;
+mod limits;
+mod programs;
 
 use crate::error::{Error, Result};
+use crate::hooks::{AllowAll, ProcgateHooks};
+use crate::sandbox::{self, ChildSandbox, LandlockMode, Sandbox};
 use crate::signals::Signal;
 use std::collections::BTreeSet;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
+pub use args::{ArgForm, ArgPattern, ArgRules};
+pub use cwd::DirGrant;
+pub use env::is_refused_env;
 pub use file::{PolicyFile, PolicyFileError};
+pub use limits::{Limits, OsLimits, Usage};
 
 /// The `tracing` target of audit events: one event per decision.
 pub const AUDIT_TARGET: &str = "procgate::audit";
@@ -44,32 +60,14 @@ pub const DEFAULT_SEARCH_PATH: &[&str] = &["/usr/local/bin", "/usr/bin", "/bin"]
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Policy {
-    programs: Vec<AllowedProgram>,
-    search_path: Vec<PathBuf>,
+    programs: programs::Programs,
     shell: Option<PathBuf>,
-    env_set: Vec<(String, String)>,
-    guest_env: Vec<String>,
+    env: env::EnvRules,
     dirs: Vec<DirGrant>,
+    default_cwd: Option<String>,
     signals: Option<BTreeSet<Signal>>,
-}
-
-/// One program the policy allows, as written and as resolved.
-#[derive(Debug, Clone)]
-struct AllowedProgram {
-    /// The entry as written: a bare name or an absolute path.
-    written: String,
-    /// Where it resolved to (symlinks followed); none if it does not exist.
-    resolved: Option<PathBuf>,
-}
-
-/// A host directory the guest may use as a child's working directory, under
-/// the guest path it is known by.
-#[derive(Debug, Clone)]
-pub struct DirGrant {
-    /// The host directory, canonical.
-    pub host: PathBuf,
-    /// The path the guest names it by (absolute, e.g. `/work`).
-    pub guest: String,
+    limits: Limits,
+    sandbox: Sandbox,
 }
 
 /// Builds a [`Policy`] in code.
@@ -78,31 +76,61 @@ pub struct DirGrant {
 /// let policy = procgate::policy::Policy::builder()
 ///     .allow_program("echo")
 ///     .set_env("LANG", "C.UTF-8")
-///     .allow_guest_env("TERM")
+///     .pass_env("HOME")
+///     .allow_guest_env("GIT_AUTHOR_*")
 ///     .build()
 ///     .unwrap();
 /// ```
 #[derive(Debug, Default)]
 pub struct PolicyBuilder {
-    programs: Vec<String>,
+    programs: Vec<(String, Option<ArgRules>)>,
     search_path: Option<Vec<PathBuf>>,
     shell: Option<PathBuf>,
     env_set: Vec<(String, String)>,
+    env_pass: Vec<String>,
     guest_env: Vec<String>,
     dirs: Vec<(PathBuf, String)>,
+    default_cwd: Option<String>,
     signals: Option<BTreeSet<Signal>>,
+    limits: Limits,
+    sandbox: Sandbox,
 }
 
 impl PolicyBuilder {
     /// Allows a program, by bare name (resolved on the search path) or by
-    /// absolute path.
+    /// absolute path, with any arguments.
+    ///
+    /// ```
+    /// let p = procgate::Policy::builder().allow_program("/usr/bin/env").build().unwrap();
+    /// ```
     pub fn allow_program(mut self, program: impl Into<String>) -> Self {
-        self.programs.push(program.into());
+        self.programs.push((program.into(), None));
+        self
+    }
+
+    /// Allows a program with argument rules. The rules attach to the file
+    /// the program resolves to: every spelling of it (name, absolute path,
+    /// symlink) is checked against them, and against the rules of every
+    /// other entry for the same file.
+    ///
+    /// ```
+    /// use procgate::policy::{ArgForm, ArgRules};
+    /// let p = procgate::Policy::builder()
+    ///     .allow_program_with("git", ArgRules::default().form(ArgForm::exact(["status"])))
+    ///     .build()
+    ///     .unwrap();
+    /// ```
+    pub fn allow_program_with(mut self, program: impl Into<String>, rules: ArgRules) -> Self {
+        self.programs.push((program.into(), Some(rules)));
         self
     }
 
     /// Sets the directories bare program names are looked up in, in order.
     /// Defaults to [`DEFAULT_SEARCH_PATH`].
+    ///
+    /// ```
+    /// let p = procgate::Policy::builder().search_path(["/usr/bin"]).build().unwrap();
+    /// ```
     pub fn search_path(mut self, dirs: impl IntoIterator<Item = impl Into<PathBuf>>) -> Self {
         self.search_path = Some(dirs.into_iter().map(Into::into).collect());
         self
@@ -111,79 +139,163 @@ impl PolicyBuilder {
     /// Grants `create-subprocess-shell`, run as `<shell> -c <cmd>`.
     ///
     /// Granting a shell grants every program the shell can reach: the
-    /// program allowlist does not apply inside the shell command.
+    /// program allowlist does not apply inside the shell command (a
+    /// Landlock sandbox still limits what it can execute and write).
+    ///
+    /// ```
+    /// let p = procgate::Policy::builder().allow_shell("/bin/sh").build().unwrap();
+    /// ```
     pub fn allow_shell(mut self, shell: impl Into<PathBuf>) -> Self {
         self.shell = Some(shell.into());
         self
     }
 
     /// Sets a variable in every child's environment.
+    ///
+    /// ```
+    /// let p = procgate::Policy::builder().set_env("LANG", "C.UTF-8").build().unwrap();
+    /// ```
     pub fn set_env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.env_set.push((key.into(), value.into()));
         self
     }
 
-    /// Lets the guest set the variable `name` in a child's environment.
-    /// Loader variables (`LD_*`, ...) are refused even if named here.
-    pub fn allow_guest_env(mut self, name: impl Into<String>) -> Self {
-        self.guest_env.push(name.into());
+    /// Passes the host's value of `name` (when set when the policy is
+    /// built) to every child; [`PolicyBuilder::set_env`] wins over it.
+    ///
+    /// ```
+    /// let p = procgate::Policy::builder().pass_env("HOME").build().unwrap();
+    /// ```
+    pub fn pass_env(mut self, name: impl Into<String>) -> Self {
+        self.env_pass.push(name.into());
+        self
+    }
+
+    /// Lets the guest set variables whose names match the glob `pattern`
+    /// (`TERM`, `GIT_AUTHOR_*`). Loader and injection variables
+    /// ([`is_refused_env`]) are refused even when they match; `PATH` only
+    /// when named exactly.
+    ///
+    /// ```
+    /// let p = procgate::Policy::builder().allow_guest_env("MY_APP_*").build().unwrap();
+    /// ```
+    pub fn allow_guest_env(mut self, pattern: impl Into<String>) -> Self {
+        self.guest_env.push(pattern.into());
         self
     }
 
     /// Grants the host directory `host` as a working directory, known to
-    /// the guest as `guest`. The first granted directory is the default
-    /// working directory of children.
+    /// the guest as `guest`. Without a [`PolicyBuilder::default_cwd`],
+    /// the first granted directory is the default working directory of
+    /// children.
+    ///
+    /// ```
+    /// let p = procgate::Policy::builder().dir("/tmp", "/scratch").build().unwrap();
+    /// ```
     pub fn dir(mut self, host: impl Into<PathBuf>, guest: impl Into<String>) -> Self {
         self.dirs.push((host.into(), guest.into()));
         self
     }
 
+    /// Sets the default working directory of children: a guest path
+    /// inside a granted directory.
+    ///
+    /// ```
+    /// let p = procgate::Policy::builder().dir("/tmp", "/scratch").default_cwd("/scratch").build().unwrap();
+    /// ```
+    pub fn default_cwd(mut self, guest: impl Into<String>) -> Self {
+        self.default_cwd = Some(guest.into());
+        self
+    }
+
     /// Restricts the signals the guest may send; by default it may send
     /// any signal in the WIT `signal` enum to its own children.
+    ///
+    /// ```
+    /// use procgate::signals::Signal;
+    /// let p = procgate::Policy::builder().allow_signals([Signal::Term]).build().unwrap();
+    /// ```
     pub fn allow_signals(mut self, signals: impl IntoIterator<Item = Signal>) -> Self {
         self.signals = Some(signals.into_iter().collect());
         self
     }
 
-    /// Resolves the allowed programs and granted directories.
+    /// Replaces the limits.
     ///
-    /// Fails if a granted directory does not exist or a guest path is not
-    /// absolute.
+    /// ```
+    /// let limits = procgate::policy::Limits { max_live: Some(2), ..Default::default() };
+    /// let p = procgate::Policy::builder().limits(limits).build().unwrap();
+    /// ```
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Changes some limits, keeping the others (flags over a file, say).
+    ///
+    /// ```
+    /// let p = procgate::Policy::builder().update_limits(|l| l.max_spawns = Some(10)).build().unwrap();
+    /// assert_eq!(p.limits().max_spawns, Some(10));
+    /// ```
+    pub fn update_limits(mut self, f: impl FnOnce(&mut Limits)) -> Self {
+        f(&mut self.limits);
+        self
+    }
+
+    /// Replaces the filesystem sandbox settings.
+    ///
+    /// ```
+    /// use procgate::sandbox::{LandlockMode, Sandbox};
+    /// let sb = Sandbox { landlock: LandlockMode::BestEffort, ..Sandbox::default() };
+    /// let p = procgate::Policy::builder().sandbox(sb).build().unwrap();
+    /// ```
+    pub fn sandbox(mut self, sandbox: Sandbox) -> Self {
+        self.sandbox = sandbox;
+        self
+    }
+
+    /// Sets only the Landlock mode of the sandbox.
+    ///
+    /// ```
+    /// use procgate::sandbox::LandlockMode;
+    /// let p = procgate::Policy::builder().landlock(LandlockMode::BestEffort).build().unwrap();
+    /// ```
+    pub fn landlock(mut self, mode: LandlockMode) -> Self {
+        self.sandbox.landlock = mode;
+        self
+    }
+
+    /// Resolves the allowed programs, opens the granted directories and
+    /// checks the rest.
+    ///
+    /// Fails if a granted directory does not exist, a guest path is not
+    /// absolute, the default cwd is not inside a grant, or a guest
+    /// variable pattern is malformed.
+    ///
+    /// ```
+    /// assert!(procgate::Policy::builder().dir("/no/such/dir", "/x").build().is_err());
+    /// ```
     pub fn build(self) -> anyhow::Result<Policy> {
         let search_path = self
             .search_path
             .unwrap_or_else(|| DEFAULT_SEARCH_PATH.iter().map(PathBuf::from).collect());
-        let programs = self
-            .programs
-            .into_iter()
-            .map(|written| {
-                let resolved = resolve(&written, &search_path);
-                AllowedProgram { written, resolved }
-            })
-            .collect();
         let mut dirs = Vec::new();
-        for (host, guest) in self.dirs {
-            let canonical = host
-                .canonicalize()
-                .map_err(|e| anyhow::anyhow!("granted directory {}: {e}", host.display()))?;
-            anyhow::ensure!(
-                guest.starts_with('/'),
-                "guest path {guest:?} of {} must be absolute",
-                host.display()
-            );
-            dirs.push(DirGrant {
-                host: canonical,
-                guest: normalize_guest(&guest).unwrap_or_else(|| "/".into()),
-            });
+        for (host, guest) in &self.dirs {
+            dirs.push(DirGrant::open(host, guest)?);
+        }
+        if let Some(default) = &self.default_cwd {
+            cwd::resolve(&dirs, None, Some(default))
+                .map_err(|e| anyhow::anyhow!("default cwd {default:?}: {e}"))?;
         }
         Ok(Policy {
-            programs,
-            search_path,
+            programs: programs::Programs::new(self.programs, search_path),
             shell: self.shell,
-            env_set: self.env_set,
-            guest_env: self.guest_env,
+            env: env::EnvRules::new(&self.env_set, &self.env_pass, &self.guest_env)?,
             dirs,
+            default_cwd: self.default_cwd,
             signals: self.signals,
+            limits: self.limits,
+            sandbox: self.sandbox,
         })
     }
 }
@@ -197,19 +309,23 @@ pub enum Request<'a> {
         program: &'a str,
         /// Its arguments.
         args: &'a [String],
-        /// The working directory and environment the guest asked for.
+        /// The environment variables the guest asked for.
         env: &'a [(String, String)],
         /// The guest path of the working directory, if any.
         cwd: Option<&'a str>,
+        /// What the guest has used so far (live children, spawns).
+        usage: Usage,
     },
     /// `create-subprocess-shell`.
     Shell {
         /// The command line.
         cmd: &'a str,
-        /// The environment the guest asked for.
+        /// The environment variables the guest asked for.
         env: &'a [(String, String)],
         /// The guest path of the working directory, if any.
         cwd: Option<&'a str>,
+        /// What the guest has used so far (live children, spawns).
+        usage: Usage,
     },
     /// `send-signal`, `terminate` or `kill` to the guest's child `pid`.
     Signal {
@@ -230,12 +346,13 @@ pub enum Verdict {
 }
 
 /// A spawn the policy allowed, with everything resolved: the absolute path
-/// to execute, the full argument and environment lists, the host cwd.
+/// to execute, the full argument and environment lists, the working
+/// directory, and what is set up in the child.
 #[derive(Debug, Clone)]
 pub struct SpawnPlan {
     /// The resolved absolute path that is executed.
     pub program: PathBuf,
-    /// `argv[0]` as the guest named the program.
+    /// `argv[0]`.
     pub arg0: String,
     /// The arguments after `argv[0]`.
     pub args: Vec<String>,
@@ -243,299 +360,270 @@ pub struct SpawnPlan {
     pub env: Vec<(String, String)>,
     /// The child's working directory on the host.
     pub cwd: PathBuf,
+    /// Whether this is `create-subprocess-shell` (`args` is `-c CMD`).
+    pub shell: bool,
+    /// Resource limits and sandbox set in the child before exec.
+    pub sandbox: ChildSandbox,
+    /// Wall-clock limit: SIGTERM to the child's group when it is up.
+    pub timeout: Option<Duration>,
+    /// The grace period between SIGTERM and SIGKILL after a timeout; none
+    /// means the context's kill grace.
+    pub kill_grace: Option<Duration>,
+    /// The opened working directory inside a grant: the child changes into
+    /// it by descriptor.
+    pub(crate) cwd_dir: Option<Arc<cap_std::fs::Dir>>,
 }
 
-/// Variable names refused in any environment the guest supplies: they let
-/// a caller load code into, or change the behaviour of, the child.
-fn is_injection_var(name: &str) -> bool {
-    const EXACT: &[&str] = &[
-        "PATH",
-        "BASH_ENV",
-        "ENV",
-        "IFS",
-        "PYTHONSTARTUP",
-        "PYTHONPATH",
-        "PYTHONHOME",
-        "PERL5LIB",
-        "PERL5OPT",
-        "RUBYOPT",
-        "RUBYLIB",
-        "NODE_OPTIONS",
-        "GCONV_PATH",
-        "SHELLOPTS",
-        "BASHOPTS",
-        "PS4",
-        "PROMPT_COMMAND",
-        "GIT_EXEC_PATH",
-        "GIT_CONFIG_PARAMETERS",
-    ];
-    name.starts_with("LD_")
-        || name.starts_with("DYLD_")
-        || name.starts_with("BASH_FUNC_")
-        || EXACT.contains(&name)
+/// A decision before the hooks: the verdict, the rule that allowed it, and
+/// what became of the sandbox.
+pub(crate) struct Decided {
+    verdict: Verdict,
+    rule: String,
+    sandbox: &'static str,
 }
 
 impl Policy {
     /// Starts building a policy; see [`PolicyBuilder`].
+    ///
+    /// ```
+    /// let p = procgate::Policy::builder().build().unwrap();
+    /// ```
     pub fn builder() -> PolicyBuilder {
         PolicyBuilder::default()
     }
 
     /// The shell `create-subprocess-shell` runs, if granted.
+    ///
+    /// ```
+    /// assert!(procgate::Policy::default().shell().is_none());
+    /// ```
     pub fn shell(&self) -> Option<&Path> {
         self.shell.as_deref()
     }
 
     /// The granted working directories.
+    ///
+    /// ```
+    /// assert!(procgate::Policy::default().dirs().is_empty());
+    /// ```
     pub fn dirs(&self) -> &[DirGrant] {
         &self.dirs
     }
 
-    /// Decides a request: the one place where procgate says yes or no.
-    ///
-    /// Returns what to do, or [`Error::Denied`] naming the rule (or
-    /// `not-found` / `invalid-argument`). Every outcome is logged as an
-    /// audit event on [`AUDIT_TARGET`].
+    /// The limits.
     ///
     /// ```
-    /// use procgate::policy::{Policy, Request, Verdict};
+    /// assert_eq!(procgate::Policy::default().limits().max_live, None);
+    /// ```
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The filesystem sandbox settings.
+    ///
+    /// ```
+    /// use procgate::sandbox::LandlockMode;
+    /// assert_eq!(procgate::Policy::default().sandbox().landlock, LandlockMode::Off);
+    /// ```
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
+    }
+
+    /// Decides a request by the static policy alone (no embedder hooks);
+    /// see [`Policy::decide_with`].
+    ///
+    /// ```
+    /// use procgate::policy::{Policy, Request, Usage, Verdict};
     ///
     /// let policy = Policy::builder().allow_program("true").build().unwrap();
-    /// let req = Request::Exec { program: "true", args: &[], env: &[], cwd: None };
+    /// let req = Request::Exec { program: "true", args: &[], env: &[], cwd: None, usage: Usage::default() };
     /// assert!(matches!(policy.decide(&req), Ok(Verdict::Spawn(_))));
-    /// let req = Request::Exec { program: "/bin/sh", args: &[], env: &[], cwd: None };
+    /// let req = Request::Exec { program: "/bin/sh", args: &[], env: &[], cwd: None, usage: Usage::default() };
     /// assert!(matches!(policy.decide(&req), Err(procgate::Error::Denied(_))));
     /// ```
     pub fn decide(&self, req: &Request<'_>) -> Result<Verdict> {
-        let verdict = self.decide_inner(req);
-        audit(req, &verdict);
-        verdict
+        self.decide_with(req, &AllowAll)
     }
 
-    fn decide_inner(&self, req: &Request<'_>) -> Result<Verdict> {
+    /// Decides a request: the one place where procgate says yes or no.
+    ///
+    /// The static policy decides first; if it allows, `hooks` may still
+    /// refuse. Returns what to do, or [`Error::Denied`] naming the rule
+    /// (or `limit-exceeded`, `not-found`, `invalid-argument`). Every
+    /// outcome is logged as one audit event on [`AUDIT_TARGET`].
+    ///
+    /// ```
+    /// use procgate::hooks::ProcgateHooks;
+    /// use procgate::policy::{Policy, Request, SpawnPlan, Usage};
+    ///
+    /// struct Never;
+    /// impl ProcgateHooks for Never {
+    ///     fn on_spawn(&self, _: &SpawnPlan) -> Result<(), String> { Err("not today".into()) }
+    /// }
+    /// let policy = Policy::builder().allow_program("true").build().unwrap();
+    /// let req = Request::Exec { program: "true", args: &[], env: &[], cwd: None, usage: Usage::default() };
+    /// let err = policy.decide_with(&req, &Never).unwrap_err();
+    /// assert_eq!(err.to_string(), "denied: hook refused: not today");
+    /// ```
+    pub fn decide_with(&self, req: &Request<'_>, hooks: &dyn ProcgateHooks) -> Result<Verdict> {
+        let outcome = self.decide_static(req).and_then(|decided| {
+            let hooked = match (&decided.verdict, req) {
+                (Verdict::Spawn(plan), _) => hooks.on_spawn(plan),
+                (Verdict::Signal, Request::Signal { pid, signal }) => {
+                    hooks.on_signal(*pid, *signal)
+                }
+                (Verdict::Signal, _) => Ok(()),
+            };
+            hooked.map_err(|reason| Error::Denied(format!("hook refused: {reason}")))?;
+            Ok(decided)
+        });
+        audit::log(req, &outcome);
+        outcome.map(|d| d.verdict)
+    }
+
+    fn decide_static(&self, req: &Request<'_>) -> Result<Decided> {
         match *req {
             Request::Exec {
                 program,
                 args,
                 env,
                 cwd,
+                usage,
             } => {
-                let path = self.resolve_program(program)?;
-                self.plan(path, program.to_string(), args.to_vec(), env, cwd)
+                for arg in args {
+                    check_nul("argument", arg)?;
+                }
+                let accepted = self.programs.accept(program, args)?;
+                let rule = format!("programs: {:?}", accepted.entry);
+                let spawn = Spawn {
+                    program: accepted.path,
+                    arg0: accepted.arg0,
+                    args: args.to_vec(),
+                    shell: false,
+                };
+                self.plan(spawn, env, cwd, usage, rule)
             }
-            Request::Shell { cmd, env, cwd } => {
+            Request::Shell {
+                cmd,
+                env,
+                cwd,
+                usage,
+            } => {
                 let shell = self.shell.clone().ok_or_else(|| {
                     Error::Denied("shell not granted (create-subprocess-shell is off)".into())
                 })?;
                 check_nul("command", cmd)?;
-                let arg0 = shell.display().to_string();
-                let args = vec!["-c".to_string(), cmd.to_string()];
-                self.plan(shell, arg0, args, env, cwd)
+                let spawn = Spawn {
+                    arg0: shell.display().to_string(),
+                    program: shell,
+                    args: vec!["-c".to_string(), cmd.to_string()],
+                    shell: true,
+                };
+                self.plan(spawn, env, cwd, usage, "shell granted".into())
             }
             Request::Signal { signal, .. } => match &self.signals {
                 Some(allowed) if !allowed.contains(&signal) => Err(Error::Denied(format!(
                     "signal {} not in allowed signals",
                     signal.name()
                 ))),
-                _ => Ok(Verdict::Signal),
+                _ => Ok(Decided {
+                    verdict: Verdict::Signal,
+                    rule: "signals".into(),
+                    sandbox: "",
+                }),
             },
         }
     }
 
+    /// The checks every spawn shares: environment, cwd, sizes, counts,
+    /// sandbox.
     fn plan(
         &self,
-        program: PathBuf,
-        arg0: String,
-        args: Vec<String>,
+        spawn: Spawn,
         guest_env: &[(String, String)],
         cwd: Option<&str>,
-    ) -> Result<Verdict> {
-        for arg in &args {
-            check_nul("argument", arg)?;
-        }
-        let mut env = self.env_set.clone();
-        for (key, value) in guest_env {
-            check_nul("environment variable", key)?;
-            check_nul("environment variable", value)?;
-            if key.is_empty() || key.contains('=') {
-                return Err(Error::InvalidArgument(format!(
-                    "invalid environment variable name {key:?}"
-                )));
-            }
-            if is_injection_var(key) {
-                return Err(Error::Denied(format!("env {key} refused")));
-            }
-            if !self.guest_env.iter().any(|n| n == key) {
-                return Err(Error::Denied(format!(
-                    "env {key} not in guest-settable variables"
-                )));
-            }
-            env.retain(|(k, _)| k != key);
-            env.push((key.clone(), value.clone()));
-        }
-        let cwd = self.resolve_cwd(cwd)?;
-        Ok(Verdict::Spawn(SpawnPlan {
-            program,
-            arg0,
-            args,
-            env,
-            cwd,
-        }))
-    }
-
-    /// Finds the absolute path to execute for a program the guest named.
-    fn resolve_program(&self, program: &str) -> Result<PathBuf> {
-        check_nul("program", program)?;
-        if program.is_empty() {
-            return Err(Error::InvalidArgument("empty program name".into()));
-        }
-        if program.contains('/') && !program.starts_with('/') {
-            return Err(Error::Denied(format!(
-                "program {program:?} not in allow list (relative paths are never allowed)"
+        usage: Usage,
+        rule: String,
+    ) -> Result<Decided> {
+        let env = self.env.build(guest_env)?;
+        let cwd = cwd::resolve(&self.dirs, self.default_cwd.as_deref(), cwd)?;
+        let l = &self.limits;
+        let argv =
+            std::iter::once(spawn.arg0.as_str()).chain(spawn.args.iter().map(|a| a.as_str()));
+        let size = limits::arg_bytes(argv);
+        if let Some(max) = l.max_arg_bytes.filter(|max| size > *max) {
+            return Err(Error::LimitExceeded(format!(
+                "arguments take {size} bytes, over limits.max_arg_bytes ({max})"
             )));
         }
-        let resolved = resolve(program, &self.search_path);
-        if let Some(path) = &resolved {
-            if self
-                .programs
-                .iter()
-                .any(|p| p.resolved.as_deref() == Some(path.as_path()))
-            {
-                return Ok(path.clone());
-            }
-        }
-        // Allowed as written but missing on this host: say so.
-        if self.programs.iter().any(|p| p.written == program) {
-            return Err(Error::NotFound(format!(
-                "program {program:?} is allowed but was not found"
+        let size: usize = env.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+        if let Some(max) = l.max_env_bytes.filter(|max| size > *max) {
+            return Err(Error::LimitExceeded(format!(
+                "environment takes {size} bytes, over limits.max_env_bytes ({max})"
             )));
         }
-        Err(Error::Denied(format!(
-            "program {program:?} not in allow list"
-        )))
-    }
-
-    /// Maps the guest's cwd to a host directory inside a grant.
-    fn resolve_cwd(&self, cwd: Option<&str>) -> Result<PathBuf> {
-        let Some(cwd) = cwd else {
-            return Ok(self
-                .dirs
-                .first()
-                .map(|d| d.host.clone())
-                .unwrap_or_else(|| PathBuf::from("/")));
+        if let Some(max) = l.max_spawns.filter(|max| usage.spawned >= *max) {
+            return Err(Error::LimitExceeded(format!(
+                "limits.max_spawns ({max}) reached"
+            )));
+        }
+        if let Some(max) = l.max_live.filter(|max| usage.live >= *max) {
+            return Err(Error::LimitExceeded(format!(
+                "{} live processes, limits.max_live is {max}",
+                usage.live
+            )));
+        }
+        let (landlock, sandbox_note) = match self.sandbox.landlock {
+            LandlockMode::Off => (None, "none"),
+            _ if sandbox::landlock_abi() > 0 => {
+                let grants: Vec<PathBuf> = self.dirs.iter().map(|d| d.host.clone()).collect();
+                let paths = sandbox::landlock_paths(&self.sandbox, &spawn.program, &grants);
+                (Some(paths), "landlock")
+            }
+            LandlockMode::BestEffort => {
+                (None, "landlock unavailable on this kernel: running without")
+            }
+            LandlockMode::Require => {
+                return Err(Error::Denied(
+                    "sandbox.landlock is \"require\" but this kernel lacks Landlock".into(),
+                ));
+            }
         };
-        check_nul("cwd", cwd)?;
-        let denied = || Error::Denied(format!("cwd {cwd:?} is not inside a granted directory"));
-        let guest = normalize_guest(cwd).ok_or_else(denied)?;
-        // The longest grant whose guest path is a prefix of the request.
-        let grant = self
-            .dirs
-            .iter()
-            .filter(|d| {
-                guest == d.guest || d.guest == "/" || guest.starts_with(&format!("{}/", d.guest))
-            })
-            .max_by_key(|d| d.guest.len())
-            .ok_or_else(denied)?;
-        let rest = guest[grant.guest.len()..].trim_start_matches('/');
-        let host = grant.host.join(rest);
-        let canonical = host.canonicalize().map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                Error::NotFound(format!("cwd {cwd:?}: {e}"))
-            } else {
-                Error::Io(format!("cwd {cwd:?}: {e}"))
-            }
-        })?;
-        // A symlink inside the grant that leads out of it is an escape.
-        if !canonical.starts_with(&grant.host) {
-            return Err(denied());
-        }
-        if !canonical.is_dir() {
-            return Err(Error::InvalidArgument(format!(
-                "cwd {cwd:?} is not a directory"
-            )));
-        }
-        Ok(canonical)
+        let plan = SpawnPlan {
+            program: spawn.program,
+            arg0: spawn.arg0,
+            args: spawn.args,
+            env,
+            cwd: cwd.host,
+            shell: spawn.shell,
+            sandbox: ChildSandbox { os: l.os, landlock },
+            timeout: l.timeout,
+            kill_grace: l.kill_grace,
+            cwd_dir: cwd.dir,
+        };
+        Ok(Decided {
+            verdict: Verdict::Spawn(plan),
+            rule,
+            sandbox: sandbox_note,
+        })
     }
 }
 
-/// Resolves a program name (on `search_path`) or absolute path to its
-/// canonical path, if it exists and is a file.
-fn resolve(program: &str, search_path: &[PathBuf]) -> Option<PathBuf> {
-    let candidates: Vec<PathBuf> = if program.starts_with('/') {
-        vec![PathBuf::from(program)]
-    } else if program.contains('/') {
-        vec![]
-    } else {
-        search_path.iter().map(|d| d.join(program)).collect()
-    };
-    candidates
-        .into_iter()
-        .filter_map(|c| c.canonicalize().ok())
-        .find(|c| c.is_file())
+/// The program part of a spawn, before the shared checks.
+struct Spawn {
+    program: PathBuf,
+    arg0: String,
+    args: Vec<String>,
+    shell: bool,
 }
 
-/// Normalizes an absolute guest path lexically; `None` if it is relative or
-/// climbs above `/` with `..`.
-fn normalize_guest(path: &str) -> Option<String> {
-    if !path.starts_with('/') {
-        return None;
-    }
-    let mut parts: Vec<&str> = Vec::new();
-    for c in Path::new(path).components() {
-        match c {
-            Component::RootDir | Component::CurDir => {}
-            Component::ParentDir => {
-                parts.pop()?;
-            }
-            Component::Normal(s) => parts.push(s.to_str()?),
-            Component::Prefix(_) => return None,
-        }
-    }
-    Some(format!("/{}", parts.join("/")))
-}
-
-fn check_nul(what: &str, s: &str) -> Result<()> {
+pub(crate) fn check_nul(what: &str, s: &str) -> Result<()> {
     if s.contains('\0') {
         return Err(Error::InvalidArgument(format!(
             "{what} contains a NUL byte"
         )));
     }
     Ok(())
-}
-
-/// Logs one decision as an audit event.
-fn audit(req: &Request<'_>, verdict: &Result<Verdict>) {
-    let outcome = match verdict {
-        Ok(_) => "allow".to_string(),
-        Err(e) => e.to_string(),
-    };
-    match (req, verdict) {
-        (Request::Exec { program, args, .. }, Ok(Verdict::Spawn(plan))) => tracing::info!(
-            target: AUDIT_TARGET, decision = "allow", request = "exec", program, ?args,
-            resolved = %plan.program.display(), cwd = %plan.cwd.display(), "allowed exec {program:?}"
-        ),
-        (Request::Shell { cmd, .. }, Ok(Verdict::Spawn(plan))) => tracing::info!(
-            target: AUDIT_TARGET, decision = "allow", request = "shell", cmd,
-            shell = %plan.program.display(), cwd = %plan.cwd.display(), "allowed shell {cmd:?}"
-        ),
-        (Request::Exec { program, args, .. }, Err(_)) => tracing::warn!(
-            target: AUDIT_TARGET, decision = "deny", request = "exec", program, ?args,
-            "refused exec {program:?}: {outcome}"
-        ),
-        (Request::Shell { cmd, .. }, Err(_)) => tracing::warn!(
-            target: AUDIT_TARGET, decision = "deny", request = "shell", cmd,
-            "refused shell {cmd:?}: {outcome}"
-        ),
-        (Request::Signal { pid, signal }, Ok(_)) => tracing::info!(
-            target: AUDIT_TARGET, decision = "allow", request = "signal", pid, signal = signal.name(),
-            "allowed {} to {pid}", signal.name()
-        ),
-        (Request::Signal { pid, signal }, Err(_)) => tracing::warn!(
-            target: AUDIT_TARGET, decision = "deny", request = "signal", pid, signal = signal.name(),
-            "refused {} to {pid}: {outcome}", signal.name()
-        ),
-        (_, Ok(_)) => {}
-    }
 }
 
 #[cfg(test)]
@@ -548,6 +636,7 @@ mod tests {
             args,
             env: &[],
             cwd: None,
+            usage: Usage::default(),
         }
     }
 
@@ -562,6 +651,7 @@ mod tests {
             cmd: "true",
             env: &[],
             cwd: None,
+            usage: Usage::default(),
         };
         assert!(matches!(p.decide(&shell), Err(Error::Denied(_))));
     }
@@ -614,6 +704,7 @@ mod tests {
             args: &[],
             env: &env,
             cwd: None,
+            usage: Usage::default(),
         };
         match p.decide(&req) {
             Err(Error::Denied(rule)) => assert_eq!(rule, "env LD_PRELOAD refused"),
@@ -637,6 +728,7 @@ mod tests {
             args: &[],
             env: &[],
             cwd: Some(cwd),
+            usage: Usage::default(),
         };
         let Verdict::Spawn(plan) = p.decide(&with_cwd("/work/sub")).unwrap() else {
             panic!()

@@ -1,6 +1,7 @@
-//! The async face: several processes at once from one guest.
+//! The async face: several processes at once from one guest; cancelling
+//! an in-flight wait or communicate.
 
-use procgate_tests::{allow, run_guest};
+use procgate_tests::{allow, fd_lock, run_guest};
 
 #[test]
 fn gather_runs_children_concurrently() {
@@ -46,6 +47,87 @@ fn fifty_communicates_at_once() {
     assert_eq!(
         run.lines(),
         [format!("sum {}", (0..50).sum::<u32>())],
+        "{run}"
+    );
+}
+
+#[test]
+fn a_hundred_and_twenty_processes_in_flight_mixing_communicate_streams_and_waits() {
+    // Three descriptors or so each: keep the descriptor-counting tests out.
+    let _lock = fd_lock();
+    let run = run_guest("aio", &["hundred"], allow(&["cat", "sh"]).build().unwrap());
+    run.assert_ok();
+    assert_eq!(
+        run.lines(),
+        [
+            "in flight 120",
+            "communicate 40 ok",
+            "streamed 40 ok",
+            "wait 40 ok"
+        ],
+        "{run}"
+    );
+}
+
+/// What `cancel_wait` and `cancel_communicate` print after the `cancelled`
+/// line: the process is still running, and usable.
+const STILL_USABLE: [&str; 5] = [
+    "returncode None",
+    "kill Ok(())",
+    "wait Ok(-9)",
+    "communicate Ok(Some(\"\"), None)",
+    "returncode Some(-9)",
+];
+
+fn cancel(case: &str, cancelled: &str) {
+    let policy = allow(&["python3"]).search_path(["/usr/bin"]);
+    let run = run_guest("aio", &[case], policy.build().unwrap());
+    run.assert_ok();
+    let mut expected = vec!["Ok(\"ready\\n\")", cancelled];
+    expected.extend(STILL_USABLE);
+    assert_eq!(run.lines(), expected, "{run}");
+}
+
+#[test]
+fn cancelling_a_wait_leaves_the_process_usable_and_killable() {
+    cancel("cancel_wait", "wait cancelled true");
+}
+
+#[test]
+fn cancelling_a_communicate_leaves_the_process_usable_and_killable() {
+    cancel("cancel_communicate", "communicate cancelled true");
+}
+
+#[test]
+fn a_cancelled_readline_loses_nothing() {
+    let policy = allow(&["python3"]).search_path(["/usr/bin"]);
+    let run = run_guest("aio", &["cancel_readline"], policy.build().unwrap());
+    run.assert_ok();
+    assert_eq!(
+        run.lines(),
+        [
+            "readline cancelled true",
+            "readline Ok(\"partial\\n\")",
+            "rc Ok(0)"
+        ],
+        "{run}"
+    );
+}
+
+#[test]
+fn communicate_sends_what_the_writer_still_buffers_before_its_input() {
+    let run = run_guest(
+        "aio",
+        &["pending_then_communicate"],
+        allow(&["cat"]).build().unwrap(),
+    );
+    run.assert_ok();
+    assert_eq!(
+        run.lines(),
+        [
+            "stdout 1048580 bytes, as sent: true",
+            "stderr None rc Some(0)"
+        ],
         "{run}"
     );
 }

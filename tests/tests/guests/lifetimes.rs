@@ -1,4 +1,4 @@
-//! Children do not outlive their handle or their guest.
+//! Children do not outlive their handle or their guest; nothing leaks.
 
 use procgate_tests::{allow, run_guest, wait_gone};
 
@@ -27,4 +27,97 @@ fn a_guest_that_exits_leaves_no_child() {
     let run = run_guest("lifetimes", &["exit"], allow(&["sleep"]).build().unwrap());
     assert_eq!(run.code, 3, "{run}");
     assert!(wait_gone(pid_of(&run)), "the guest's child outlived it");
+}
+
+#[test]
+fn an_exited_child_keeps_its_pid_until_dropped_so_signals_cannot_hit_a_recycled_pid() {
+    let run = run_guest(
+        "lifetimes",
+        &["pinned"],
+        allow(&["true", "cat"]).build().unwrap(),
+    );
+    run.assert_ok();
+    assert_eq!(
+        &run.lines()[1..],
+        [
+            "rc 0",
+            "state while held Z",
+            "kill Err(ProcessExited)",
+            "terminate Err(ProcessExited)"
+        ],
+        "{run}"
+    );
+    assert!(
+        wait_gone(pid_of(&run)),
+        "the zombie was not reaped when the guest ended"
+    );
+}
+
+#[test]
+fn wait_returns_at_the_childs_exit_though_a_grandchild_holds_its_stdout() {
+    let run = run_guest(
+        "lifetimes",
+        &["background"],
+        allow(&["sh"]).build().unwrap(),
+    );
+    run.assert_ok();
+    assert_eq!(run.lines(), ["line \"started\\n\"", "rc 0"], "{run}");
+}
+
+#[test]
+fn writing_to_a_child_that_exited_is_a_stream_error_not_a_crash() {
+    let run = run_guest(
+        "lifetimes",
+        &["write-after-exit", "64"],
+        allow(&["true"]).build().unwrap(),
+    );
+    run.assert_ok();
+    assert_eq!(run.lines(), ["rc 0", "write Err(Closed)"], "{run}");
+}
+
+#[test]
+fn fifty_guests_at_once_each_with_its_own_policy_and_children() {
+    let engine_runner = procgate_tests::runner("lifetimes");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let outputs = rt.block_on(async {
+        let tasks: Vec<_> = (0..50)
+            .map(|i| {
+                let runner = engine_runner.clone();
+                tokio::spawn(async move {
+                    let programs: &[&str] = if i % 2 == 0 { &["sh", "echo"] } else { &["sh"] };
+                    let policy = allow(programs).build().unwrap();
+                    let out = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(1 << 16);
+                    let mut wasi = wasmtime_wasi::WasiCtx::builder();
+                    wasi.stdout(out.clone()).args(&["lifetimes", "own"]);
+                    let code = runner
+                        .run(wasi.build(), procgate::ProcgateCtx::new(policy))
+                        .await
+                        .unwrap();
+                    (i, code, String::from_utf8(out.contents().to_vec()).unwrap())
+                })
+            })
+            .collect();
+        let mut outputs = Vec::new();
+        for t in tasks {
+            outputs.push(t.await.unwrap());
+        }
+        outputs
+    });
+    for (i, code, out) in outputs {
+        assert_eq!(code, 0, "guest {i}: {out}");
+        let echo = if i % 2 == 0 {
+            "echo Ok(Ok(0))".to_string()
+        } else {
+            "echo Err(Denied(\"program \\\"echo\\\" not in allow list\"))".to_string()
+        };
+        assert_eq!(
+            out.lines().collect::<Vec<_>>(),
+            ["mine true", echo.as_str()],
+            "guest {i}"
+        );
+    }
 }

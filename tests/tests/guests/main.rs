@@ -2,10 +2,14 @@
 //! One module per area; every test program has a test (see `programs`).
 
 mod aio;
+mod conformance;
+mod endings;
 mod errors;
 mod exec;
 mod lifetimes;
+mod policy;
 mod programs;
 mod signals;
 mod stdio;
 mod streams;
+mod streams_api;

@@ -1,21 +1,108 @@
-//! Children do not outlive their handle or their guest.
+//! Children do not outlive their handle or their guest; wait is about the
+//! process; signals cannot reach a recycled pid; writing to a child that
+//! exited is a stream error; a soak of spawn+communicate cycles.
 use procgate_guest::sync::create_subprocess_exec;
-use procgate_guest::Options;
+use procgate_guest::{Options, DEVNULL, PIPE};
 
 fn main() {
-    let case = std::env::args().nth(1).unwrap_or_default();
-    let p = create_subprocess_exec("sleep", ["1000"], Options::new()).unwrap();
-    println!("pid {}", p.pid());
+    let mut args = std::env::args().skip(1);
+    let case = args.next().unwrap_or_default();
     match case.as_str() {
         // Drop the handle without waiting, then keep running.
         "drop" => {
+            let p = create_subprocess_exec("sleep", ["1000"], Options::new()).unwrap();
+            println!("pid {}", p.pid());
             drop(p);
             println!("dropped");
             let q = create_subprocess_exec("true", [""; 0], Options::new()).unwrap();
             println!("still serving {}", q.wait().unwrap());
         }
         // End the guest while the child runs.
-        "exit" => wasip2::cli::exit::exit_with_code(3),
+        "exit" => {
+            let p = create_subprocess_exec("sleep", ["1000"], Options::new()).unwrap();
+            println!("pid {}", p.pid());
+            wasip2::cli::exit::exit_with_code(3)
+        }
+        // After the child exited and was waited, its pid stays taken (a
+        // zombie) while the guest holds the handle, so no signal can reach
+        // a process that reused it; signals say process-exited.
+        "pinned" => {
+            let p = create_subprocess_exec("true", [""; 0], Options::new()).unwrap();
+            println!("pid {}", p.pid());
+            println!("rc {}", p.wait().unwrap());
+            let stat = format!("/proc/{}/stat", p.pid());
+            let mut cat =
+                create_subprocess_exec("cat", [stat.as_str()], Options::new().stdout(PIPE))
+                    .unwrap();
+            let (out, _) = cat.communicate(None).unwrap();
+            let out = String::from_utf8(out.unwrap()).unwrap();
+            let state = out
+                .rsplit_once(") ")
+                .map(|(_, rest)| &rest[..1])
+                .unwrap_or("gone");
+            println!("state while held {state}");
+            println!("kill {:?}", p.kill());
+            println!("terminate {:?}", p.terminate());
+        }
+        // The child exits at once but leaves a grandchild holding its
+        // stdout: wait returns at the child's exit all the same.
+        "background" => {
+            let mut p = create_subprocess_exec(
+                "sh",
+                ["-c", "sleep 1000 & echo started"],
+                Options::new().stdout(PIPE),
+            )
+            .unwrap();
+            let line = p.stdout.as_mut().unwrap().readline().unwrap();
+            println!("line {:?}", String::from_utf8(line).unwrap());
+            println!("rc {}", p.wait().unwrap());
+        }
+        // Write far more than a pipe holds to a child that exits at once.
+        "write-after-exit" => {
+            let mb: usize = args.next().map(|s| s.parse().unwrap()).unwrap_or(64);
+            let mut p =
+                create_subprocess_exec("true", [""; 0], Options::new().stdin(PIPE)).unwrap();
+            println!("rc {}", p.wait().unwrap());
+            let w = p.stdin.as_mut().unwrap();
+            let chunk = vec![7u8; 1 << 20];
+            let mut result = Ok(());
+            for _ in 0..mb {
+                result = w.write(&chunk).and_then(|()| w.drain());
+                if result.is_err() {
+                    break;
+                }
+            }
+            println!("write {result:?}");
+        }
+        // Many spawn+communicate cycles; prints a line every `report`.
+        "soak" => {
+            let n: usize = args.next().map(|s| s.parse().unwrap()).unwrap_or(1000);
+            for i in 0..n {
+                let mut p = create_subprocess_exec(
+                    "cat",
+                    [""; 0],
+                    Options::new().stdin(PIPE).stdout(PIPE).stderr(PIPE),
+                )
+                .unwrap();
+                let (out, err) = p.communicate(Some(format!("{i}").as_bytes())).unwrap();
+                assert_eq!(out.unwrap(), format!("{i}").as_bytes());
+                assert_eq!(err.unwrap(), b"");
+                assert_eq!(p.returncode(), Some(0));
+            }
+            println!("soaked {n}");
+        }
+        // One of many guests on one host: its child is its own, and its
+        // policy is its own.
+        "own" => {
+            let mut p =
+                create_subprocess_exec("sh", ["-c", "echo $$"], Options::new().stdout(PIPE))
+                    .unwrap();
+            let (out, _) = p.communicate(None).unwrap();
+            let said = String::from_utf8(out.unwrap()).unwrap();
+            println!("mine {}", said.trim() == p.pid().to_string());
+            let echo = create_subprocess_exec("echo", ["hi"], Options::new().stdout(DEVNULL));
+            println!("echo {:?}", echo.map(|p| p.wait()));
+        }
         other => panic!("unknown case {other}"),
     }
 }

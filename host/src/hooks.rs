@@ -1,0 +1,63 @@
+//! Embedder hooks: decide a request yourself (ask the user, consult a
+//! service, keep a quota) after the static policy has allowed it.
+//!
+//! A hook sees the fully resolved request (the [`SpawnPlan`]: absolute
+//! program, arguments, environment, working directory) and may refuse it;
+//! the guest then gets `denied` with the hook's reason, and the refusal is
+//! part of the same audit event as the policy's decision. Hooks run on the
+//! host call's thread: a hook that blocks (a dialog, say) blocks the guest
+//! that asked, which is what a guest waiting for permission expects.
+//!
+//! ```
+//! use procgate::hooks::ProcgateHooks;
+//! use procgate::policy::SpawnPlan;
+//!
+//! struct NoNetworkTools;
+//! impl ProcgateHooks for NoNetworkTools {
+//!     fn on_spawn(&self, plan: &SpawnPlan) -> Result<(), String> {
+//!         if plan.args.iter().any(|a| a.starts_with("http")) {
+//!             return Err("no URLs, please".into());
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//! let ctx = procgate::ProcgateCtx::new(procgate::Policy::default()).hooks(NoNetworkTools);
+//! ```
+
+use crate::policy::SpawnPlan;
+use crate::signals::Signal;
+
+/// Decisions an embedder adds to the static policy. Every method defaults
+/// to allowing, so implement only what you need.
+///
+/// ```
+/// struct Everything;
+/// impl procgate::hooks::ProcgateHooks for Everything {}
+/// ```
+pub trait ProcgateHooks: Send + Sync {
+    /// Called for each spawn the policy allowed, just before it starts.
+    /// `Err(reason)` refuses it: the guest gets `denied: hook refused:
+    /// <reason>`.
+    fn on_spawn(&self, plan: &SpawnPlan) -> Result<(), String> {
+        let _ = plan;
+        Ok(())
+    }
+
+    /// Called for each signal the policy allowed, to the guest's own child
+    /// `pid`. `Err(reason)` refuses it.
+    fn on_signal(&self, pid: u32, signal: Signal) -> Result<(), String> {
+        let _ = (pid, signal);
+        Ok(())
+    }
+}
+
+/// The default hooks: allow whatever the policy allowed.
+///
+/// ```
+/// use procgate::hooks::{AllowAll, ProcgateHooks};
+/// assert!(AllowAll.on_signal(1, procgate::signals::Signal::Term).is_ok());
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AllowAll;
+
+impl ProcgateHooks for AllowAll {}

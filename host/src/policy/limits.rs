@@ -1,0 +1,100 @@
+//! Limits: how many children a guest may have and start, how long each may
+//! run, how much `communicate` buffers, how big a request may be, and the
+//! operating-system limits set in the child before it runs.
+
+use std::time::Duration;
+
+/// The limits of one guest. Every field is off (`None`) by default.
+///
+/// ```
+/// use procgate::policy::{Limits, OsLimits};
+/// use std::time::Duration;
+///
+/// let limits = Limits {
+///     max_live: Some(4),
+///     timeout: Some(Duration::from_secs(30)),
+///     os: OsLimits { cpu_secs: Some(10), ..OsLimits::default() },
+///     ..Limits::default()
+/// };
+/// let policy = procgate::Policy::builder().limits(limits).build().unwrap();
+/// assert_eq!(policy.limits().max_live, Some(4));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Limits {
+    /// Most children alive at once (started and not yet reaped, with a
+    /// handle the guest still holds). Past it: `limit-exceeded`.
+    pub max_live: Option<usize>,
+    /// Most children the guest may start in its lifetime.
+    pub max_spawns: Option<u64>,
+    /// Wall-clock time a child may run; then SIGTERM to its process
+    /// group, and SIGKILL after the grace period.
+    pub timeout: Option<Duration>,
+    /// Time between SIGTERM and SIGKILL after a timeout; default the
+    /// context's kill grace ([`crate::ProcgateCtx::kill_grace`]).
+    pub kill_grace: Option<Duration>,
+    /// Most bytes one `communicate` buffers from each of stdout and
+    /// stderr; past it the child is killed and the guest gets
+    /// `limit-exceeded`.
+    pub communicate_bytes: Option<usize>,
+    /// Most bytes of program name and arguments (each counted with its
+    /// terminating NUL).
+    pub max_arg_bytes: Option<usize>,
+    /// Most bytes of the child's environment (`KEY=VALUE` plus NUL each).
+    pub max_env_bytes: Option<usize>,
+    /// Limits set in the child before it runs.
+    pub os: OsLimits,
+}
+
+/// Operating-system limits set in the child between fork and exec. When
+/// none is set (and no Landlock sandbox applies), children are started
+/// with `posix_spawn` and nothing runs in the child before exec.
+///
+/// ```
+/// let os = procgate::policy::OsLimits { open_files: Some(64), ..Default::default() };
+/// assert!(os.is_set());
+/// assert!(!procgate::policy::OsLimits::default().is_set());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OsLimits {
+    /// `RLIMIT_CPU`, in seconds (SIGXCPU, then SIGKILL).
+    pub cpu_secs: Option<u64>,
+    /// `RLIMIT_AS`, in bytes.
+    pub address_space: Option<u64>,
+    /// `RLIMIT_NOFILE`.
+    pub open_files: Option<u64>,
+    /// `RLIMIT_NPROC` (counted per user, and not enforced for root).
+    pub processes: Option<u64>,
+    /// Set `PR_SET_NO_NEW_PRIVS`: no set-uid or file-capability gains.
+    pub no_new_privs: bool,
+}
+
+impl OsLimits {
+    /// Whether any limit is set.
+    ///
+    /// ```
+    /// assert!(!procgate::policy::OsLimits::default().is_set());
+    /// ```
+    pub fn is_set(&self) -> bool {
+        *self != OsLimits::default()
+    }
+}
+
+/// What a guest has used so far: the input of the live-process and spawn
+/// limits, counted by the [`crate::ProcgateCtx`].
+///
+/// ```
+/// let usage = procgate::policy::Usage { live: 1, spawned: 3 };
+/// assert_eq!(usage.live, 1);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Children alive now.
+    pub live: usize,
+    /// Children started so far.
+    pub spawned: u64,
+}
+
+/// Bytes an argument vector takes (each string plus its NUL).
+pub(crate) fn arg_bytes<'a>(args: impl IntoIterator<Item = &'a str>) -> usize {
+    args.into_iter().map(|a| a.len() + 1).sum()
+}

@@ -1,0 +1,231 @@
+//! What is set up in a child between fork and exec: resource limits,
+//! `PR_SET_NO_NEW_PRIVS` and the Landlock filesystem sandbox.
+//!
+//! The Landlock ruleset is built in the parent; the child only calls
+//! `setrlimit`, `prctl` and `landlock_restrict_self` (plain system calls,
+//! safe after fork). Nothing is installed when nothing is configured, so
+//! std keeps starting children with `posix_spawn`.
+//!
+//! ```
+//! use procgate::sandbox::{LandlockMode, Sandbox};
+//!
+//! let sandbox = Sandbox { landlock: LandlockMode::BestEffort, ..Sandbox::default() };
+//! let policy = procgate::Policy::builder().sandbox(sandbox).build().unwrap();
+//! ```
+
+use crate::error::{Error, Result};
+use crate::policy::OsLimits;
+use landlock::{
+    path_beneath_rules, Access, AccessFs, CompatLevel, Compatible, Ruleset, RulesetAttr,
+    RulesetCreatedAttr, ABI,
+};
+use serde::Deserialize;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// Where children may read and execute when the policy turns Landlock on
+/// and names no `read` list.
+pub const DEFAULT_READ: &[&str] = &["/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/dev"];
+
+/// Files children may always write under Landlock, beside the grants.
+pub const ALWAYS_WRITE: &[&str] = &["/dev/null"];
+
+/// The Landlock ABI the ruleset is written for (Linux 6.10); newer kernels
+/// enforce it fully, older ones as much as they can.
+const LANDLOCK_ABI: ABI = ABI::V5;
+
+/// Whether children run in a Landlock sandbox, and what happens where the
+/// kernel lacks Landlock.
+///
+/// ```
+/// assert_eq!(procgate::sandbox::LandlockMode::default(), procgate::sandbox::LandlockMode::Off);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LandlockMode {
+    /// No Landlock sandbox.
+    #[default]
+    Off,
+    /// Sandbox where the kernel supports it; elsewhere run without (and
+    /// say so in the audit log).
+    BestEffort,
+    /// Sandbox, or refuse to start the child (`denied`).
+    Require,
+}
+
+/// The filesystem sandbox of a policy.
+///
+/// ```
+/// use procgate::sandbox::{LandlockMode, Sandbox};
+/// let sandbox = Sandbox {
+///     landlock: LandlockMode::Require,
+///     read: Some(vec!["/usr".into(), "/etc".into()]),
+///     write: vec!["/tmp".into()],
+/// };
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sandbox {
+    /// Landlock on or off.
+    pub landlock: LandlockMode,
+    /// Where children may read and execute; default [`DEFAULT_READ`].
+    /// Granted directories and the program itself are always added.
+    pub read: Option<Vec<PathBuf>>,
+    /// Where children may write besides the granted directories (and
+    /// [`ALWAYS_WRITE`]).
+    pub write: Vec<PathBuf>,
+}
+
+/// The Landlock paths of one child.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LandlockPaths {
+    /// Read and execute.
+    pub read: Vec<PathBuf>,
+    /// Read, write, create and remove.
+    pub write: Vec<PathBuf>,
+}
+
+/// Everything set up in one child before exec, as the policy planned it.
+///
+/// ```
+/// assert!(!procgate::sandbox::ChildSandbox::default().is_set());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChildSandbox {
+    /// Resource limits and `no_new_privs`.
+    pub os: OsLimits,
+    /// The Landlock sandbox, if one applies.
+    pub landlock: Option<LandlockPaths>,
+}
+
+impl ChildSandbox {
+    /// Whether anything must run in the child before exec.
+    ///
+    /// ```
+    /// use procgate::sandbox::{ChildSandbox, LandlockPaths};
+    /// let sb = ChildSandbox { landlock: Some(LandlockPaths::default()), ..Default::default() };
+    /// assert!(sb.is_set());
+    /// ```
+    pub fn is_set(&self) -> bool {
+        self.os.is_set() || self.landlock.is_some()
+    }
+}
+
+/// The Landlock ABI version of the running kernel; 0 where it lacks
+/// Landlock (or has it disabled).
+///
+/// ```
+/// let abi = procgate::sandbox::landlock_abi();
+/// assert!(abi >= 0);
+/// ```
+pub fn landlock_abi() -> i32 {
+    static ABI_VERSION: OnceLock<i32> = OnceLock::new();
+    *ABI_VERSION.get_or_init(|| {
+        const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
+        // SAFETY: the documented version query: no ruleset, no memory.
+        let v = unsafe {
+            libc::syscall(
+                libc::SYS_landlock_create_ruleset,
+                std::ptr::null::<libc::c_void>(),
+                0usize,
+                LANDLOCK_CREATE_RULESET_VERSION,
+            )
+        };
+        v.max(0) as i32
+    })
+}
+
+fn landlock_error(e: impl std::fmt::Display) -> Error {
+    Error::Io(format!("landlock: {e}"))
+}
+
+/// Builds the ruleset in the parent; the child only enforces it.
+fn ruleset(paths: &LandlockPaths) -> Result<Option<OwnedFd>> {
+    let existing = |list: &[PathBuf]| -> Vec<PathBuf> {
+        list.iter().filter(|p| p.exists()).cloned().collect()
+    };
+    let created = Ruleset::default()
+        .set_compatibility(CompatLevel::BestEffort)
+        .handle_access(AccessFs::from_all(LANDLOCK_ABI))
+        .map_err(landlock_error)?
+        .create()
+        .map_err(landlock_error)?
+        .add_rules(path_beneath_rules(
+            existing(&paths.read),
+            AccessFs::from_read(LANDLOCK_ABI),
+        ))
+        .map_err(landlock_error)?
+        .add_rules(path_beneath_rules(
+            existing(&paths.write),
+            AccessFs::from_all(LANDLOCK_ABI),
+        ))
+        .map_err(landlock_error)?;
+    Ok(created.into())
+}
+
+fn setrlimit(resource: libc::__rlimit_resource_t, value: Option<u64>) -> std::io::Result<()> {
+    let Some(value) = value else { return Ok(()) };
+    let lim = libc::rlimit {
+        rlim_cur: value as libc::rlim_t,
+        rlim_max: value as libc::rlim_t,
+    };
+    // SAFETY: setrlimit is async-signal-safe; `lim` lives on our stack.
+    if unsafe { libc::setrlimit(resource, &lim) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Installs the child-side setup on `cmd`, if there is any.
+pub(crate) fn install(cmd: &mut Command, sandbox: &ChildSandbox) -> Result<()> {
+    if !sandbox.is_set() {
+        return Ok(());
+    }
+    let ruleset = match &sandbox.landlock {
+        Some(paths) => ruleset(paths)?,
+        None => None,
+    };
+    let os = sandbox.os;
+    // SAFETY: the closure only makes async-signal-safe system calls
+    // (setrlimit, prctl, landlock_restrict_self) and allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            setrlimit(libc::RLIMIT_CPU, os.cpu_secs)?;
+            setrlimit(libc::RLIMIT_AS, os.address_space)?;
+            setrlimit(libc::RLIMIT_NOFILE, os.open_files)?;
+            setrlimit(libc::RLIMIT_NPROC, os.processes)?;
+            if os.no_new_privs || ruleset.is_some() {
+                if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            if let Some(fd) = &ruleset {
+                if libc::syscall(libc::SYS_landlock_restrict_self, fd.as_raw_fd(), 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    Ok(())
+}
+
+/// The Landlock paths for one child: the policy's read list (or the
+/// default), the program, the granted directories and the write list.
+pub(crate) fn landlock_paths(
+    sandbox: &Sandbox,
+    program: &Path,
+    grants: &[PathBuf],
+) -> LandlockPaths {
+    let mut read: Vec<PathBuf> = match &sandbox.read {
+        Some(list) => list.clone(),
+        None => DEFAULT_READ.iter().map(PathBuf::from).collect(),
+    };
+    read.push(program.to_path_buf());
+    let mut write: Vec<PathBuf> = grants.to_vec();
+    write.extend(sandbox.write.iter().cloned());
+    write.extend(ALWAYS_WRITE.iter().map(PathBuf::from));
+    LandlockPaths { read, write }
+}

@@ -1,0 +1,32 @@
+//! The wall-clock timeout of a child: SIGTERM to its process group when
+//! the time is up, SIGKILL after the grace period. The guest then sees a
+//! negative return code. One tokio task per child, started only when the
+//! policy sets a timeout; it ends as soon as the child exits.
+
+use crate::policy::AUDIT_TARGET;
+use crate::process::ChildExit;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Starts the timeout task of a child. Must run inside a tokio runtime.
+pub(crate) fn watch(exit: Arc<ChildExit>, after: Duration, grace: Duration) {
+    tokio::spawn(async move {
+        if tokio::time::timeout(after, exit.wait()).await.is_ok() {
+            return;
+        }
+        tracing::warn!(
+            target: AUDIT_TARGET, pid = exit.pid(), timeout = ?after,
+            "timeout: SIGTERM to process {}", exit.pid()
+        );
+        exit.signal_group(libc::SIGTERM);
+        if tokio::time::timeout(grace, exit.wait()).await.is_ok() {
+            return;
+        }
+        tracing::warn!(
+            target: AUDIT_TARGET, pid = exit.pid(), grace = ?grace,
+            "timeout: SIGKILL to process {}", exit.pid()
+        );
+        exit.signal_group(libc::SIGKILL);
+        exit.wait().await;
+    });
+}
