@@ -26,6 +26,7 @@
 
 use crate::policy::SpawnPlan;
 use crate::signals::Signal;
+use std::sync::Arc;
 
 /// Decisions an embedder adds to the static policy. Every method defaults
 /// to allowing, so implement only what you need.
@@ -61,3 +62,23 @@ pub trait ProcgateHooks: Send + Sync {
 pub struct AllowAll;
 
 impl ProcgateHooks for AllowAll {}
+
+/// Shared hooks: one decider for several guests (each guest's context
+/// holds a clone).
+///
+/// ```
+/// use procgate::hooks::{AllowAll, ProcgateHooks};
+/// use std::sync::Arc;
+/// let shared: Arc<dyn ProcgateHooks> = Arc::new(AllowAll);
+/// let a = procgate::ProcgateCtx::new(procgate::Policy::default()).hooks(shared.clone());
+/// let b = procgate::ProcgateCtx::new(procgate::Policy::default()).hooks(shared);
+/// ```
+impl<T: ProcgateHooks + ?Sized> ProcgateHooks for Arc<T> {
+    fn on_spawn(&self, plan: &SpawnPlan) -> Result<(), String> {
+        (**self).on_spawn(plan)
+    }
+
+    fn on_signal(&self, pid: u32, signal: Signal) -> Result<(), String> {
+        (**self).on_signal(pid, signal)
+    }
+}

@@ -142,7 +142,23 @@ impl ProcgateCtx {
     /// assert_eq!(ctx.children().grace(), Duration::from_millis(50));
     /// ```
     pub fn kill_grace(mut self, grace: std::time::Duration) -> ProcgateCtx {
-        self.children = Arc::new(Children::new(grace));
+        let die = self.children.die_with_host();
+        self.children = Arc::new(Children::new(grace).with_die_with_host(die));
+        self
+    }
+
+    /// Sets whether the guest's children are started with
+    /// `PR_SET_PDEATHSIG(SIGKILL)`, so that they die if the host process
+    /// dies (default yes). It needs a pre-exec hook, so the child is started
+    /// with fork+exec instead of posix_spawn.
+    ///
+    /// ```
+    /// let ctx = procgate::ProcgateCtx::new(procgate::Policy::default()).die_with_host(false);
+    /// assert!(!ctx.children().die_with_host());
+    /// ```
+    pub fn die_with_host(mut self, yes: bool) -> ProcgateCtx {
+        let grace = self.children.grace();
+        self.children = Arc::new(Children::new(grace).with_die_with_host(yes));
         self
     }
 

@@ -39,6 +39,7 @@ pub const DEFAULT_KILL_GRACE: Duration = Duration::from_millis(200);
 #[derive(Debug)]
 pub struct Children {
     grace: Duration,
+    die_with_host: bool,
     live: AtomicUsize,
     ending: AtomicUsize,
     ended: Notify,
@@ -50,6 +51,7 @@ impl Children {
     pub fn new(grace: Duration) -> Children {
         Children {
             grace,
+            die_with_host: true,
             live: AtomicUsize::new(0),
             ending: AtomicUsize::new(0),
             ended: Notify::new(),
@@ -64,6 +66,20 @@ impl Children {
     /// The grace period between SIGTERM and SIGKILL.
     pub fn grace(&self) -> Duration {
         self.grace
+    }
+
+    /// Whether children get `PR_SET_PDEATHSIG(SIGKILL)`, so they die with
+    /// the host process (default yes).
+    pub fn die_with_host(&self) -> bool {
+        self.die_with_host
+    }
+
+    /// The same settings, with `die_with_host` set.
+    pub fn with_die_with_host(self, yes: bool) -> Children {
+        Children {
+            die_with_host: yes,
+            ..self
+        }
     }
 
     /// Waits until every child the guest gave up has been ended and reaped.

@@ -211,6 +211,24 @@ pub fn spawn(
     } else {
         cmd.process_group(0);
     }
+    if children.die_with_host() {
+        // If the host dies, the child gets SIGKILL. The check of the parent
+        // closes the race where the host died before the prctl.
+        // SAFETY: getpid before the fork; prctl and getppid in the child
+        // are async-signal-safe.
+        let host = unsafe { libc::getpid() };
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if libc::getppid() != host {
+                    return Err(std::io::Error::other("the host died"));
+                }
+                Ok(())
+            });
+        }
+    }
     // Resource limits and Landlock: a pre-exec hook only when configured,
     // so std keeps its posix_spawn path otherwise.
     crate::sandbox::install(&mut cmd, &plan.sandbox)?;

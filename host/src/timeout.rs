@@ -11,22 +11,20 @@ use std::time::Duration;
 /// Starts the timeout task of a child. Must run inside a tokio runtime.
 pub(crate) fn watch(exit: Arc<ChildExit>, after: Duration, grace: Duration) {
     tokio::spawn(async move {
-        if tokio::time::timeout(after, exit.wait()).await.is_ok() {
-            return;
+        // Wait `after`, then SIGTERM; wait the grace period, then SIGKILL.
+        for (wait, sig, name) in [
+            (after, libc::SIGTERM, "SIGTERM"),
+            (grace, libc::SIGKILL, "SIGKILL"),
+        ] {
+            if tokio::time::timeout(wait, exit.wait()).await.is_ok() {
+                return;
+            }
+            tracing::warn!(
+                target: AUDIT_TARGET, pid = exit.pid(), timeout = ?after,
+                "timeout: {name} to process group {}", exit.pid()
+            );
+            exit.signal_group(sig);
         }
-        tracing::warn!(
-            target: AUDIT_TARGET, pid = exit.pid(), timeout = ?after,
-            "timeout: SIGTERM to process {}", exit.pid()
-        );
-        exit.signal_group(libc::SIGTERM);
-        if tokio::time::timeout(grace, exit.wait()).await.is_ok() {
-            return;
-        }
-        tracing::warn!(
-            target: AUDIT_TARGET, pid = exit.pid(), grace = ?grace,
-            "timeout: SIGKILL to process {}", exit.pid()
-        );
-        exit.signal_group(libc::SIGKILL);
         exit.wait().await;
     });
 }

@@ -120,15 +120,11 @@ fn a_denied_spawn_is_logged_on_stderr_with_its_rule() {
     assert!(!marker.exists());
 }
 
-#[test]
-fn a_broken_policy_file_is_refused_before_the_guest_starts() {
-    let dir = scratch_dir("cli-policy");
-    let policy = dir.join("broken.toml");
-    std::fs::write(
-        &policy,
-        "[programs]\nallow = [\"ls\"]\n[shell]\nalow = true\n",
-    )
-    .unwrap();
+/// Runs a guest under a policy file with `text`; returns the output and
+/// the file's path.
+fn run_with_policy_text(name: &str, text: &str) -> (Output, std::path::PathBuf) {
+    let policy = scratch_dir(name).join("broken.toml");
+    std::fs::write(&policy, text).unwrap();
     let wasm = guest_path("exec");
     let out = procgate(&[
         "run",
@@ -137,6 +133,15 @@ fn a_broken_policy_file_is_refused_before_the_guest_starts() {
         wasm.to_str().unwrap(),
         "echo",
     ]);
+    (out, policy)
+}
+
+#[test]
+fn a_broken_policy_file_is_refused_before_the_guest_starts() {
+    let (out, policy) = run_with_policy_text(
+        "cli-policy",
+        "[programs]\nallow = [\"ls\"]\n[shell]\nalow = true\n",
+    );
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(
@@ -192,21 +197,10 @@ fn audit_json_writes_one_json_line_per_decision() {
 
 #[test]
 fn a_broken_policy_file_names_the_key_path() {
-    let dir = scratch_dir("cli-policy-key");
-    let policy = dir.join("broken.toml");
-    std::fs::write(
-        &policy,
+    let (out, policy) = run_with_policy_text(
+        "cli-policy-key",
         "[programs]\nallow = [\"ls\"]\n\n[limits]\nmax_live = \"four\"\n",
-    )
-    .unwrap();
-    let wasm = guest_path("exec");
-    let out = procgate(&[
-        "run",
-        "--policy",
-        policy.to_str().unwrap(),
-        wasm.to_str().unwrap(),
-        "echo",
-    ]);
+    );
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(
@@ -233,4 +227,35 @@ fn policy_flags_add_limits_to_the_policy() {
     ]);
     let stderr = text(&out.stderr);
     assert!(stderr.contains("limits.max_spawns (0) reached"), "{stderr}");
+}
+
+#[test]
+fn children_die_when_the_host_is_killed() {
+    use std::io::BufRead;
+    let wasm = guest_path("lifetimes");
+    let mut host = Command::new(env!("CARGO_BIN_EXE_procgate"))
+        .args(["run", "--allow", "sleep", wasm.to_str().unwrap(), "hold"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(host.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let pid: u32 = line
+        .trim()
+        .strip_prefix("pid ")
+        .unwrap_or_else(|| panic!("{line}"))
+        .parse()
+        .unwrap();
+    assert!(
+        procgate_tests::proc_state(pid).is_some(),
+        "the child is not running"
+    );
+    host.kill().unwrap(); // SIGKILL: no cleanup code of the host runs
+    host.wait().unwrap();
+    assert!(
+        procgate_tests::wait_gone(pid),
+        "the child outlived its killed host"
+    );
 }

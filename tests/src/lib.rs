@@ -136,6 +136,7 @@ pub struct GuestRun {
     policy: Policy,
     limits: GuestLimits,
     grace: Option<Duration>,
+    hooks: Option<std::sync::Arc<dyn procgate::hooks::ProcgateHooks>>,
 }
 
 impl GuestRun {
@@ -147,7 +148,14 @@ impl GuestRun {
             policy,
             limits: GuestLimits::default(),
             grace: None,
+            hooks: None,
         }
+    }
+
+    /// Sets the embedder hooks asked after the policy allows.
+    pub fn hooks(mut self, hooks: impl procgate::hooks::ProcgateHooks + 'static) -> GuestRun {
+        self.hooks = Some(std::sync::Arc::new(hooks));
+        self
     }
 
     /// Sets the guest's deadline and memory limit.
@@ -180,6 +188,9 @@ impl GuestRun {
         });
         if let Some(grace) = self.grace {
             ctx = ctx.kill_grace(grace);
+        }
+        if let Some(hooks) = self.hooks {
+            ctx = ctx.hooks(hooks);
         }
         let wasi = wasi.build();
         let limits = self.limits;

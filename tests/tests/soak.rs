@@ -2,7 +2,7 @@
 //! the descriptors, zombies and (within a bound) memory it had. Alone in its
 //! own test binary, so no other test opens descriptors meanwhile.
 //!
-//! CI runs 1,000 cycles; the full size is
+//! CI runs 2,000 cycles; the full size is
 //! `PROCGATE_SOAK=10000 cargo test --release -p procgate-tests --test soak -- --nocapture`.
 
 use procgate_tests::{allow, children, proc_state, run_guest};
@@ -31,7 +31,7 @@ fn soak_spawn_and_communicate_leaks_nothing() {
     let n: usize = std::env::var("PROCGATE_SOAK")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(1000);
+        .unwrap_or(2000);
     let policy = || allow(&["cat"]).build().unwrap();
     // A first run warms up the engine, the compiled guest and the allocator.
     run_guest("lifetimes", &["soak", "50"], policy()).assert_ok();

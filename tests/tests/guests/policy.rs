@@ -10,8 +10,8 @@ use procgate::hooks::ProcgateHooks;
 use procgate::policy::{ArgForm, ArgPattern, ArgRules, Limits, OsLimits, PolicyBuilder, SpawnPlan};
 use procgate::sandbox::{landlock_abi, LandlockMode, Sandbox};
 use procgate::signals::Signal;
-use procgate::{InheritedOutput, InheritedStdio, Policy, ProcgateCtx};
-use procgate_tests::{allow, run_guest, runner, scratch_dir, Run, PYTHON};
+use procgate::Policy;
+use procgate_tests::{allow, run_guest, scratch_dir, GuestRun, Run, PYTHON};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -171,75 +171,28 @@ fn corpus(sc: &Scratch) -> Vec<Case> {
         ))
     };
 
-    // Path tricks.
-    case(
-        "name-not-allowed",
-        echo_only(),
-        vec![exec("touch", &[&m("name-not-allowed")])],
-        not_allowed("touch"),
-    );
-    case(
-        "absolute-not-allowed",
-        echo_only(),
-        vec![exec("/usr/bin/touch", &[&m("absolute-not-allowed")])],
-        not_allowed("/usr/bin/touch"),
-    );
-    case(
-        "relative-dot",
-        echo_only(),
-        vec![exec("./touch", &[&m("relative-dot")])],
-        relative("./touch"),
-    );
-    case(
-        "relative-dotdot",
-        echo_only(),
-        vec![exec("../../usr/bin/touch", &[&m("relative-dotdot")])],
-        relative("../../usr/bin/touch"),
-    );
-    case(
-        "name-with-slash",
-        echo_only(),
-        vec![exec("bin/touch", &[&m("name-with-slash")])],
-        relative("bin/touch"),
-    );
-    case(
-        "dotdot-inside-absolute",
-        echo_only(),
-        vec![exec(
-            "/usr/bin/../bin/touch",
-            &[&m("dotdot-inside-absolute")],
-        )],
-        not_allowed("/usr/bin/../bin/touch"),
-    );
-    case(
-        "double-slashes",
-        echo_only(),
-        vec![exec("//usr//bin//touch", &[&m("double-slashes")])],
-        not_allowed("//usr//bin//touch"),
-    );
-    case(
-        "through-allowed-file",
-        echo_only(),
-        vec![exec(
-            "/usr/bin/echo/../touch",
-            &[&m("through-allowed-file")],
-        )],
-        not_allowed("/usr/bin/echo/../touch"),
-    );
+    // Path tricks: each names `touch` (or a link to it) some other way.
     let evil = sc.bin.join("evil");
-    case(
-        "symlink-to-disallowed",
-        echo_only(),
-        vec![exec(s(&evil), &[&m("symlink-to-disallowed")])],
-        not_allowed(s(&evil)),
-    );
     let fake_echo = sc.bin.join("echo");
-    case(
-        "symlink-named-like-allowed",
-        echo_only(),
-        vec![exec(s(&fake_echo), &[&m("symlink-named-like-allowed")])],
-        not_allowed(s(&fake_echo)),
-    );
+    for (name, program) in [
+        ("name-not-allowed", "touch"),
+        ("absolute-not-allowed", "/usr/bin/touch"),
+        ("relative-dot", "./touch"),
+        ("relative-dotdot", "../../usr/bin/touch"),
+        ("name-with-slash", "bin/touch"),
+        ("dotdot-inside-absolute", "/usr/bin/../bin/touch"),
+        ("double-slashes", "//usr//bin//touch"),
+        ("through-allowed-file", "/usr/bin/echo/../touch"),
+        ("symlink-to-disallowed", s(&evil)),
+        ("symlink-named-like-allowed", s(&fake_echo)),
+    ] {
+        let expect = if program.contains('/') && !program.starts_with('/') {
+            relative(program)
+        } else {
+            not_allowed(program)
+        };
+        case(name, echo_only(), vec![exec(program, &[&m(name)])], expect);
+    }
     case(
         "shell-program-by-exec",
         echo_only(),
@@ -250,69 +203,42 @@ fn corpus(sc: &Scratch) -> Vec<Case> {
         not_allowed("sh"),
     );
 
-    // Environment injection.
-    let any_env = || echo_only().allow_guest_env("*");
-    let refused = |k: &str| denied(&format!("env {k} refused"));
-    case(
-        "path-injection",
-        any_env(),
-        vec![exec("echo", &[&m("path-injection")]).env("PATH", s(&sc.bin))],
-        refused("PATH"),
-    );
-    case(
-        "ld-preload",
-        any_env(),
-        vec![exec("echo", &[&m("ld-preload")]).env("LD_PRELOAD", "/tmp/evil.so")],
-        refused("LD_PRELOAD"),
-    );
-    case(
-        "ld-library-path",
-        any_env(),
-        vec![exec("echo", &[&m("ld-library-path")]).env("LD_LIBRARY_PATH", s(&sc.bin))],
-        refused("LD_LIBRARY_PATH"),
-    );
-    case(
-        "ld-preload-named-by-glob",
-        echo_only().allow_guest_env("LD_*"),
-        vec![exec("echo", &[&m("ld-preload-named-by-glob")]).env("LD_PRELOAD", "/tmp/x.so")],
-        refused("LD_PRELOAD"),
-    );
-    case(
-        "ld-preload-named-exactly",
-        echo_only().allow_guest_env("LD_PRELOAD"),
-        vec![exec("echo", &[&m("ld-preload-named-exactly")]).env("LD_PRELOAD", "/tmp/x.so")],
-        refused("LD_PRELOAD"),
-    );
-    case(
-        "bash-env",
-        any_env(),
-        vec![exec("echo", &[&m("bash-env")]).env("BASH_ENV", "/tmp/rc")],
-        refused("BASH_ENV"),
-    );
-    case(
-        "exported-function",
-        any_env(),
-        vec![exec("echo", &[&m("exported-function")]).env("BASH_FUNC_echo%%", "() { touch x; }")],
-        refused("BASH_FUNC_echo%%"),
-    );
-    case(
-        "python-startup",
-        any_env(),
-        vec![exec("echo", &[&m("python-startup")]).env("PYTHONSTARTUP", "/tmp/x.py")],
-        refused("PYTHONSTARTUP"),
-    );
-    case(
-        "git-config-env",
-        any_env(),
-        vec![exec("echo", &[&m("git-config-env")]).env("GIT_CONFIG_KEY_0", "core.pager")],
-        refused("GIT_CONFIG_KEY_0"),
-    );
-    case(
-        "glibc-tunables",
-        any_env(),
-        vec![exec("echo", &[&m("glibc-tunables")]).env("GLIBC_TUNABLES", "x")],
-        refused("GLIBC_TUNABLES"),
-    );
+    // Environment injection, with the guest allowed `pattern`.
+    let bin = s(&sc.bin);
+    for (name, pattern, var, value) in [
+        ("path-injection", "*", "PATH", bin),
+        ("ld-preload", "*", "LD_PRELOAD", "/tmp/evil.so"),
+        ("ld-library-path", "*", "LD_LIBRARY_PATH", bin),
+        (
+            "ld-preload-named-by-glob",
+            "LD_*",
+            "LD_PRELOAD",
+            "/tmp/x.so",
+        ),
+        (
+            "ld-preload-named-exactly",
+            "LD_PRELOAD",
+            "LD_PRELOAD",
+            "/tmp/x.so",
+        ),
+        ("bash-env", "*", "BASH_ENV", "/tmp/rc"),
+        (
+            "exported-function",
+            "*",
+            "BASH_FUNC_echo%%",
+            "() { touch x; }",
+        ),
+        ("python-startup", "*", "PYTHONSTARTUP", "/tmp/x.py"),
+        ("git-config-env", "*", "GIT_CONFIG_KEY_0", "core.pager"),
+        ("glibc-tunables", "*", "GLIBC_TUNABLES", "x"),
+    ] {
+        case(
+            name,
+            echo_only().allow_guest_env(pattern),
+            vec![exec("echo", &[&m(name)]).env(var, value)],
+            denied(&format!("env {var} refused")),
+        );
+    }
     case(
         "env-outside-patterns",
         echo_only().allow_guest_env("APP_*"),
@@ -320,68 +246,48 @@ fn corpus(sc: &Scratch) -> Vec<Case> {
         denied("env EVIL not in guest-settable variables [\"APP_*\"]"),
     );
 
-    // Argument rules and their evasions.
-    let sort = || Policy::builder().allow_program_with("sort", sort_rules());
+    // Argument rules and their evasions: `sort --output` in every spelling
+    // (`@` stands for the marker), by every name of sort.
     let flag = |arg: &str, f: &str| format!("argument {arg:?} carries forbidden flag {f:?}");
-    let sort_denied = |arg: &str, f: &str| denied(&format!("program \"sort\": {}", flag(arg, f)));
-    let out_eq = format!("--output={}", m("long-flag-equals"));
-    case(
-        "long-flag-equals",
-        sort(),
-        vec![exec("sort", &[&out_eq, "/dev/null"])],
-        sort_denied(&out_eq, "--output"),
-    );
+    let mysort = sc.bin.join("mysort");
+    for (name, program, template, forbidden) in [
+        ("long-flag-equals", "sort", "--output=@", "--output"),
+        ("long-flag-abbreviated", "sort", "--outp=@", "--output"),
+        ("short-flag-attached", "sort", "-o@", "-o"),
+        ("short-flags-combined", "sort", "-uo@", "-o"),
+        ("extra-dashes", "sort", "---output=@", "--output"),
+        (
+            "rules-by-absolute-path",
+            "/usr/bin/sort",
+            "--output=@",
+            "--output",
+        ),
+        (
+            "rules-through-symlink",
+            s(&mysort),
+            "--output=@",
+            "--output",
+        ),
+    ] {
+        let arg = template.replace('@', &m(name));
+        case(
+            name,
+            Policy::builder().allow_program_with("sort", sort_rules()),
+            vec![exec(program, &[&arg, "/dev/null"])],
+            denied(&format!("program \"sort\": {}", flag(&arg, forbidden))),
+        );
+    }
     case(
         "long-flag-separate",
-        sort(),
+        Policy::builder().allow_program_with("sort", sort_rules()),
         vec![exec(
             "sort",
             &["--output", &m("long-flag-separate"), "/dev/null"],
         )],
-        sort_denied("--output", "--output"),
-    );
-    let abbrev = format!("--outp={}", m("long-flag-abbreviated"));
-    case(
-        "long-flag-abbreviated",
-        sort(),
-        vec![exec("sort", &[&abbrev, "/dev/null"])],
-        sort_denied(&abbrev, "--output"),
-    );
-    let attached = format!("-o{}", m("short-flag-attached"));
-    case(
-        "short-flag-attached",
-        sort(),
-        vec![exec("sort", &[&attached, "/dev/null"])],
-        sort_denied(&attached, "-o"),
-    );
-    let cluster = format!("-uo{}", m("short-flags-combined"));
-    case(
-        "short-flags-combined",
-        sort(),
-        vec![exec("sort", &[&cluster, "/dev/null"])],
-        sort_denied(&cluster, "-o"),
-    );
-    let triple = format!("---output={}", m("extra-dashes"));
-    case(
-        "extra-dashes",
-        sort(),
-        vec![exec("sort", &[&triple, "/dev/null"])],
-        sort_denied(&triple, "--output"),
-    );
-    let abs_out = format!("--output={}", m("rules-by-absolute-path"));
-    case(
-        "rules-by-absolute-path",
-        sort(),
-        vec![exec("/usr/bin/sort", &[&abs_out, "/dev/null"])],
-        sort_denied(&abs_out, "--output"),
-    );
-    let via_link = format!("--output={}", m("rules-through-symlink"));
-    let mysort = sc.bin.join("mysort");
-    case(
-        "rules-through-symlink",
-        sort(),
-        vec![exec(s(&mysort), &[&via_link, "/dev/null"])],
-        sort_denied(&via_link, "--output"),
+        denied(&format!(
+            "program \"sort\": {}",
+            flag("--output", "--output")
+        )),
     );
     let py = || Policy::builder().allow_program_with("python3", python_rules());
     let py_code = |name: &str| format!("open({:?}, 'w')", m(name));
@@ -415,51 +321,26 @@ fn corpus(sc: &Scratch) -> Vec<Case> {
         )],
         py_denied("-c", "-c"),
     );
-    let find = || Policy::builder().allow_program_with("find", find_rules());
-    let find_denied = |arg: &str, f: &str| denied(&format!("program \"find\": {}", flag(arg, f)));
-    case(
-        "find-exec",
-        find(),
-        vec![exec(
-            "find",
-            &[
-                s(&sc.grant),
-                "-maxdepth",
-                "0",
-                "-exec",
-                "touch",
-                &m("find-exec"),
-                ";",
-            ],
-        )],
-        find_denied("-exec", "-exec"),
-    );
-    case(
-        "find-execdir",
-        find(),
-        vec![exec(
-            "find",
-            &[
-                s(&sc.grant),
-                "-maxdepth",
-                "0",
-                "-execdir",
-                "touch",
-                &m("find-execdir"),
-                ";",
-            ],
-        )],
-        find_denied("-execdir", "-execdir"),
-    );
-    case(
-        "find-fprint",
-        find(),
-        vec![exec(
-            "find",
-            &[s(&sc.grant), "-maxdepth", "0", "-fprint", &m("find-fprint")],
-        )],
-        find_denied("-fprint", "-fprint"),
-    );
+    // `find DIR -maxdepth 0 <action>`, each action creating the marker `@`.
+    for (name, action) in [
+        ("find-exec", &["-exec", "touch", "@", ";"][..]),
+        ("find-execdir", &["-execdir", "touch", "@", ";"][..]),
+        ("find-fprint", &["-fprint", "@"][..]),
+    ] {
+        let marker = m(name);
+        let mut args = vec![s(&sc.grant), "-maxdepth", "0"];
+        args.extend(
+            action
+                .iter()
+                .map(|a| if *a == "@" { marker.as_str() } else { a }),
+        );
+        case(
+            name,
+            Policy::builder().allow_program_with("find", find_rules()),
+            vec![exec("find", &args)],
+            denied(&format!("program \"find\": {}", flag(action[0], action[0]))),
+        );
+    }
     let touch_forms = || {
         let rules = ArgRules::default()
             .form(ArgForm::exact(["--version"]))
@@ -478,34 +359,26 @@ fn corpus(sc: &Scratch) -> Vec<Case> {
             "program \"touch\": arguments {args:?} match none of the 3 allowed forms"
         ))
     };
-    let plain = m("no-matching-form");
-    case(
-        "no-matching-form",
-        touch_forms(),
-        vec![exec("touch", &[&plain])],
-        no_form(&[&plain]),
-    );
-    let extra = m("exact-form-extra-arg");
-    case(
-        "exact-form-extra-arg",
-        touch_forms(),
-        vec![exec("touch", &["--version", &extra])],
-        no_form(&["--version", &extra]),
-    );
+    // Each touch would create its marker (`@`), and matches no form.
     let climb = format!("{}/../glob-dotdot.marker", s(&sc.grant));
-    case(
-        "glob-dotdot",
-        touch_forms(),
-        vec![exec("touch", &[&climb])],
-        no_form(&[&climb]),
-    );
-    let suffix = m("regex-is-anchored");
-    case(
-        "regex-is-anchored",
-        touch_forms(),
-        vec![exec("touch", &[&suffix])],
-        no_form(&[&suffix]),
-    );
+    for (name, args) in [
+        ("no-matching-form", vec!["@"]),
+        ("exact-form-extra-arg", vec!["--version", "@"]),
+        ("glob-dotdot", vec![climb.as_str()]),
+        ("regex-is-anchored", vec!["@"]),
+    ] {
+        let marker = m(name);
+        let args: Vec<&str> = args
+            .iter()
+            .map(|a| if *a == "@" { marker.as_str() } else { a })
+            .collect();
+        case(
+            name,
+            touch_forms(),
+            vec![exec("touch", &args)],
+            no_form(&args),
+        );
+    }
 
     // The shell.
     case(
@@ -1006,8 +879,10 @@ fn hooks_decide_after_the_policy_allows() {
         on_kept("kill-kept", 0),
     ];
     let args: Vec<&str> = reqs.iter().map(|r| r.0.as_str()).collect();
-    let ctx = ProcgateCtx::new(policy).hooks(recorder.clone());
-    let run = run_with_ctx("policy_probe", &args, ctx);
+    let run = GuestRun::new("policy_probe", &args, policy)
+        .hooks(recorder.clone())
+        .run()
+        .unwrap_or_else(|(e, run)| panic!("{e:?}\n{run}"));
     let lines = lines_of(&run);
     assert_eq!(lines[0], denied("hook refused: the user said no"), "{run}");
     assert_eq!(
@@ -1035,40 +910,6 @@ fn hooks_decide_after_the_policy_allows() {
             "signal kill".to_string(),
         ]
     );
-}
-
-/// Runs a guest with a context the test made (hooks, say); the guest's
-/// children write into its captured output.
-fn run_with_ctx(name: &str, args: &[&str], ctx: ProcgateCtx) -> Run {
-    use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-    let runner = runner(name);
-    let stdout = MemoryOutputPipe::new(1 << 20);
-    let stderr = MemoryOutputPipe::new(1 << 20);
-    let mut wasi = wasmtime_wasi::WasiCtx::builder();
-    wasi.stdout(stdout.clone()).stderr(stderr.clone()).arg(name);
-    wasi.args(args);
-    let ctx = ctx.inherit(InheritedStdio {
-        stdin_from_host: false,
-        stdout: InheritedOutput::Stream(Box::new(stdout.clone())),
-        stderr: InheritedOutput::Stream(Box::new(stderr.clone())),
-    });
-    let wasi = wasi.build();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let code = rt
-        .block_on(async move { tokio::spawn(async move { runner.run(wasi, ctx).await }).await })
-        .expect("guest task")
-        .expect("guest trapped");
-    rt.shutdown_timeout(Duration::from_secs(5));
-    let text = |p: &MemoryOutputPipe| String::from_utf8_lossy(&p.contents()).into_owned();
-    Run {
-        code,
-        stdout: text(&stdout),
-        stderr: text(&stderr),
-    }
 }
 
 #[test]

@@ -17,6 +17,12 @@ fn main() {
             let q = create_subprocess_exec("true", [""; 0], Options::new()).unwrap();
             println!("still serving {}", q.wait().unwrap());
         }
+        // Block in wait while the child runs (the host will be killed).
+        "hold" => {
+            let p = create_subprocess_exec("sleep", ["1000"], Options::new()).unwrap();
+            println!("pid {}", p.pid());
+            println!("unreachable {:?}", p.wait());
+        }
         // End the guest while the child runs.
         "exit" => {
             let p = create_subprocess_exec("sleep", ["1000"], Options::new()).unwrap();

@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# The Python, JavaScript and C guests: installs their toolchains (pinned,
+# from their registries, cached between runs on this machine) and builds the
+# guests (only when their sources changed).
+#
+#   bash scripts/guests-other-languages.sh install            # the toolchains
+#   bash scripts/guests-other-languages.sh build [LANG...]    # install, then build (python js c)
+#   bash scripts/guests-other-languages.sh versions           # what is pinned
+#
+# Components land in target/guests/LANG/NAME.wasm, each with NAME.key (a hash
+# of everything it was built from). The toolchains, and every component
+# built, are cached under ${PROCGATE_GUEST_CACHE:-~/.cache/procgate}, so a
+# fresh clone on the same machine reuses them. A toolchain that cannot be
+# installed fails the script: nothing is skipped.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=${PROCGATE_GUEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/procgate}
+OUT=$ROOT/target/guests
+
+# The pins. JavaScript's are guests/js/package.json and package-lock.json.
+COMPONENTIZE_PY_VERSION=0.25.1
+WIT_BINDGEN_VERSION=0.63.0
+WASM_TOOLS_VERSION=1.263.0
+# The WASI preview1-to-component adapter of our wasmtime (Cargo.lock).
+ADAPTER_VERSION=48.0.8
+LLVM_VERSION=19
+APT_PACKAGES=(clang-$LLVM_VERSION lld-$LLVM_VERSION libclang-rt-$LLVM_VERSION-dev-wasm32 wasi-libc)
+
+PY_ENV=$CACHE/componentize-py-$COMPONENTIZE_PY_VERSION
+JS_ENV=$CACHE/js-$(cat "$ROOT/guests/js/package.json" "$ROOT/guests/js/package-lock.json" | sha256sum | cut -c1-16)
+CARGO_TOOLS=$CACHE/cargo-tools
+ADAPTER=$CACHE/adapter-$ADAPTER_VERSION/wasi_snapshot_preview1.command.wasm
+CLANG=clang-$LLVM_VERSION
+
+log() { echo "guests-other-languages: $*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+
+mkdir -p "$CACHE"
+
+install_c() {
+  local missing=()
+  for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if ((${#missing[@]})); then
+    log "installing ${missing[*]} (apt)"
+    command -v apt-get >/dev/null || die "no apt-get to install ${missing[*]}"
+    local sudo=()
+    [ "$(id -u)" = 0 ] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+      die "apt-get install ${missing[*]} failed"
+  fi
+  command -v "$CLANG" >/dev/null || die "$CLANG not found after installing ${APT_PACKAGES[*]}"
+
+  local tool version crate features
+  for tool in wit-bindgen wasm-tools; do
+    if [ "$tool" = wit-bindgen ]; then
+      version=$WIT_BINDGEN_VERSION crate=wit-bindgen-cli features=c
+    else
+      version=$WASM_TOOLS_VERSION crate=wasm-tools features=component
+    fi
+    if ! "$CARGO_TOOLS/bin/$tool" --version 2>/dev/null | grep -q " $version"; then
+      log "installing $crate $version (cargo)"
+      cargo install --quiet --locked --root "$CARGO_TOOLS" --version "$version" \
+        --no-default-features --features "$features" "$crate" ||
+        die "cargo install $crate $version failed"
+    fi
+  done
+
+  if [ ! -s "$ADAPTER" ]; then
+    # The adapter is a byte constant of its crate: a throwaway program writes
+    # it out.
+    log "fetching wasi-preview1-component-adapter-provider $ADAPTER_VERSION (cargo)"
+    local dir=$CACHE/adapter-$ADAPTER_VERSION/extract
+    mkdir -p "$dir/src"
+    cat >"$dir/Cargo.toml" <<EOF
+[package]
+name = "extract-adapter"
+version = "0.0.0"
+edition = "2021"
+publish = false
+[dependencies]
+wasi-preview1-component-adapter-provider = "=$ADAPTER_VERSION"
+[workspace]
+EOF
+    cat >"$dir/src/main.rs" <<'EOF'
+fn main() {
+    let out = std::env::args().nth(1).expect("output path");
+    std::fs::write(out, wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER).unwrap();
+}
+EOF
+    (cd "$dir" && CARGO_TARGET_DIR="$dir/target" cargo run --quiet --release -- "$ADAPTER.tmp") ||
+      die "extracting the preview1 adapter failed"
+    mv "$ADAPTER.tmp" "$ADAPTER"
+    rm -rf "$dir"
+  fi
+}
+
+install_python() {
+  if ! "$PY_ENV/bin/componentize-py" --version 2>/dev/null | grep -q "$COMPONENTIZE_PY_VERSION"; then
+    log "installing componentize-py $COMPONENTIZE_PY_VERSION (pip)"
+    command -v python3 >/dev/null || die "python3 not found"
+    rm -rf "$PY_ENV"
+    python3 -m venv "$PY_ENV" || die "python3 -m venv failed"
+    "$PY_ENV/bin/pip" install --quiet --disable-pip-version-check "componentize-py==$COMPONENTIZE_PY_VERSION" ||
+      die "pip install componentize-py==$COMPONENTIZE_PY_VERSION failed"
+  fi
+}
+
+install_js() {
+  if [ ! -f "$JS_ENV/.installed" ]; then
+    command -v node >/dev/null || die "node not found (Node.js 20 or later is needed)"
+    command -v npm >/dev/null || die "npm not found"
+    log "installing guests/js/package-lock.json (npm ci)"
+    rm -rf "$JS_ENV"
+    mkdir -p "$JS_ENV"
+    cp "$ROOT/guests/js/package.json" "$ROOT/guests/js/package-lock.json" "$JS_ENV/"
+    (cd "$JS_ENV" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci failed"
+    touch "$JS_ENV/.installed"
+  fi
+}
+
+install_lang() {
+  # One installer at a time: the tests of several languages may call us at
+  # once.
+  (
+    flock 9
+    case $1 in
+      python) install_python ;;
+      js) install_js ;;
+      c) install_c ;;
+      *) die "unknown language $1 (python, js, c)" ;;
+    esac
+  ) 9>"$CACHE/.lock" || exit 1
+}
+
+# The hash of everything a component is built from: the toolchain pins, the
+# WIT, this script, the language's guest library and the program itself.
+inputs_key() {
+  local lang=$1 src=$2
+  {
+    echo "$COMPONENTIZE_PY_VERSION $WIT_BINDGEN_VERSION $WASM_TOOLS_VERSION $ADAPTER_VERSION $LLVM_VERSION"
+    cat "$ROOT/scripts/guests-other-languages.sh"
+    find "$ROOT/wit" "$ROOT/guests/$lang" -type f -not -path '*/node_modules/*' -not -name '*.pyc' | LC_ALL=C sort | xargs cat
+    cat "$src"
+  } | sha256sum | cut -c1-32
+}
+
+# build_one LANG SRC NAME: builds SRC (a Python, JS or C program) into
+# target/guests/LANG/NAME.wasm unless an identical build is there or cached.
+build_one() {
+  local lang=$1 src=$2 name=$3
+  local key out=$OUT/$lang/$name.wasm cached
+  key=$(inputs_key "$lang" "$src")
+  cached=$CACHE/built/$lang-$name-$key.wasm
+  mkdir -p "$OUT/$lang" "$CACHE/built"
+  if [ -f "$out" ] && [ "$(cat "$OUT/$lang/$name.key" 2>/dev/null)" = "$key" ]; then
+    return
+  fi
+  if [ ! -s "$cached" ]; then
+    install_lang "$lang"
+    log "building $lang $name from ${src#"$ROOT"/}"
+    local start=$SECONDS tmp
+    tmp=$(mktemp -d)
+    case $lang in
+      python) build_python "$src" "$tmp/out.wasm" "$tmp" ;;
+      js) build_js "$src" "$tmp/out.wasm" "$tmp" ;;
+      c) build_c "$src" "$tmp/out.wasm" "$tmp" ;;
+    esac
+    mv "$tmp/out.wasm" "$cached"
+    rm -rf "$tmp"
+    log "built $lang $name in $((SECONDS - start)) s ($(stat -c %s "$cached") bytes)"
+  fi
+  cp "$cached" "$out.tmp"
+  mv "$out.tmp" "$out"
+  echo "$key" >"$OUT/$lang/$name.key"
+}
+
+build_python() {
+  local src=$1 out=$2 tmp=$3
+  # The app module is the program; the procgate package sits beside it.
+  cp "$src" "$tmp/app.py"
+  cp -r "$ROOT/guests/python/procgate" "$tmp/procgate"
+  (cd "$tmp" && "$PY_ENV/bin/componentize-py" --wit-path "$ROOT/wit" --world procgate:subprocess/command \
+    componentize app -o "$out" >/dev/null) || die "componentize-py failed on $src"
+}
+
+build_js() {
+  local src=$1 out=$2 tmp=$3
+  cp "$ROOT/guests/js/procgate.js" "$tmp/procgate.js"
+  cp "$src" "$tmp/app.js"
+  (cd "$JS_ENV" && node "$ROOT/guests/js/componentize.mjs" "$ROOT/wit" "$tmp" "$out") ||
+    die "componentize-js failed on $src"
+}
+
+build_c() {
+  local src=$1 out=$2 tmp=$3
+  "$CARGO_TOOLS/bin/wit-bindgen" c --world procgate:subprocess/imports --out-dir "$tmp/gen" "$ROOT/wit" >/dev/null ||
+    die "wit-bindgen c failed"
+  "$CLANG" --target=wasm32-wasi --sysroot=/usr -O2 -Wall -Werror -fuse-ld=lld -mexec-model=command \
+    -I "$tmp/gen" -I "$ROOT/guests/c" \
+    "$src" "$ROOT/guests/c/procgate.c" "$tmp/gen"/*.c "$tmp/gen"/*_component_type.o \
+    -o "$tmp/core.wasm" || die "$CLANG failed on $src"
+  "$CARGO_TOOLS/bin/wasm-tools" component new "$tmp/core.wasm" \
+    --adapt "wasi_snapshot_preview1=$ADAPTER" -o "$out" || die "wasm-tools component new failed on $src"
+}
+
+# The guests of a language: the shared cases and the reference's examples.
+build_lang() {
+  local lang=$1 ext
+  case $lang in
+    python) ext=py ;;
+    js) ext=js ;;
+    c) ext=c ;;
+    *) die "unknown language $lang (python, js, c)" ;;
+  esac
+  build_one "$lang" "$ROOT/tests/cross_language/cases.$ext" cases
+  for example in shell gather date; do
+    build_one "$lang" "$ROOT/examples/$lang/$example.$ext" "$example"
+  done
+}
+
+cmd=${1:-build}
+shift || true
+langs=("$@")
+((${#langs[@]})) || langs=(python js c)
+case $cmd in
+  install) for lang in "${langs[@]}"; do install_lang "$lang"; done ;;
+  build) for lang in "${langs[@]}"; do build_lang "$lang"; done ;;
+  versions)
+    echo "componentize-py $COMPONENTIZE_PY_VERSION (PyPI)"
+    echo "componentize-js and preview2-shim: guests/js/package-lock.json (npm)"
+    echo "wit-bindgen-cli $WIT_BINDGEN_VERSION, wasm-tools $WASM_TOOLS_VERSION (crates.io)"
+    echo "wasi-preview1-component-adapter-provider $ADAPTER_VERSION (crates.io)"
+    echo "${APT_PACKAGES[*]} (Debian)"
+    ;;
+  *) die "usage: $0 install|build|versions [python|js|c]..." ;;
+esac
