@@ -48,6 +48,7 @@
 #![warn(missing_docs)]
 
 pub mod bindings;
+pub mod cache;
 pub mod communicate;
 mod error;
 pub mod hooks;

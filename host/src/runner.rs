@@ -129,6 +129,16 @@ impl Runner {
         })
     }
 
+    /// Loads the component at `path` through a compiled-component cache
+    /// (compiling it only on a miss) and links it.
+    pub fn from_file_cached(
+        engine: &Engine,
+        path: &Path,
+        cache: &crate::cache::ComponentCache,
+    ) -> anyhow::Result<Runner> {
+        Self::new(engine, &cache.load(engine, path)?)
+    }
+
     /// Compiles the component at `path` and links it.
     pub fn from_file(engine: &Engine, path: &Path) -> anyhow::Result<Runner> {
         let component = Component::from_file(engine, path)

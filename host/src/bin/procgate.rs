@@ -19,6 +19,7 @@ mod policy_flags;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use policy_flags::PolicyFlags;
+use procgate::cache::ComponentCache;
 use procgate::runner::{engine, GuestLimits, Runner};
 use procgate::{InheritedOutput, InheritedStdio, ProcgateCtx};
 use std::path::PathBuf;
@@ -58,6 +59,10 @@ struct RunArgs {
     /// Milliseconds a child the guest gave up gets between SIGTERM and SIGKILL.
     #[arg(long, value_name = "MS")]
     kill_grace: Option<u64>,
+    /// Compile the guest afresh instead of using the compiled-component
+    /// cache ($PROCGATE_CACHE_DIR, else ~/.cache/procgate/compiled).
+    #[arg(long)]
+    no_cache: bool,
     /// The guest component.
     guest: PathBuf,
     /// Arguments for the guest.
@@ -142,7 +147,12 @@ fn run(args: RunArgs) -> Result<i32> {
         .build()?;
     runtime.block_on(async move {
         let engine = engine()?;
-        let runner = Runner::from_file(&engine, &args.guest)?;
+        let runner = if args.no_cache {
+            Runner::from_file(&engine, &args.guest)?
+        } else {
+            let cache = ComponentCache::new(ComponentCache::default_dir());
+            Runner::from_file_cached(&engine, &args.guest, &cache)?
+        };
         let wasi = wasi.build();
         // The guest runs in its own task: faster streams than on the main future.
         tokio::spawn(async move { runner.run_with(wasi, procgate, limits).await })
