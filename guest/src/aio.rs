@@ -904,3 +904,9 @@ impl Drop for StreamWriter {
         }
     }
 }
+
+impl crate::PipeSource for Process {
+    fn wit_process(&self) -> std::rc::Rc<crate::bindings::procgate::subprocess::types::Process> {
+        std::rc::Rc::clone(&self.core.wit)
+    }
+}

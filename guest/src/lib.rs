@@ -164,7 +164,7 @@ pub const DEVNULL: Stdio = Stdio::DevNull;
 /// ```
 pub const STDOUT: Stdio = Stdio::Stdout;
 
-impl From<Stdio> for wit::Stdio {
+impl From<Stdio> for wit::Stdio<'_> {
     fn from(stdio: Stdio) -> Self {
         match stdio {
             Stdio::Inherit => wit::Stdio::Inherit,
@@ -174,6 +174,38 @@ impl From<Stdio> for wit::Stdio {
         }
     }
 }
+
+/// A process whose stdout can feed another's stdin
+/// ([`Options::stdin_from`]): the [`sync::Process`] and [`aio::Process`].
+pub trait PipeSource: private::Sealed {
+    /// The WIT process handle.
+    #[doc(hidden)]
+    fn wit_process(&self) -> std::rc::Rc<wit::Process>;
+}
+
+mod private {
+    pub trait Sealed {}
+    impl Sealed for crate::sync::Process {}
+    impl Sealed for crate::aio::Process {}
+}
+
+/// The source of a pipeline, held by [`Options`].
+#[derive(Clone)]
+struct StdinFrom(std::rc::Rc<wit::Process>);
+
+impl fmt::Debug for StdinFrom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StdinFrom(..)")
+    }
+}
+
+impl PartialEq for StdinFrom {
+    fn eq(&self, other: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for StdinFrom {}
 
 /// asyncio's default `limit`: 64 KiB. The stream readers of a process use
 /// it unless [`Options::limit`] says otherwise.
@@ -208,6 +240,7 @@ pub const DEFAULT_LIMIT: usize = 64 * 1024;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Options {
     stdin: Stdio,
+    stdin_from: Option<StdinFrom>,
     stdout: Stdio,
     stderr: Stdio,
     limit: Option<usize>,
@@ -343,14 +376,39 @@ impl Options {
         self
     }
 
+    /// Connects stdin to the stdout pipe of `source`, a process this guest
+    /// started with `stdout(PIPE)` and has not read from: a pipeline like
+    /// the shell's `a | b`, joined in the host, so the bytes never pass
+    /// through the guest. The pipe then belongs to the new process: do not
+    /// read `source.stdout` or `communicate` with `source` for its output
+    /// afterwards. This overrides [`Options::stdin`].
+    ///
+    /// ```no_run
+    /// use procgate_guest::sync::create_subprocess_exec;
+    /// use procgate_guest::{Options, DEVNULL, PIPE};
+    ///
+    /// let head = create_subprocess_exec("head", ["-c", "1000000", "/dev/zero"], Options::new().stdout(PIPE))?;
+    /// let mut wc = create_subprocess_exec("wc", ["-c"], Options::new().stdin_from(&head).stdout(PIPE))?;
+    /// let (out, _) = wc.communicate(None)?;
+    /// assert_eq!(out.unwrap(), b"1000000\n");
+    /// # Ok::<(), procgate_guest::Error>(())
+    /// ```
+    pub fn stdin_from(mut self, source: &impl PipeSource) -> Self {
+        self.stdin_from = Some(StdinFrom(source.wit_process()));
+        self
+    }
+
     /// The stream readers' limit these options give.
     pub(crate) fn reader_limit(&self) -> usize {
         self.limit.unwrap_or(DEFAULT_LIMIT)
     }
 
-    pub(crate) fn to_wit(&self) -> wit::Options {
+    pub(crate) fn to_wit(&self) -> wit::Options<'_> {
         wit::Options {
-            stdin: self.stdin.into(),
+            stdin: match &self.stdin_from {
+                Some(StdinFrom(source)) => wit::Stdio::StdoutOf(source),
+                None => self.stdin.into(),
+            },
             stdout: self.stdout.into(),
             stderr: self.stderr.into(),
             limit: self.limit.map(|l| l as u32),

@@ -561,3 +561,9 @@ impl StreamWriter {
         self.core.is_closed()
     }
 }
+
+impl crate::PipeSource for Process {
+    fn wit_process(&self) -> std::rc::Rc<crate::bindings::procgate::subprocess::types::Process> {
+        std::rc::Rc::clone(&self.core.wit)
+    }
+}

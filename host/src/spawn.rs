@@ -5,7 +5,6 @@
 //! guest asked for. Pipes are created here with `O_CLOEXEC`, so a child never
 //! inherits another child's pipe.
 
-use crate::bindings::procgate::subprocess::types::Stdio;
 use crate::error::{Error, Result};
 use crate::policy::SpawnPlan;
 use crate::process::{ChildExit, Children, Pipe, Process};
@@ -64,15 +63,39 @@ impl Default for InheritedStdio {
     }
 }
 
+/// Where one of a new child's standard streams goes: the WIT `stdio`
+/// cases that need no other resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StdioMode {
+    /// The guest's own stream.
+    Inherit,
+    /// A pipe to the guest.
+    Pipe,
+    /// `/dev/null`.
+    Devnull,
+    /// Wherever stdout goes (stderr only).
+    Stdout,
+}
+
+/// Where a new child's stdin comes from.
+#[derive(Debug)]
+pub enum StdinSource {
+    /// One of the plain modes.
+    Mode(StdioMode),
+    /// The read end of another child's stdout pipe (a host-side pipeline),
+    /// in blocking mode.
+    Pipeline(OwnedFd),
+}
+
 /// How a new child's standard streams are set up.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct StdioRequest {
     /// stdin
-    pub stdin: Stdio,
+    pub stdin: StdinSource,
     /// stdout
-    pub stdout: Stdio,
+    pub stdout: StdioMode,
     /// stderr
-    pub stderr: Stdio,
+    pub stderr: StdioMode,
     /// Start the child in a new session.
     pub start_new_session: bool,
 }
@@ -85,7 +108,7 @@ fn pipe() -> Result<(OwnedFd, OwnedFd)> {
 /// end if there is one, and whether that end feeds a pump.
 fn output_end(
     which: &str,
-    req: Stdio,
+    req: StdioMode,
     inherited: &InheritedOutput,
     host_fd: impl AsFd,
 ) -> Result<(OwnedFd, Option<OwnedFd>, bool)> {
@@ -96,12 +119,12 @@ fn output_end(
             .into())
     };
     Ok(match req {
-        Stdio::Pipe => {
+        StdioMode::Pipe => {
             let (r, w) = pipe()?;
             (w, Some(r), false)
         }
-        Stdio::Devnull => (devnull()?, None, false),
-        Stdio::Inherit => match inherited {
+        StdioMode::Devnull => (devnull()?, None, false),
+        StdioMode::Inherit => match inherited {
             InheritedOutput::Host => (host_fd.as_fd().try_clone_to_owned()?, None, false),
             InheritedOutput::Discard => (devnull()?, None, false),
             InheritedOutput::Stream(_) => {
@@ -109,7 +132,7 @@ fn output_end(
                 (w, Some(r), true)
             }
         },
-        Stdio::Stdout => {
+        StdioMode::Stdout => {
             return Err(Error::InvalidArgument(format!(
                 "stdout is only valid for stderr, not for {which}"
             )));
@@ -171,18 +194,21 @@ pub fn spawn(
 
     let mut stdin_parent = None;
     match stdio.stdin {
-        Stdio::Pipe => {
+        StdinSource::Pipeline(fd) => {
+            cmd.stdin(fd);
+        }
+        StdinSource::Mode(StdioMode::Pipe) => {
             let (r, w) = pipe()?;
             cmd.stdin(r);
             stdin_parent = Some(w);
         }
-        Stdio::Inherit if inherited.stdin_from_host => {
+        StdinSource::Mode(StdioMode::Inherit) if inherited.stdin_from_host => {
             cmd.stdin(std::process::Stdio::inherit());
         }
-        Stdio::Inherit | Stdio::Devnull => {
+        StdinSource::Mode(StdioMode::Inherit | StdioMode::Devnull) => {
             cmd.stdin(std::process::Stdio::null());
         }
-        Stdio::Stdout => {
+        StdinSource::Mode(StdioMode::Stdout) => {
             return Err(Error::InvalidArgument(
                 "stdout is only valid for stderr, not for stdin".into(),
             ));
@@ -193,7 +219,7 @@ pub fn spawn(
         output_end("stdout", stdio.stdout, &inherited.stdout, std::io::stdout())?;
     let (err_child, err_parent, err_pumped) = match stdio.stderr {
         // stderr goes wherever stdout goes.
-        Stdio::Stdout => (out_child.try_clone()?, None, false),
+        StdioMode::Stdout => (out_child.try_clone()?, None, false),
         other => output_end("stderr", other, &inherited.stderr, std::io::stderr())?,
     };
     cmd.stdout(out_child).stderr(err_child);

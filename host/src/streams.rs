@@ -85,6 +85,33 @@ impl PipeReader {
         }
     }
 
+    /// The pipe's descriptor (non-blocking, registered with tokio).
+    pub fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        self.fd.get_ref().as_fd()
+    }
+
+    /// Sets or clears `O_NONBLOCK` on the pipe's open file description
+    /// (shared with every duplicate of the descriptor).
+    pub fn set_blocking(&self, blocking: bool) -> io::Result<()> {
+        let raw = self.fd.get_ref().as_raw_fd();
+        // SAFETY: fcntl on a descriptor we own.
+        let flags = unsafe { libc::fcntl(raw, libc::F_GETFL) };
+        if flags < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let flags = if blocking {
+            flags & !libc::O_NONBLOCK
+        } else {
+            flags | libc::O_NONBLOCK
+        };
+        // SAFETY: as above.
+        if unsafe { libc::fcntl(raw, libc::F_SETFL, flags) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
     /// Waits until a read would not block (data or end of file).
     pub async fn readable(&self) {
         // An error here means the reactor is gone; the next read reports it.
