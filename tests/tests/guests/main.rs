@@ -6,6 +6,7 @@ mod conformance;
 mod endings;
 mod errors;
 mod exec;
+mod hostile;
 mod languages;
 mod lifetimes;
 mod pipeline;
