@@ -52,7 +52,7 @@ fn gather_example_runs_both_commands_at_once() {
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
     assert!(
-        stdout.contains("['date +%s%N; ls /zzz; date +%s%N' exited with "),
+        stdout.contains("['date +%s%N; ls /zzz; sleep 0.5; date +%s%N' exited with "),
         "{stdout}"
     );
     assert!(stdout.contains("hello\n"), "{stdout}");

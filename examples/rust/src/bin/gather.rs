@@ -33,9 +33,11 @@
 //! ```
 //!
 //! With the argument `--timestamps`, the children print the time too: each
-//! command runs as `date +%s%N; <cmd>; date +%s%N`, so its stdout starts and
-//! ends with the time it started and finished in nanoseconds since the
-//! epoch, as the child saw it.
+//! command runs as `date +%s%N; <cmd>; sleep 0.5; date +%s%N`, so its stdout
+//! starts and ends with the time it started and finished in nanoseconds
+//! since the epoch, as the child saw it. The half second keeps even the
+//! quick `ls` alive long enough that two children running at once visibly
+//! overlap (children run one after the other would not overlap at all).
 //!
 //! The host's policy must allow a shell (and `date`, `ls` and `sleep`).
 
@@ -70,7 +72,7 @@ fn main() -> ExitCode {
     let timestamps = std::env::args().skip(1).any(|a| a == "--timestamps");
     let cmds = ["ls /zzz", r#"sleep 1; echo "hello""#].map(|cmd| {
         if timestamps {
-            format!("date +%s%N; {cmd}; date +%s%N")
+            format!("date +%s%N; {cmd}; sleep 0.5; date +%s%N")
         } else {
             cmd.to_owned()
         }
