@@ -1,0 +1,175 @@
+//! From the samples of a run to the summary: medians and ranges per
+//! variant, and the per-round paired ratios procgate/native and
+//! procgate/asyncio (each ratio is taken within one round, where the
+//! variants ran back to back, then summarised over the rounds).
+
+use crate::measure::Measurement;
+use crate::workloads::{Better, Target, Variant, Workload};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One measurement of a run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Sample {
+    /// The round it belongs to.
+    pub round: usize,
+    /// The workload.
+    pub workload: String,
+    /// The variant's name.
+    pub variant: String,
+    /// The measurement.
+    #[serde(flatten)]
+    pub measurement: Measurement,
+}
+
+/// Median, least and greatest of some values.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Stat {
+    /// The median (the mean of the middle two for an even count).
+    pub median: f64,
+    /// The least.
+    pub min: f64,
+    /// The greatest.
+    pub max: f64,
+    /// How many values.
+    pub n: usize,
+}
+
+impl Stat {
+    /// The statistics of `values`, none if it is empty.
+    pub fn of(values: &[f64]) -> Option<Stat> {
+        if values.is_empty() {
+            return None;
+        }
+        let mut v = values.to_vec();
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let median = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        };
+        Some(Stat {
+            median,
+            min: v[0],
+            max: v[n - 1],
+            n,
+        })
+    }
+
+    /// The same statistics of the reciprocals (a throughput ratio as a
+    /// cost ratio).
+    pub fn recip(self) -> Stat {
+        Stat {
+            median: 1.0 / self.median,
+            min: 1.0 / self.max,
+            max: 1.0 / self.min,
+            n: self.n,
+        }
+    }
+}
+
+/// Whether a target is met, missed, or not set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Verdict {
+    /// The median is on the right side of the target.
+    Met,
+    /// It is not.
+    Missed,
+    /// No target, or nothing to judge it by.
+    NotApplicable,
+}
+
+/// One workload's results.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// The workload.
+    #[serde(skip)]
+    pub workload: &'static Workload,
+    /// Its name.
+    pub name: &'static str,
+    /// Per variant, the statistics of its values.
+    pub variants: BTreeMap<Variant, Stat>,
+    /// The per-round ratios procgate/native.
+    pub vs_native: Option<Stat>,
+    /// The per-round ratios procgate/asyncio.
+    pub vs_asyncio: Option<Stat>,
+    /// The target.
+    pub target: Verdict,
+    /// Whether procgate beat asyncio (by the median ratio).
+    pub beats_asyncio: Verdict,
+    /// Measurements that failed.
+    pub failures: usize,
+}
+
+fn values(samples: &[Sample], workload: &str, variant: Variant) -> BTreeMap<usize, f64> {
+    samples
+        .iter()
+        .filter(|s| s.workload == workload && s.variant == variant.name())
+        .map(|s| (s.round, s.measurement.value))
+        .collect()
+}
+
+fn paired(a: &BTreeMap<usize, f64>, b: &BTreeMap<usize, f64>) -> Option<Stat> {
+    let ratios: Vec<f64> = a
+        .iter()
+        .filter_map(|(round, x)| b.get(round).map(|y| x / y))
+        .collect();
+    Stat::of(&ratios)
+}
+
+/// Summarises the samples of `workload`; `failures` counts its failed
+/// measurements.
+pub fn summarise(workload: &'static Workload, samples: &[Sample], failures: usize) -> Summary {
+    let procgate = values(samples, workload.name, Variant::Procgate);
+    let native = values(samples, workload.name, Variant::Native);
+    let asyncio = values(samples, workload.name, Variant::Asyncio);
+    let mut variants = BTreeMap::new();
+    for (variant, values) in [
+        (Variant::Procgate, &procgate),
+        (Variant::Native, &native),
+        (Variant::Asyncio, &asyncio),
+    ] {
+        if let Some(stat) = Stat::of(&values.values().copied().collect::<Vec<_>>()) {
+            variants.insert(variant, stat);
+        }
+    }
+    let vs_native = paired(&procgate, &native);
+    let vs_asyncio = paired(&procgate, &asyncio);
+    let side = |ratio: f64, bound: f64| match workload.better {
+        Better::Lower => ratio <= bound,
+        Better::Higher => ratio >= bound,
+    };
+    let verdict = |ok: Option<bool>| match ok {
+        Some(true) => Verdict::Met,
+        Some(false) => Verdict::Missed,
+        None => Verdict::NotApplicable,
+    };
+    let target = verdict(match workload.target {
+        Target::Ratio(bound) => vs_native.map(|r| side(r.median, bound)),
+        Target::Below(bound) => variants.get(&Variant::Procgate).map(|s| s.median <= bound),
+        Target::None => None,
+    });
+    let beats_asyncio = verdict(vs_asyncio.map(|r| match workload.better {
+        Better::Lower => r.median < 1.0,
+        Better::Higher => r.median > 1.0,
+    }));
+    Summary {
+        workload,
+        name: workload.name,
+        variants,
+        vs_native,
+        vs_asyncio,
+        target,
+        beats_asyncio,
+        failures,
+    }
+}
+
+/// A ratio as a cost ratio (above 1: procgate is slower or bigger).
+pub fn cost(workload: &Workload, ratio: Stat) -> Stat {
+    match workload.better {
+        Better::Lower => ratio,
+        Better::Higher => ratio.recip(),
+    }
+}

@@ -1,0 +1,259 @@
+//! The workloads: what each measures, in which unit, by which variants,
+//! with which parameters, and the target the optimiser chases.
+
+use serde::Serialize;
+use std::fmt;
+
+/// One way of running a workload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Variant {
+    /// A wasm guest through procgate (in this process's tokio runtime).
+    Procgate,
+    /// tokio::process in the same runtime configuration.
+    Native,
+    /// Python 3.11's asyncio (`/usr/bin/python3 bench/asyncio_bench.py`).
+    Asyncio,
+}
+
+impl Variant {
+    /// Every variant, in the order the first round runs them.
+    pub const ALL: [Variant; 3] = [Variant::Procgate, Variant::Native, Variant::Asyncio];
+
+    /// The name used on the command line and in the results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Procgate => "procgate",
+            Variant::Native => "native",
+            Variant::Asyncio => "asyncio",
+        }
+    }
+
+    /// The variant of that name.
+    pub fn parse(name: &str) -> Option<Variant> {
+        Variant::ALL.into_iter().find(|v| v.name() == name)
+    }
+}
+
+impl fmt::Display for Variant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Whether a bigger value is better (throughput) or worse (time, memory).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Better {
+    /// Time, memory: procgate/native should be at most the target.
+    Lower,
+    /// Throughput: procgate/native should be at least the target.
+    Higher,
+}
+
+/// What the optimiser chases for a workload.
+#[derive(Clone, Copy, Debug)]
+pub enum Target {
+    /// The median procgate/native ratio, bounded as `Better` says.
+    Ratio(f64),
+    /// The median procgate value, in the workload's unit, at most this.
+    Below(f64),
+    /// Nothing to chase (measured for the record).
+    None,
+}
+
+/// A workload.
+#[derive(Clone, Copy, Debug)]
+pub struct Workload {
+    /// Its name, on the command line and in the report.
+    pub name: &'static str,
+    /// What it does, for the report.
+    pub what: &'static str,
+    /// The unit of its value.
+    pub unit: &'static str,
+    /// Which direction is better.
+    pub better: Better,
+    /// Whether it runs natively and with asyncio too (else procgate only).
+    pub compared: bool,
+    /// The target.
+    pub target: Target,
+}
+
+impl Workload {
+    /// The variants it runs.
+    pub fn variants(&self) -> &'static [Variant] {
+        if self.compared {
+            &Variant::ALL
+        } else {
+            &Variant::ALL[..1]
+        }
+    }
+
+    /// The workload of that name.
+    pub fn find(name: &str) -> Option<&'static Workload> {
+        WORKLOADS.iter().find(|w| w.name == name)
+    }
+}
+
+/// Every workload, in report order.
+pub const WORKLOADS: &[Workload] = &[
+    Workload {
+        name: "spawn",
+        what: "spawn `/usr/bin/true` + wait, 200 in a row (after 20 warm-up)",
+        unit: "µs/op",
+        better: Better::Lower,
+        compared: true,
+        target: Target::Ratio(1.05),
+    },
+    Workload {
+        name: "echo",
+        what: "`echo hello`, stdout piped, `communicate`, 200 in a row (after 20 warm-up)",
+        unit: "µs/op",
+        better: Better::Lower,
+        compared: true,
+        target: Target::Ratio(1.10),
+    },
+    Workload {
+        name: "stdout-stream",
+        what: "`head -c BYTES /dev/zero` read through the stdout stream, 64 KiB reads",
+        unit: "MB/s",
+        better: Better::Higher,
+        compared: true,
+        target: Target::Ratio(0.9),
+    },
+    Workload {
+        name: "stdout-communicate",
+        what: "`head -c BYTES /dev/zero` through `communicate` (all of it buffered)",
+        unit: "MB/s",
+        better: Better::Higher,
+        compared: true,
+        target: Target::Ratio(0.9),
+    },
+    Workload {
+        name: "stdin-stream",
+        what:
+            "BYTES written into `cat` (stdout `/dev/null`) through the stdin stream, 64 KiB writes",
+        unit: "MB/s",
+        better: Better::Higher,
+        compared: true,
+        target: Target::Ratio(0.9),
+    },
+    Workload {
+        name: "pipeline",
+        what: "`head -c BYTES /dev/zero | cat > /dev/null`: procgate joins the two in the host \
+               (`stdin_from`); native and asyncio run the same pipeline with `sh -c` (the \
+               shell's pipeline is the reference; asyncio cannot hand a pipe to a child)",
+        unit: "MB/s",
+        better: Better::Higher,
+        compared: true,
+        target: Target::Ratio(0.95),
+    },
+    Workload {
+        name: "concurrent-200",
+        what: "200 `sleep 0.2` children at once (gather / one task per child), wall time",
+        unit: "ms",
+        better: Better::Lower,
+        compared: true,
+        target: Target::Ratio(1.05),
+    },
+    Workload {
+        name: "concurrent-1000",
+        what: "1,000 `sleep 0.2` children at once (gather / one task per child), wall time",
+        unit: "ms",
+        better: Better::Lower,
+        compared: true,
+        target: Target::Ratio(1.05),
+    },
+    Workload {
+        name: "memory-1000",
+        what: "host RSS growth per live child, 1,000 sleeping children each awaited",
+        unit: "KiB/child",
+        better: Better::Lower,
+        compared: true,
+        target: Target::Ratio(1.2),
+    },
+    Workload {
+        name: "cli-run",
+        what: "a small program that runs `echo hello` (communicate), whole process wall time \
+               (median of 5 after an untimed run that warms the page cache and any \
+               compiled-component cache): `procgate run hello.wasm` / a tokio binary / \
+               a `python3` asyncio script",
+        unit: "ms",
+        better: Better::Lower,
+        compared: true,
+        target: Target::Below(20.0),
+    },
+    Workload {
+        name: "start-cold",
+        what: "guest start, cold: `Component::from_file` (compile) + link + instantiate",
+        unit: "ms",
+        better: Better::Lower,
+        compared: false,
+        target: Target::None,
+    },
+    Workload {
+        name: "start-cached",
+        what: "guest start, cached: `Component::deserialize_file` + link + instantiate",
+        unit: "ms",
+        better: Better::Lower,
+        compared: false,
+        target: Target::Below(5.0),
+    },
+    Workload {
+        name: "start-warm",
+        what: "guest start, warm: new `Store` + `InstancePre` instantiate (median of 200)",
+        unit: "ms",
+        better: Better::Lower,
+        compared: false,
+        target: Target::Below(0.1),
+    },
+];
+
+/// The parameters of one measurement, shared by every variant.
+#[derive(Clone, Debug)]
+pub struct Params {
+    /// Bytes per stream transfer.
+    pub bytes: u64,
+    /// Bytes per `communicate` transfer.
+    pub communicate_bytes: u64,
+    /// How the guest reads and writes streams: `raw`, `sync` or `aio`.
+    pub stream_mode: String,
+    /// Which guest face runs `spawn`, `echo` and `stdout-communicate`.
+    pub face: String,
+}
+
+impl Params {
+    /// The arguments `one` and the asyncio script take for these params.
+    pub fn to_args(&self) -> Vec<String> {
+        vec![
+            "--bytes".into(),
+            self.bytes.to_string(),
+            "--communicate-bytes".into(),
+            self.communicate_bytes.to_string(),
+            "--stream-mode".into(),
+            self.stream_mode.clone(),
+            "--face".into(),
+            self.face.clone(),
+        ]
+    }
+}
+
+/// Operations per measurement of `spawn` and `echo`.
+pub const OPS: u64 = 200;
+/// Untimed warm-up operations before them.
+pub const WARMUP: u64 = 20;
+/// The shell pipeline the native and asyncio variants of `pipeline` run.
+pub fn shell_pipeline(bytes: u64) -> String {
+    format!("/usr/bin/head -c {bytes} /dev/zero | /usr/bin/cat > /dev/null")
+}
+
+/// How long each child of `concurrent-*` sleeps.
+pub const SLEEP: &str = "0.2";
+
+/// The number in a workload name such as `concurrent-200`.
+pub fn count(workload: &str) -> u64 {
+    workload
+        .rsplit('-')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {workload}"))
+}
