@@ -129,15 +129,16 @@ pub async fn measure(paths: &Paths, workload: &str, params: &Params) -> Result<M
         .args(&args)
         .stdout(out.clone())
         .stderr(err.clone());
-    let code = runner
-        .run(wasi.build(), ProcgateCtx::new(policy(params)?))
-        .await
-        .with_context(|| {
-            format!(
-                "guest {guest}: {}",
-                String::from_utf8_lossy(&err.contents())
-            )
-        })?;
+    let mut ctx = ProcgateCtx::new(policy(params)?);
+    if std::env::var_os("PROCGATE_BENCH_NO_DEATHSIG").is_some() {
+        ctx = ctx.die_with_host(false);
+    }
+    let code = runner.run(wasi.build(), ctx).await.with_context(|| {
+        format!(
+            "guest {guest}: {}",
+            String::from_utf8_lossy(&err.contents())
+        )
+    })?;
     let stdout = String::from_utf8_lossy(&out.contents()).into_owned();
     ensure!(
         code == 0,

@@ -104,7 +104,7 @@ impl Communicate {
                 Some(pipe) => {
                     let mut buf = BytesMut::new();
                     pipe.read_to_end(&mut buf, cap).await?;
-                    Ok::<_, io::Error>(Some(buf.to_vec()))
+                    Ok::<_, io::Error>(Some(Vec::from(buf)))
                 }
             }
         };

@@ -227,6 +227,16 @@ impl InputStream for ChildOutput {
     }
 }
 
+/// A failed write to a child's stdin as a stream error: a child that has
+/// exited (broken pipe) closed the stream.
+fn write_error(e: io::Error) -> StreamError {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        StreamError::Closed
+    } else {
+        StreamError::LastOperationFailed(e.into())
+    }
+}
+
 /// A child's stdin as a `wasi:io` output stream. Bytes the pipe does not
 /// take at once are kept and written as the child reads; dropping the
 /// stream closes the pipe, so the child sees end of file.
@@ -256,11 +266,7 @@ impl ChildInput {
                 Ok(None) => return,
                 Err(e) => {
                     self.pending.clear();
-                    self.failed = Some(if e.kind() == io::ErrorKind::BrokenPipe {
-                        StreamError::Closed
-                    } else {
-                        StreamError::LastOperationFailed(e.into())
-                    });
+                    self.failed = Some(write_error(e));
                 }
             }
         }
@@ -301,7 +307,20 @@ impl OutputStream for ChildInput {
         if bytes.len() > WRITE_BUDGET.saturating_sub(self.pending.len()) {
             return Err(StreamError::trap("write exceeded check-write permit"));
         }
-        self.pending.extend_from_slice(&bytes);
+        let mut rest = &bytes[..];
+        if self.pending.is_empty() {
+            // Straight from the guest's bytes into the pipe: keep only what
+            // the pipe did not take.
+            match self.pipe.try_write(rest) {
+                Ok(Some(n)) => rest = &rest[n..],
+                Ok(None) => {}
+                Err(e) => {
+                    self.failed = Some(write_error(e));
+                    return self.check_failed();
+                }
+            }
+        }
+        self.pending.extend_from_slice(rest);
         self.drain();
         Ok(())
     }
@@ -314,10 +333,8 @@ impl OutputStream for ChildInput {
     fn check_write(&mut self) -> StreamResult<usize> {
         self.drain();
         self.check_failed()?;
-        if self.pending.is_empty() {
-            Ok(WRITE_BUDGET)
-        } else {
-            Ok(0)
-        }
+        // Top up what is still pending, so the pipe never waits on the
+        // guest while it has room.
+        Ok(WRITE_BUDGET.saturating_sub(self.pending.len()))
     }
 }
