@@ -9,31 +9,37 @@
 #
 # Components land in target/guests/LANG/NAME.wasm, each with NAME.key (a hash
 # of everything it was built from). The toolchains, and every component
-# built, are cached under ${PROCGATE_GUEST_CACHE:-~/.cache/procgate}, so a
-# fresh clone on the same machine reuses them. A toolchain that cannot be
+# built, are cached under ${PROCGATE_GUEST_CACHE:-~/.cache/procgate/guests},
+# so a fresh clone on the same machine reuses them. A toolchain that cannot be
 # installed fails the script: nothing is skipped.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-CACHE=${PROCGATE_GUEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/procgate}
+CACHE=${PROCGATE_GUEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/procgate/guests}
 OUT=$ROOT/target/guests
 
-# The pins. JavaScript's are guests/js/package.json and package-lock.json.
+# The pins. JavaScript's are guests/js/package.json and package-lock.json;
+# C's tool (wit-bindgen-c 0.63.0, wit-component 0.262.0 and the wasmtime 48
+# preview1 adapter) is pinned by guests/c/tool/Cargo.toml and Cargo.lock.
 COMPONENTIZE_PY_VERSION=0.25.1
-WIT_BINDGEN_VERSION=0.63.0
-WASM_TOOLS_VERSION=1.263.0
-# The WASI preview1-to-component adapter of our wasmtime (Cargo.lock).
-ADAPTER_VERSION=48.0.8
 LLVM_VERSION=19
 APT_PACKAGES=(clang-$LLVM_VERSION lld-$LLVM_VERSION libclang-rt-$LLVM_VERSION-dev-wasm32 wasi-libc)
 
+hash_of() { cat "$@" | sha256sum | cut -c1-16; }
 PY_ENV=$CACHE/componentize-py-$COMPONENTIZE_PY_VERSION
-JS_ENV=$CACHE/js-$(cat "$ROOT/guests/js/package.json" "$ROOT/guests/js/package-lock.json" | sha256sum | cut -c1-16)
-CARGO_TOOLS=$CACHE/cargo-tools
-ADAPTER=$CACHE/adapter-$ADAPTER_VERSION/wasi_snapshot_preview1.command.wasm
+JS_ENV=$CACHE/js-$(hash_of "$ROOT/guests/js/package.json" "$ROOT/guests/js/package-lock.json")
+C_TOOL_DIR=$CACHE/c-tool-$(hash_of "$ROOT"/guests/c/tool/Cargo.* "$ROOT"/guests/c/tool/src/*.rs)
+C_TOOL=$C_TOOL_DIR/bin/procgate-c-tool
 CLANG=clang-$LLVM_VERSION
 
 log() { echo "guests-other-languages: $*" >&2; }
+# Runs a command quietly, showing its output only if it fails.
+quiet() {
+  local out status=0
+  out=$("$@" 2>&1) || status=$?
+  ((status == 0)) || printf '%s\n' "$out" >&2
+  return $status
+}
 die() {
   log "error: $*"
   exit 1
@@ -57,47 +63,12 @@ install_c() {
   fi
   command -v "$CLANG" >/dev/null || die "$CLANG not found after installing ${APT_PACKAGES[*]}"
 
-  local tool version crate features
-  for tool in wit-bindgen wasm-tools; do
-    if [ "$tool" = wit-bindgen ]; then
-      version=$WIT_BINDGEN_VERSION crate=wit-bindgen-cli features=c
-    else
-      version=$WASM_TOOLS_VERSION crate=wasm-tools features=component
-    fi
-    if ! "$CARGO_TOOLS/bin/$tool" --version 2>/dev/null | grep -q " $version"; then
-      log "installing $crate $version (cargo)"
-      cargo install --quiet --locked --root "$CARGO_TOOLS" --version "$version" \
-        --no-default-features --features "$features" "$crate" ||
-        die "cargo install $crate $version failed"
-    fi
-  done
-
-  if [ ! -s "$ADAPTER" ]; then
-    # The adapter is a byte constant of its crate: a throwaway program writes
-    # it out.
-    log "fetching wasi-preview1-component-adapter-provider $ADAPTER_VERSION (cargo)"
-    local dir=$CACHE/adapter-$ADAPTER_VERSION/extract
-    mkdir -p "$dir/src"
-    cat >"$dir/Cargo.toml" <<EOF
-[package]
-name = "extract-adapter"
-version = "0.0.0"
-edition = "2021"
-publish = false
-[dependencies]
-wasi-preview1-component-adapter-provider = "=$ADAPTER_VERSION"
-[workspace]
-EOF
-    cat >"$dir/src/main.rs" <<'EOF'
-fn main() {
-    let out = std::env::args().nth(1).expect("output path");
-    std::fs::write(out, wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER).unwrap();
-}
-EOF
-    (cd "$dir" && CARGO_TARGET_DIR="$dir/target" cargo run --quiet --release -- "$ADAPTER.tmp") ||
-      die "extracting the preview1 adapter failed"
-    mv "$ADAPTER.tmp" "$ADAPTER"
-    rm -rf "$dir"
+  if [ ! -x "$C_TOOL" ]; then
+    log "building guests/c/tool (cargo, its Cargo.lock)"
+    # Built outside the source tree, and the build thrown away.
+    CARGO_TARGET_DIR=$C_TOOL_DIR.build cargo install --quiet --locked --root "$C_TOOL_DIR" --path "$ROOT/guests/c/tool" ||
+      die "cargo install --path guests/c/tool failed"
+    rm -rf "$C_TOOL_DIR.build"
   fi
 }
 
@@ -144,9 +115,9 @@ install_lang() {
 inputs_key() {
   local lang=$1 src=$2
   {
-    echo "$COMPONENTIZE_PY_VERSION $WIT_BINDGEN_VERSION $WASM_TOOLS_VERSION $ADAPTER_VERSION $LLVM_VERSION"
+    echo "$COMPONENTIZE_PY_VERSION $LLVM_VERSION"
     cat "$ROOT/scripts/guests-other-languages.sh"
-    find "$ROOT/wit" "$ROOT/guests/$lang" -type f -not -path '*/node_modules/*' -not -name '*.pyc' | LC_ALL=C sort | xargs cat
+    find "$ROOT/wit" "$ROOT/guests/$lang" -type f -not -name '*.pyc' -not -path '*/node_modules/*' -not -path '*/target/*' | LC_ALL=C sort | xargs cat
     cat "$src"
   } | sha256sum | cut -c1-32
 }
@@ -172,6 +143,8 @@ build_one() {
       js) build_js "$src" "$tmp/out.wasm" "$tmp" ;;
       c) build_c "$src" "$tmp/out.wasm" "$tmp" ;;
     esac
+    # One build per program is kept: the older ones go.
+    rm -f "$CACHE/built/$lang-$name-"*.wasm
     mv "$tmp/out.wasm" "$cached"
     rm -rf "$tmp"
     log "built $lang $name in $((SECONDS - start)) s ($(stat -c %s "$cached") bytes)"
@@ -183,31 +156,36 @@ build_one() {
 
 build_python() {
   local src=$1 out=$2 tmp=$3
-  # The app module is the program; the procgate package sits beside it.
-  cp "$src" "$tmp/app.py"
+  # The app module (guests/python/app.py) runs the program; the procgate
+  # package sits beside them.
+  cp "$ROOT/guests/python/app.py" "$tmp/app.py"
+  cp "$src" "$tmp/program.py"
+  echo "${src#"$ROOT"/}" >"$tmp/program-name.txt"
   cp -r "$ROOT/guests/python/procgate" "$tmp/procgate"
-  (cd "$tmp" && "$PY_ENV/bin/componentize-py" --wit-path "$ROOT/wit" --world procgate:subprocess/command \
-    componentize app -o "$out" >/dev/null) || die "componentize-py failed on $src"
+  rm -rf "$tmp/procgate/__pycache__"
+  (cd "$tmp" && quiet "$PY_ENV/bin/componentize-py" --wit-path "$ROOT/wit" --world procgate:subprocess/command \
+    componentize app -o "$out") || die "componentize-py failed on $src"
 }
 
 build_js() {
   local src=$1 out=$2 tmp=$3
   cp "$ROOT/guests/js/procgate.js" "$tmp/procgate.js"
   cp "$src" "$tmp/app.js"
-  (cd "$JS_ENV" && node "$ROOT/guests/js/componentize.mjs" "$ROOT/wit" "$tmp" "$out") ||
+  quiet node "$ROOT/guests/js/componentize.mjs" "$JS_ENV" "$ROOT/wit" "$tmp" "$out" ||
     die "componentize-js failed on $src"
 }
 
 build_c() {
   local src=$1 out=$2 tmp=$3
-  "$CARGO_TOOLS/bin/wit-bindgen" c --world procgate:subprocess/imports --out-dir "$tmp/gen" "$ROOT/wit" >/dev/null ||
-    die "wit-bindgen c failed"
-  "$CLANG" --target=wasm32-wasi --sysroot=/usr -O2 -Wall -Werror -fuse-ld=lld -mexec-model=command \
+  # = wit-bindgen c --world procgate:subprocess/imports --out-dir "$tmp/gen" wit
+  "$C_TOOL" bindings "$ROOT/wit" procgate:subprocess/imports "$tmp/gen" || die "C bindings failed"
+  # -nostartfiles: guests/c/start.c is the entry point (see there why).
+  "$CLANG" --target=wasm32-wasi --sysroot=/usr -O2 -Wall -Werror -fuse-ld=lld -nostartfiles \
     -I "$tmp/gen" -I "$ROOT/guests/c" \
-    "$src" "$ROOT/guests/c/procgate.c" "$tmp/gen"/*.c "$tmp/gen"/*_component_type.o \
+    "$src" "$ROOT/guests/c/procgate.c" "$ROOT/guests/c/start.c" "$tmp/gen"/*.c "$tmp/gen"/*_component_type.o \
     -o "$tmp/core.wasm" || die "$CLANG failed on $src"
-  "$CARGO_TOOLS/bin/wasm-tools" component new "$tmp/core.wasm" \
-    --adapt "wasi_snapshot_preview1=$ADAPTER" -o "$out" || die "wasm-tools component new failed on $src"
+  # = wasm-tools component new core.wasm --adapt wasi_snapshot_preview1=ADAPTER -o out.wasm
+  "$C_TOOL" component "$tmp/core.wasm" "$out" || die "making a component of $src failed"
 }
 
 # The guests of a language: the shared cases and the reference's examples.
@@ -235,8 +213,7 @@ case $cmd in
   versions)
     echo "componentize-py $COMPONENTIZE_PY_VERSION (PyPI)"
     echo "componentize-js and preview2-shim: guests/js/package-lock.json (npm)"
-    echo "wit-bindgen-cli $WIT_BINDGEN_VERSION, wasm-tools $WASM_TOOLS_VERSION (crates.io)"
-    echo "wasi-preview1-component-adapter-provider $ADAPTER_VERSION (crates.io)"
+    echo "guests/c/tool: wit-bindgen-c 0.63.0, wit-component 0.262.0, wasi-preview1-component-adapter-provider 48.0.8 (crates.io, guests/c/tool/Cargo.lock)"
     echo "${APT_PACKAGES[*]} (Debian)"
     ;;
   *) die "usage: $0 install|build|versions [python|js|c]..." ;;

@@ -85,6 +85,52 @@ pub fn runner(name: &str) -> Runner {
     r
 }
 
+/// A guest component at `path` (one not built from `tests/guests`: a guest
+/// in another language), compiled through the compiled-component cache and
+/// linked, once per test process.
+pub fn runner_at(path: &Path) -> Runner {
+    static RUNNERS: OnceLock<Mutex<HashMap<PathBuf, Runner>>> = OnceLock::new();
+    let runners = RUNNERS.get_or_init(Default::default);
+    if let Some(r) = runners.lock().unwrap().get(path) {
+        return r.clone();
+    }
+    let cache =
+        procgate::cache::ComponentCache::new(procgate::cache::ComponentCache::default_dir());
+    let r = Runner::from_file_cached(shared_engine(), path, &cache).expect("compiling guest");
+    runners
+        .lock()
+        .unwrap()
+        .insert(path.to_path_buf(), r.clone());
+    r
+}
+
+/// Builds the guests of another language (`python`, `js` or `c`: the
+/// cross-language cases and the reference's examples) with
+/// `scripts/guests-other-languages.sh`, which installs the pinned toolchain
+/// first if it is missing; once per test process. Returns their directory,
+/// `target/guests/LANG`. A toolchain that cannot be installed fails here.
+pub fn other_language_guests(lang: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<String, bool>>> = OnceLock::new();
+    let built = BUILT.get_or_init(Default::default);
+    let done = built.lock().unwrap().get(lang).copied();
+    if done.is_none() {
+        let status = Command::new("bash")
+            .arg(root().join("scripts/guests-other-languages.sh"))
+            .args(["build", lang])
+            .status()
+            .expect("running scripts/guests-other-languages.sh");
+        built
+            .lock()
+            .unwrap()
+            .insert(lang.to_string(), status.success());
+    }
+    assert!(
+        built.lock().unwrap()[lang],
+        "building the {lang} guests failed (scripts/guests-other-languages.sh build {lang})"
+    );
+    root().join("target/guests").join(lang)
+}
+
 /// What a guest run left: its exit code and everything it (and children
 /// with inherited output) wrote.
 #[derive(Debug)]
@@ -132,6 +178,7 @@ pub fn run_guest(name: &str, args: &[&str], policy: Policy) -> Run {
 /// One guest run with everything adjustable: limits, kill grace.
 pub struct GuestRun {
     name: String,
+    path: Option<PathBuf>,
     args: Vec<String>,
     policy: Policy,
     limits: GuestLimits,
@@ -144,6 +191,7 @@ impl GuestRun {
     pub fn new(name: &str, args: &[&str], policy: Policy) -> GuestRun {
         GuestRun {
             name: name.into(),
+            path: None,
             args: args.iter().map(|a| a.to_string()).collect(),
             policy,
             limits: GuestLimits::default(),
@@ -156,6 +204,15 @@ impl GuestRun {
     pub fn hooks(mut self, hooks: impl procgate::hooks::ProcgateHooks + 'static) -> GuestRun {
         self.hooks = Some(std::sync::Arc::new(hooks));
         self
+    }
+
+    /// A run of the guest component at `path` (see [`runner_at`]).
+    pub fn component(path: &Path, args: &[&str], policy: Policy) -> GuestRun {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        GuestRun {
+            path: Some(path.to_path_buf()),
+            ..GuestRun::new(&name, args, policy)
+        }
     }
 
     /// Sets the guest's deadline and memory limit.
@@ -173,7 +230,10 @@ impl GuestRun {
     /// Runs the guest to its end on a fresh multi-threaded runtime. `Err`
     /// carries the trap (or limit error) and what the guest wrote.
     pub fn run(self) -> Result<Run, (anyhow::Error, Run)> {
-        let runner = runner(&self.name);
+        let runner = match &self.path {
+            Some(path) => runner_at(path),
+            None => runner(&self.name),
+        };
         let stdout = MemoryOutputPipe::new(64 << 20);
         let stderr = MemoryOutputPipe::new(64 << 20);
         let mut wasi = wasmtime_wasi::WasiCtx::builder();

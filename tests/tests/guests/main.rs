@@ -7,6 +7,7 @@ mod endings;
 mod errors;
 mod exec;
 mod hostile;
+mod languages;
 mod lifetimes;
 mod pipeline;
 mod policy;

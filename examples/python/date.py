@@ -1,0 +1,26 @@
+# The last example of Python's asyncio subprocess documentation, with only
+# its import line changed. The guest has no interpreter file: procgate sets
+# its empty sys.executable to "python3", which date.toml allows (found on
+# the policy's search path).
+import procgate as asyncio
+import sys
+
+async def get_date():
+    code = 'import datetime; print(datetime.datetime.now())'
+
+    # Create the subprocess; redirect the standard output
+    # into a pipe.
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, '-c', code,
+        stdout=asyncio.subprocess.PIPE)
+
+    # Read one line of output.
+    data = await proc.stdout.readline()
+    line = data.decode('ascii').rstrip()
+
+    # Wait for the subprocess exit.
+    await proc.wait()
+    return line
+
+date = asyncio.run(get_date())
+print(f"Current date: {date}")
