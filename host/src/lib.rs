@@ -49,6 +49,7 @@
 
 pub mod bindings;
 pub mod cache;
+mod clone_spawn;
 pub mod communicate;
 mod error;
 pub mod hooks;

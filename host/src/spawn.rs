@@ -176,55 +176,25 @@ fn cwd_path(plan: &SpawnPlan) -> PathBuf {
     }
 }
 
-/// Starts the process the policy planned, with the stdio the guest asked
-/// for, its timeout watched if the policy set one. Must run inside a tokio
-/// runtime.
-pub fn spawn(
+/// Starts the child with std's `Command`: posix_spawn without any hook,
+/// fork+exec with the death signal or the sandbox's rlimits and Landlock.
+fn spawn_with_std(
     plan: &SpawnPlan,
-    stdio: StdioRequest,
-    inherited: &InheritedStdio,
-    children: &Arc<Children>,
-) -> Result<Process> {
+    cwd: &Path,
+    [stdin, stdout, stderr]: [OwnedFd; 3],
+    new_session: bool,
+    children: &Children,
+) -> Result<u32> {
     let mut cmd = Command::new(&plan.program);
     cmd.arg0(&plan.arg0)
         .args(&plan.args)
         .env_clear()
         .envs(plan.env.iter().map(|(k, v)| (k, v)))
-        .current_dir(cwd_path(plan));
-
-    let mut stdin_parent = None;
-    match stdio.stdin {
-        StdinSource::Pipeline(fd) => {
-            cmd.stdin(fd);
-        }
-        StdinSource::Mode(StdioMode::Pipe) => {
-            let (r, w) = pipe()?;
-            cmd.stdin(r);
-            stdin_parent = Some(w);
-        }
-        StdinSource::Mode(StdioMode::Inherit) if inherited.stdin_from_host => {
-            cmd.stdin(std::process::Stdio::inherit());
-        }
-        StdinSource::Mode(StdioMode::Inherit | StdioMode::Devnull) => {
-            cmd.stdin(std::process::Stdio::null());
-        }
-        StdinSource::Mode(StdioMode::Stdout) => {
-            return Err(Error::InvalidArgument(
-                "stdout is only valid for stderr, not for stdin".into(),
-            ));
-        }
-    }
-
-    let (out_child, out_parent, out_pumped) =
-        output_end("stdout", stdio.stdout, &inherited.stdout, std::io::stdout())?;
-    let (err_child, err_parent, err_pumped) = match stdio.stderr {
-        // stderr goes wherever stdout goes.
-        StdioMode::Stdout => (out_child.try_clone()?, None, false),
-        other => output_end("stderr", other, &inherited.stderr, std::io::stderr())?,
-    };
-    cmd.stdout(out_child).stderr(err_child);
-
-    if stdio.start_new_session {
+        .current_dir(cwd)
+        .stdin(stdin)
+        .stdout(stdout)
+        .stderr(stderr);
+    if new_session {
         // SAFETY: setsid is async-signal-safe.
         unsafe {
             cmd.pre_exec(|| {
@@ -255,15 +225,83 @@ pub fn spawn(
             });
         }
     }
-    // Resource limits and Landlock: a pre-exec hook only when configured,
-    // so std keeps its posix_spawn path otherwise.
+    // Resource limits and Landlock: a pre-exec hook only when configured.
     crate::sandbox::install(&mut cmd, &plan.sandbox)?;
-
     let child = cmd.spawn().map_err(|e| Error::from_spawn(&plan.arg0, &e))?;
     // Close the parent's copies of the child's ends now.
     drop(cmd);
-    let pid = child.id();
-    drop(child);
+    Ok(child.id())
+}
+
+/// Starts the process the policy planned, with the stdio the guest asked
+/// for, its timeout watched if the policy set one. Must run inside a tokio
+/// runtime.
+pub fn spawn(
+    plan: &SpawnPlan,
+    stdio: StdioRequest,
+    inherited: &InheritedStdio,
+    children: &Arc<Children>,
+) -> Result<Process> {
+    let mut stdin_parent = None;
+    let stdin_child: OwnedFd = match stdio.stdin {
+        StdinSource::Pipeline(fd) => fd,
+        StdinSource::Mode(StdioMode::Pipe) => {
+            let (r, w) = pipe()?;
+            stdin_parent = Some(w);
+            r
+        }
+        StdinSource::Mode(StdioMode::Inherit) if inherited.stdin_from_host => {
+            std::io::stdin().as_fd().try_clone_to_owned()?
+        }
+        StdinSource::Mode(StdioMode::Inherit | StdioMode::Devnull) => {
+            std::fs::File::open("/dev/null")?.into()
+        }
+        StdinSource::Mode(StdioMode::Stdout) => {
+            return Err(Error::InvalidArgument(
+                "stdout is only valid for stderr, not for stdin".into(),
+            ));
+        }
+    };
+
+    let (out_child, out_parent, out_pumped) =
+        output_end("stdout", stdio.stdout, &inherited.stdout, std::io::stdout())?;
+    let (err_child, err_parent, err_pumped) = match stdio.stderr {
+        // stderr goes wherever stdout goes.
+        StdioMode::Stdout => (out_child.try_clone()?, None, false),
+        other => output_end("stderr", other, &inherited.stderr, std::io::stderr())?,
+    };
+
+    let cwd = cwd_path(plan);
+    let pid = if children.die_with_host() && !plan.sandbox.is_set() {
+        // The common case: clone(CLONE_VM|CLONE_VFORK) with the death signal,
+        // as fast as posix_spawn.
+        let spec = crate::clone_spawn::Spec {
+            program: &plan.program,
+            arg0: &plan.arg0,
+            args: &plan.args,
+            env: &plan.env,
+            cwd: &cwd,
+            stdio: [
+                stdin_child.as_raw_fd(),
+                out_child.as_raw_fd(),
+                err_child.as_raw_fd(),
+            ],
+            new_session: stdio.start_new_session,
+        };
+        let pid =
+            crate::clone_spawn::spawn(&spec).map_err(|e| Error::from_spawn(&plan.arg0, &e))?;
+        // Close the parent's copies of the child's ends now.
+        drop((stdin_child, out_child, err_child));
+        pid
+    } else {
+        spawn_with_std(
+            plan,
+            &cwd,
+            [stdin_child, out_child, err_child],
+            stdio.start_new_session,
+            children,
+        )?
+    };
     let exit = ChildExit::new(pid).map_err(|e| {
         // Without a pidfd we cannot watch the child: do not leave it behind.
         // SAFETY: plain system calls on our unreaped child.
