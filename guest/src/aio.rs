@@ -416,16 +416,12 @@ impl Process {
                 finish(future).await?
             }
         };
-        self.core.set_returncode(output.returncode);
-        let stdout = self
-            .stdout
-            .as_mut()
-            .map(|r| r.core.finish_communicate(output.stdout));
-        let stderr = self
-            .stderr
-            .as_mut()
-            .map(|r| r.core.finish_communicate(output.stderr));
-        Ok((stdout, stderr))
+        Ok(shared::deliver(
+            &self.core,
+            self.stdout.as_mut().map(|r| &mut r.core),
+            self.stderr.as_mut().map(|r| &mut r.core),
+            output,
+        ))
     }
 
     /// Send the signal `signal` to the child process.

@@ -534,6 +534,23 @@ pub(crate) enum Feed {
 
 /// Decide how `communicate` feeds stdin. `pending` is what the writer has
 /// buffered but not yet written.
+/// The end of `communicate`, for both faces: sets the return code and
+/// returns each piped stream's data, with what its reader still had
+/// buffered in front of what the host read.
+#[allow(clippy::type_complexity)] // asyncio's (stdout_data, stderr_data)
+pub(crate) fn deliver(
+    core: &ProcCore,
+    stdout: Option<&mut ReaderCore>,
+    stderr: Option<&mut ReaderCore>,
+    output: wit::CommunicateOutput,
+) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+    core.set_returncode(output.returncode);
+    (
+        stdout.map(|r| r.finish_communicate(output.stdout)),
+        stderr.map(|r| r.finish_communicate(output.stderr)),
+    )
+}
+
 pub(crate) fn plan_feed(
     stdin: Option<&mut WriterCore>,
     pending: Vec<u8>,

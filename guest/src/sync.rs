@@ -245,16 +245,12 @@ impl Process {
                 }
             }
         };
-        self.core.set_returncode(output.returncode);
-        let stdout = self
-            .stdout
-            .as_mut()
-            .map(|r| r.core.finish_communicate(output.stdout));
-        let stderr = self
-            .stderr
-            .as_mut()
-            .map(|r| r.core.finish_communicate(output.stderr));
-        Ok((stdout, stderr))
+        Ok(shared::deliver(
+            &self.core,
+            self.stdout.as_mut().map(|r| &mut r.core),
+            self.stderr.as_mut().map(|r| &mut r.core),
+            output,
+        ))
     }
 
     /// Send the signal `signal` to the child process.

@@ -22,6 +22,10 @@ use std::path::{Path, PathBuf};
 use wasmtime::component::Component;
 use wasmtime::Engine;
 
+/// How many compiled components a cache keeps; writing one more removes the
+/// oldest (a Python or JavaScript guest compiles to about 70 MB).
+pub const MAX_ENTRIES: usize = 32;
+
 /// A directory of compiled components.
 #[derive(Debug, Clone)]
 pub struct ComponentCache {
@@ -59,8 +63,9 @@ impl ComponentCache {
     }
 
     /// The component at `path`: loaded from the cache if it was compiled
-    /// before, else compiled and stored. A broken or incompatible entry is
-    /// compiled again; a cache that cannot be written only costs speed.
+    /// before, else compiled and stored (keeping the newest
+    /// [`MAX_ENTRIES`]). A broken or incompatible entry is compiled again; a
+    /// cache that cannot be written only costs speed.
     pub fn load(&self, engine: &Engine, path: &Path) -> anyhow::Result<Component> {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let entry = self.entry(engine, &bytes);
@@ -68,7 +73,14 @@ impl ComponentCache {
             // SAFETY: entries are written only by `store` below, from
             // `Component::serialize`, into the host user's own directory.
             match unsafe { Component::deserialize_file(engine, &entry) } {
-                Ok(component) => return Ok(component),
+                Ok(component) => {
+                    // Touch it, so pruning keeps what is in use.
+                    let _ = std::fs::File::options()
+                        .append(true)
+                        .open(&entry)
+                        .and_then(|f| f.set_modified(std::time::SystemTime::now()));
+                    return Ok(component);
+                }
                 Err(e) => tracing::debug!("compiled cache entry {} unusable: {e}", entry.display()),
             }
         }
@@ -88,6 +100,55 @@ impl ComponentCache {
         let tmp = entry.with_extension(format!("tmp{}", std::process::id()));
         std::fs::write(&tmp, data)?;
         std::fs::rename(&tmp, entry)?;
+        self.prune(MAX_ENTRIES);
         Ok(())
+    }
+
+    /// Keeps the `keep` most recently written entries and removes the rest.
+    fn prune(&self, keep: usize) {
+        let Ok(dir) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let mut entries: Vec<(std::time::SystemTime, PathBuf)> = dir
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "cwasm"))
+            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+            .collect();
+        if entries.len() <= keep {
+            return;
+        }
+        entries.sort_by(|a, b| b.0.cmp(&a.0));
+        for (_, path) in entries.into_iter().skip(keep) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prune_keeps_the_newest_entries() {
+        let dir = std::env::temp_dir().join(format!("procgate-cache-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let base = std::time::SystemTime::now() - std::time::Duration::from_secs(1000);
+        for i in 0..5u64 {
+            let path = dir.join(format!("{i}.cwasm"));
+            std::fs::write(&path, b"x").unwrap();
+            let f = std::fs::File::options().append(true).open(&path).unwrap();
+            f.set_modified(base + std::time::Duration::from_secs(i))
+                .unwrap();
+        }
+        std::fs::write(dir.join("other.txt"), b"kept").unwrap();
+        ComponentCache::new(&dir).prune(2);
+        let mut left: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["3.cwasm", "4.cwasm", "other.txt"]);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
