@@ -73,3 +73,32 @@ pub fn raw_exec(program: &str, args: &[&str], options: &wit::Options) -> wit::Pr
     wit_subprocess::create_subprocess_exec(program, &args, options)
         .unwrap_or_else(|e| panic!("create-subprocess-exec {program}: {e:?}"))
 }
+
+/// The `main` of a per-operation latency program (`N W [sync|aio]` on the
+/// command line): W untimed warm-up rounds, then N timed ones, of `sync_op`
+/// or `aio_op` by the chosen face; reports microseconds per operation.
+pub fn time_per_op<F: std::future::Future<Output = ()>>(sync_op: fn(), aio_op: fn() -> F) {
+    let n = arg_u64(0, 200);
+    let warmup = arg_u64(1, 20);
+    let face = arg_str(2, "sync");
+    let elapsed = match face.as_str() {
+        "sync" => {
+            (0..warmup).for_each(|_| sync_op());
+            let start = Instant::now();
+            (0..n).for_each(|_| sync_op());
+            micros(start)
+        }
+        "aio" => procgate_guest::aio::run(async {
+            for _ in 0..warmup {
+                aio_op().await;
+            }
+            let start = Instant::now();
+            for _ in 0..n {
+                aio_op().await;
+            }
+            micros(start)
+        }),
+        other => panic!("unknown face {other}"),
+    };
+    report(elapsed / n as f64, &[("face", json_str(&face))]);
+}
