@@ -373,3 +373,71 @@ pub fn fd_lock() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// The Landlock ABI version the kernel offers (0 without Landlock), asked
+/// of the kernel directly (`landlock_create_ruleset` with
+/// `LANDLOCK_CREATE_RULESET_VERSION`), not through the code under test.
+pub fn kernel_landlock_abi() -> i32 {
+    const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
+    // SAFETY: a plain system call; with a null attribute and size 0 and
+    // this flag the kernel only returns the ABI version.
+    let abi = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<libc::c_void>(),
+            0usize,
+            LANDLOCK_CREATE_RULESET_VERSION,
+        )
+    };
+    abi.max(0) as i32
+}
+
+/// A cgroup v2 directory this process may create child cgroups in (and
+/// kill them through `cgroup.kill`), found independently of the code under
+/// test: the cgroup2 mounts in `/proc/self/mountinfo`, tried by creating
+/// and removing a child. `None` if there is none.
+pub fn kernel_cgroup2_dir() -> Option<PathBuf> {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    for line in mountinfo.lines() {
+        // "... mount-point options - fstype source super-options"
+        let (left, right) = line.split_once(" - ")?;
+        if right.split(' ').next() != Some("cgroup2") {
+            continue;
+        }
+        let Some(mount) = left.split(' ').nth(4) else {
+            continue;
+        };
+        let probe = Path::new(mount).join(format!("procgate-probe-{}", std::process::id()));
+        if std::fs::create_dir(&probe).is_ok() {
+            let kill = probe.join("cgroup.kill").exists();
+            let _ = std::fs::remove_dir(&probe);
+            if kill {
+                return Some(PathBuf::from(mount));
+            }
+        }
+    }
+    None
+}
+
+/// Whether a test that needs a kernel feature may run: `true` if
+/// `present`. Otherwise it prints why the test is skipped and returns
+/// `false` — or fails the test when the environment variable
+/// `expect_var` is `1` (`scripts/test.sh` sets `PROCGATE_EXPECT_LANDLOCK`
+/// and `PROCGATE_EXPECT_CGROUP` where it found the feature itself), so a
+/// skip on a machine that has the feature is a failure, not a pass.
+///
+/// ```no_run
+/// if !procgate_tests::kernel_feature("landlock", procgate_tests::kernel_landlock_abi() >= 6, "PROCGATE_EXPECT_LANDLOCK") {
+///     return;
+/// }
+/// ```
+pub fn kernel_feature(name: &str, present: bool, expect_var: &str) -> bool {
+    if present {
+        return true;
+    }
+    if std::env::var(expect_var).as_deref() == Ok("1") {
+        panic!("{name} is missing, but {expect_var}=1 says this machine has it");
+    }
+    eprintln!("SKIPPED: this kernel lacks {name} (a test needing it did not run)");
+    false
+}
