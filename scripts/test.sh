@@ -27,6 +27,21 @@ for mnt in $(awk '{ for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "c
   fi
 done
 echo "test.sh: expecting Landlock: ${PROCGATE_EXPECT_LANDLOCK:-no} (ABI $abi), a writable cgroup v2: ${PROCGATE_EXPECT_CGROUP:-no}"
-cargo test --release 2>&1 | tee target/test-output.log
-# One closing line for the whole run, summed over every test binary.
-awk '/^test result:/ { passed += $4; failed += $6 } END { printf "%d passed, %d failed\n", passed, failed }' target/test-output.log
+# --no-fail-fast: every test binary runs, so the counts below are whole.
+status=0
+cargo test --release --no-fail-fast 2>&1 | tee target/test-output.log || status=$?
+# One closing line for the whole run, summed over every test binary. The
+# doc-tests (the code blocks in the rustdoc) count apart, as examples: most
+# only show a call and assert nothing, so they are not counted as tests.
+awk '
+  /^ *Running / { doc = 0 }
+  /^ *Doc-tests / { doc = 1 }
+  /^test result:/ {
+    if (doc) { examples += $4; examples_failed += $6 }
+    else { passed += $4; failed += $6; ignored += $8 }
+  }
+  END {
+    printf "%d tests passed, %d failed, %d ignored; %d doc examples compiled, %d failed\n",
+      passed, failed, ignored, examples, examples_failed
+  }' target/test-output.log
+exit "$status"

@@ -1,15 +1,18 @@
 //! The `procgate` command line: the reference's examples under their policy
 //! files, exit codes, denials on stderr, broken policy files.
 
-use procgate_tests::{guest_path, root, scratch_dir};
+use procgate_tests::{child_of, guest_path, output_within, root, scratch, wait_gone};
 use std::process::{Command, Output};
+use std::time::Duration;
 
+/// Runs the CLI to its end (failing the test if it takes over 2 minutes).
 fn procgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_procgate"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("running procgate")
+    output_within(
+        Command::new(env!("CARGO_BIN_EXE_procgate"))
+            .args(args)
+            .current_dir(root()),
+        Duration::from_secs(120),
+    )
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -38,12 +41,17 @@ fn shell_example_prints_exit_status_and_stderr() {
         .parse()
         .unwrap();
     assert!(code > 0, "{stdout}");
-    assert_eq!(stdout.lines().nth(1), Some("[stderr]"), "{stdout}");
-    assert!(
-        stdout.contains("/zzz") && stdout.contains("No such file or directory"),
+    // What ls wrote on its stderr, captured and printed by the guest (its
+    // own newline, then print's).
+    assert_eq!(
+        stdout.lines().skip(1).collect::<Vec<_>>(),
+        [
+            "[stderr]",
+            "ls: cannot access '/zzz': No such file or directory",
+            ""
+        ],
         "{stdout}"
     );
-    assert!(!stdout.contains("[stdout]"), "{stdout}");
 }
 
 #[test]
@@ -56,6 +64,10 @@ fn gather_example_runs_both_commands_at_once() {
         "{stdout}"
     );
     assert!(stdout.contains("hello\n"), "{stdout}");
+    assert!(
+        stdout.contains("ls: cannot access '/zzz': No such file or directory\n"),
+        "{stdout}"
+    );
     // The children's own clocks: [start, end] of each command, in ns.
     let stamps: Vec<u128> = stdout
         .lines()
@@ -100,8 +112,8 @@ fn guest_exit_code_becomes_the_cli_exit_code() {
 
 #[test]
 fn a_denied_spawn_is_logged_on_stderr_with_its_rule() {
-    let dir = scratch_dir("cli-denied");
-    let marker = dir.join("marker");
+    let dir = scratch("cli-denied");
+    let marker = dir.path().join("marker");
     let wasm = guest_path("errors");
     let out = procgate(&[
         "run",
@@ -122,8 +134,9 @@ fn a_denied_spawn_is_logged_on_stderr_with_its_rule() {
 
 /// Runs a guest under a policy file with `text`; returns the output and
 /// the file's path.
-fn run_with_policy_text(name: &str, text: &str) -> (Output, std::path::PathBuf) {
-    let policy = scratch_dir(name).join("broken.toml");
+fn run_with_policy_text(name: &str, text: &str) -> (Output, procgate_tests::TempDir) {
+    let dir = scratch(name);
+    let policy = dir.path().join("broken.toml");
     std::fs::write(&policy, text).unwrap();
     let wasm = guest_path("exec");
     let out = procgate(&[
@@ -133,15 +146,16 @@ fn run_with_policy_text(name: &str, text: &str) -> (Output, std::path::PathBuf) 
         wasm.to_str().unwrap(),
         "echo",
     ]);
-    (out, policy)
+    (out, dir)
 }
 
 #[test]
 fn a_broken_policy_file_is_refused_before_the_guest_starts() {
-    let (out, policy) = run_with_policy_text(
+    let (out, dir) = run_with_policy_text(
         "cli-policy",
         "[programs]\nallow = [\"ls\"]\n[shell]\nalow = true\n",
     );
+    let policy = dir.path().join("broken.toml");
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(
@@ -158,9 +172,9 @@ fn a_broken_policy_file_is_refused_before_the_guest_starts() {
 
 #[test]
 fn audit_json_writes_one_json_line_per_decision() {
-    let dir = scratch_dir("cli-audit-json");
-    let marker = dir.join("marker");
-    let audit = dir.join("audit.jsonl");
+    let dir = scratch("cli-audit-json");
+    let marker = dir.path().join("marker");
+    let audit = dir.path().join("audit.jsonl");
     let wasm = guest_path("errors");
     let out = procgate(&[
         "run",
@@ -197,10 +211,11 @@ fn audit_json_writes_one_json_line_per_decision() {
 
 #[test]
 fn a_broken_policy_file_names_the_key_path() {
-    let (out, policy) = run_with_policy_text(
+    let (out, dir) = run_with_policy_text(
         "cli-policy-key",
         "[programs]\nallow = [\"ls\"]\n\n[limits]\nmax_live = \"four\"\n",
     );
+    let policy = dir.path().join("broken.toml");
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(
@@ -213,8 +228,8 @@ fn a_broken_policy_file_names_the_key_path() {
 #[test]
 fn policy_flags_add_limits_to_the_policy() {
     let wasm = guest_path("errors");
-    let dir = scratch_dir("cli-limits");
-    let marker = dir.join("marker");
+    let dir = scratch("cli-limits");
+    let marker = dir.path().join("marker");
     // One spawn allowed in all: the guest's final `true` is past it.
     let out = procgate(&[
         "run",
@@ -229,33 +244,72 @@ fn policy_flags_add_limits_to_the_policy() {
     assert!(stderr.contains("limits.max_spawns (0) reached"), "{stderr}");
 }
 
-#[test]
-fn children_die_when_the_host_is_killed() {
+/// Starts the CLI on the lifetimes guest's `hold` (a child `sleep` it
+/// waits for) with `flags`, sees the child alive as the CLI's, SIGKILLs
+/// the CLI, and returns whether the child is gone after.
+fn child_gone_after_the_host_is_killed(flags: &[&str]) -> bool {
     use std::io::BufRead;
     let wasm = guest_path("lifetimes");
+    let mut args = vec!["run", "--allow", "sleep"];
+    args.extend(flags);
+    args.extend([wasm.to_str().unwrap(), "hold"]);
     let mut host = Command::new(env!("CARGO_BIN_EXE_procgate"))
-        .args(["run", "--allow", "sleep", wasm.to_str().unwrap(), "hold"])
+        .args(&args)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(host.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let stdout = host.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(Duration::from_secs(120));
+    let Ok(line) = line else {
+        host.kill().unwrap();
+        host.wait().unwrap();
+        panic!("the guest printed no pid within 2 minutes");
+    };
     let pid: u32 = line
         .trim()
         .strip_prefix("pid ")
         .unwrap_or_else(|| panic!("{line}"))
         .parse()
         .unwrap();
-    assert!(
-        procgate_tests::proc_state(pid).is_some(),
-        "the child is not running"
-    );
+    let seen = child_of(host.id(), pid).unwrap_or_else(|e| panic!("the child: {e}"));
     host.kill().unwrap(); // SIGKILL: no cleanup code of the host runs
     host.wait().unwrap();
+    wait_gone(seen)
+}
+
+#[test]
+fn children_die_when_the_host_is_killed() {
+    // The clone path (no sandbox).
     assert!(
-        procgate_tests::wait_gone(pid),
+        child_gone_after_the_host_is_killed(&[]),
         "the child outlived its killed host"
     );
+}
+
+#[test]
+fn children_started_by_fork_die_when_the_host_is_killed() {
+    // A sandbox setting takes std's fork+exec path, with the death signal
+    // set in the child before exec.
+    assert!(
+        child_gone_after_the_host_is_killed(&["--landlock", "best-effort"]),
+        "the child outlived its killed host"
+    );
+}
+
+#[test]
+fn inherited_output_goes_to_the_clis_own_stdout_and_stderr() {
+    // `procgate run` gives children the host's own descriptors
+    // (`InheritedOutput::Host`): what a child writes there is the CLI's
+    // output, in order with the guest's.
+    let wasm = guest_path("stdio");
+    let out = procgate(&["run", "--allow-shell", wasm.to_str().unwrap(), "inherit"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "guest before\nto-out\nrc 0\n");
+    assert_eq!(text(&out.stderr), "to-err\n");
 }

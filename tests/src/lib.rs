@@ -17,6 +17,9 @@ use std::time::Duration;
 use wasmtime::Engine;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
+/// A scratch directory, as [`scratch`] makes it.
+pub use tempfile::TempDir;
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -194,7 +197,10 @@ impl GuestRun {
             path: None,
             args: args.iter().map(|a| a.to_string()).collect(),
             policy,
-            limits: GuestLimits::default(),
+            limits: GuestLimits {
+                deadline: Some(DEFAULT_DEADLINE),
+                ..GuestLimits::default()
+            },
             grace: None,
             hooks: None,
         }
@@ -215,7 +221,8 @@ impl GuestRun {
         }
     }
 
-    /// Sets the guest's deadline and memory limit.
+    /// Sets the guest's deadline and memory limit (without a deadline,
+    /// [`DEFAULT_DEADLINE`] still applies).
     pub fn limits(mut self, limits: GuestLimits) -> GuestRun {
         self.limits = limits;
         self
@@ -228,8 +235,22 @@ impl GuestRun {
     }
 
     /// Runs the guest to its end on a fresh multi-threaded runtime. `Err`
-    /// carries the trap (or limit error) and what the guest wrote.
-    pub fn run(self) -> Result<Run, (anyhow::Error, Run)> {
+    /// carries the trap (or limit error) and what the guest wrote. A run
+    /// that has not returned [`WATCHDOG`] after the guest's deadline (a
+    /// host that hangs past it) fails the test.
+    pub fn run(mut self) -> Result<Run, (anyhow::Error, Run)> {
+        let deadline = *self.limits.deadline.get_or_insert(DEFAULT_DEADLINE);
+        let name = self.name.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(self.run_here());
+        });
+        rx.recv_timeout(deadline + WATCHDOG).unwrap_or_else(|_| {
+            panic!("guest {name}: the host did not return {WATCHDOG:?} after the guest's deadline of {deadline:?}")
+        })
+    }
+
+    fn run_here(self) -> Result<Run, (anyhow::Error, Run)> {
         let runner = match &self.path {
             Some(path) => runner_at(path),
             None => runner(&self.name),
@@ -278,6 +299,15 @@ impl GuestRun {
     }
 }
 
+/// The deadline of a guest run unless the test sets another: a guest
+/// that hangs (a host call that never returns) fails instead of hanging
+/// the suite.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(120);
+
+/// How long past its deadline a guest run may take to return (the guest's
+/// children ended and reaped) before the test fails.
+pub const WATCHDOG: Duration = Duration::from_secs(30);
+
 /// `/usr/bin/python3`: Debian's, not a shim on the tester's PATH.
 pub const PYTHON: &str = "/usr/bin/python3";
 
@@ -296,16 +326,132 @@ pub fn proc_state(pid: u32) -> Option<char> {
     stat.rsplit_once(") ")?.1.chars().next()
 }
 
-/// Waits (up to 5 s) until `pid` is gone entirely: neither running nor a
-/// zombie. Returns whether it is gone.
-pub fn wait_gone(pid: u32) -> bool {
+/// The parent of process `pid` from `/proc`, or `None` if there is no such
+/// process.
+pub fn proc_parent(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(") ")?.1.split(' ').nth(1)?.parse().ok()
+}
+
+/// The process group of process `pid` from `/proc`.
+pub fn proc_group(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(") ")?.1.split(' ').nth(2)?.parse().ok()
+}
+
+/// A process seen alive (not a zombie) as a descendant of a known
+/// process: only such a pid can be checked gone with [`wait_gone`], so
+/// that a wrong pid (one that never was a child, or an unreadable `/proc`
+/// entry) cannot pass for a child that ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeenChild(pub u32);
+
+/// Checks that `pid` is alive right now and a descendant of `ancestor`
+/// (its child, or a child's child...); the answer to keep for
+/// [`wait_gone`], or why not.
+pub fn child_of(ancestor: u32, pid: u32) -> Result<SeenChild, String> {
+    let Some(state) = proc_state(pid) else {
+        return Err(format!("no process {pid}"));
+    };
+    if state == 'Z' {
+        return Err(format!("process {pid} is already a zombie"));
+    }
+    let mut at = pid;
+    for _ in 0..16 {
+        match proc_parent(at) {
+            Some(p) if p == ancestor => return Ok(SeenChild(pid)),
+            Some(p) if p > 1 => at = p,
+            _ => break,
+        }
+    }
+    Err(format!(
+        "process {pid} (state {state}) does not descend from {ancestor}"
+    ))
+}
+
+/// [`child_of`] this process, panicking with the reason if `pid` is not
+/// a live descendant of it.
+pub fn live_child(pid: u32) -> SeenChild {
+    child_of(std::process::id(), pid).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Waits (up to 5 s) until the child `seen` alive before is gone entirely:
+/// neither running nor a zombie. Returns whether it is gone.
+pub fn wait_gone(seen: SeenChild) -> bool {
     for _ in 0..500 {
-        if proc_state(pid).is_none() {
+        if proc_state(seen.0).is_none() {
             return true;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     false
+}
+
+/// Host-side checks a guest asks for while it still runs, as embedder
+/// hooks: the guest spawns `true procgate-checkpoint WHAT PID` (see
+/// `procgate_test_programs::checkpoint`), the hook runs the check in the
+/// host process and refuses the spawn with the answer as its reason, which
+/// the guest prints. `WHAT` is `alive` (PID is a live descendant of the host;
+/// the answer is `alive` or why not) or `gone` (PID, seen alive by an
+/// earlier checkpoint of the same run, is gone now, neither running nor a
+/// zombie: `gone`, or `still there (state S)`, or `never seen alive`; the
+/// guest side asks again for up to 5 s) or `in-group-of:LEADER`
+/// (PID runs, in process group LEADER: `alive in the group`). Any other
+/// spawn is allowed.
+#[derive(Clone, Debug, Default)]
+pub struct Checkpoints(std::sync::Arc<Mutex<HashMap<u32, SeenChild>>>);
+
+impl Checkpoints {
+    fn check(&self, what: &str, pid: &str) -> String {
+        let Ok(pid) = pid.parse::<u32>() else {
+            return format!("bad pid {pid:?}");
+        };
+        match what {
+            "alive" => match child_of(std::process::id(), pid) {
+                Ok(seen) => {
+                    self.0.lock().unwrap().insert(pid, seen);
+                    "alive".into()
+                }
+                Err(e) => e,
+            },
+            // Not waited for here: the host's own tasks may need this
+            // thread to end the process (the guest asks again).
+            "gone" => match self.0.lock().unwrap().get(&pid).copied() {
+                None => "never seen alive".into(),
+                Some(_) if proc_state(pid).is_none() => "gone".into(),
+                Some(_) => format!("still there (state {:?})", proc_state(pid)),
+            },
+            what => match what.strip_prefix("in-group-of:").map(str::parse::<u32>) {
+                // A process the guest's signal to its own (exited) child
+                // would have reached had it gone to the child's group.
+                Some(Ok(leader)) => match (proc_state(pid), proc_group(pid)) {
+                    (Some(state), Some(group)) if state != 'Z' && group == leader => {
+                        "alive in the group".into()
+                    }
+                    (state, group) => {
+                        format!("not alive in the group: state {state:?}, group {group:?}")
+                    }
+                },
+                _ => format!("unknown checkpoint {what:?}"),
+            },
+        }
+    }
+
+    /// The process `pid` as an `alive` checkpoint of the guest saw it;
+    /// panics if none did.
+    pub fn seen(&self, pid: u32) -> SeenChild {
+        let seen = self.0.lock().unwrap().get(&pid).copied();
+        seen.unwrap_or_else(|| panic!("process {pid} was never seen alive by a checkpoint"))
+    }
+}
+
+impl procgate::hooks::ProcgateHooks for Checkpoints {
+    fn on_spawn(&self, plan: &procgate::policy::SpawnPlan) -> Result<(), String> {
+        match plan.args.as_slice() {
+            [first, what, pid] if first == "procgate-checkpoint" => Err(self.check(what, pid)),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The pids of this process's live children (zombies included).
@@ -337,14 +483,17 @@ pub fn children() -> Vec<u32> {
     out
 }
 
-/// A fresh, empty directory under the target directory.
-pub fn scratch_dir(name: &str) -> PathBuf {
-    let dir = root()
-        .join("target/test-scratch")
-        .join(format!("{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh, empty directory of the test's own under the target directory
+/// (not `/tmp`, which sandboxes may treat apart), removed when dropped.
+/// Each test, and each case of a corpus, takes its own: tests run in
+/// parallel and must never see each other's files.
+pub fn scratch(name: &str) -> tempfile::TempDir {
+    let parent = root().join("target/test-scratch");
+    std::fs::create_dir_all(&parent).unwrap();
+    tempfile::Builder::new()
+        .prefix(&format!("{name}-"))
+        .tempdir_in(parent)
+        .unwrap()
 }
 
 /// The two faces of the guest library, as guest programs made with
@@ -440,4 +589,45 @@ pub fn kernel_feature(name: &str, present: bool, expect_var: &str) -> bool {
     }
     eprintln!("SKIPPED: this kernel lacks {name} (a test needing it did not run)");
     false
+}
+
+/// Runs `cmd` to its end with stdout and stderr captured (stdin from
+/// `/dev/null`), like [`Command::output`], but fails the test if it has
+/// not ended within `limit` (it is killed first): a command that hangs
+/// on a regression fails loudly instead of hanging the suite.
+pub fn output_within(cmd: &mut Command, limit: Duration) -> std::process::Output {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {cmd:?}: {e}"));
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = r.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} did not end within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    std::process::Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
 }

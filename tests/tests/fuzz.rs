@@ -3,7 +3,11 @@
 //! between, so many sequences run per second), and random policy files.
 //!
 //! The invariants: no call panics or traps the host (every guest mistake is
-//! an error value), and when everything is dropped no child is left.
+//! an error value, streams' included), no program the policy refuses runs
+//! (each would create the case's marker file), and when everything is
+//! dropped no child is left. Most random spawns are meant to start a
+//! process (the test checks that they do), so that the sequences exercise
+//! live processes, not only refusals.
 //!
 //! CI runs a bounded number of cases; `PROCGATE_FUZZ_CASES=5000 cargo test
 //! --release -p procgate-tests --test fuzz` runs a longer campaign.
@@ -17,14 +21,18 @@ use procgate::policy::{Policy, PolicyFile};
 use procgate::process::Process;
 use procgate::{Error, ProcgateCtx, ProcgateCtxView};
 use proptest::prelude::*;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use wasmtime::component::{Resource, ResourceTable};
-use wasmtime_wasi_io::streams::{DynInputStream, DynOutputStream};
+use wasmtime_wasi_io::streams::{DynInputStream, DynOutputStream, StreamError};
 
-/// The file the refused programs would create: this test process's own.
-fn marker() -> String {
-    format!("/tmp/procgate-fuzz-{}-must-not-exist", std::process::id())
-}
+/// Spawn requests made, and processes they started, over the whole run;
+/// sequences that started at least one process, of all sequences.
+static SPAWNS: AtomicUsize = AtomicUsize::new(0);
+static STARTED: AtomicUsize = AtomicUsize::new(0);
+static SEQUENCES: AtomicUsize = AtomicUsize::new(0);
+static SEQUENCES_STARTING: AtomicUsize = AtomicUsize::new(0);
 
 fn cases() -> u32 {
     std::env::var("PROCGATE_FUZZ_CASES")
@@ -33,6 +41,9 @@ fn cases() -> u32 {
         .unwrap_or(200)
 }
 
+/// The programs a spawn picks from: first those the policy allows, then
+/// those it refuses (`"MARKER"` stands for the case's marker file, which
+/// the refused `touch`es would create if they ran).
 const PROGRAMS: &[(&str, &[&str])] = &[
     ("true", &[]),
     ("cat", &[]),
@@ -40,14 +51,16 @@ const PROGRAMS: &[(&str, &[&str])] = &[
     ("head", &["-c", "300000", "/dev/zero"]),
     ("sleep", &["0.05"]),
     ("sleep", &["1000"]),
-    (
-        "/bin/sh",
-        &["-c", "touch /tmp/procgate-fuzz-should-not-exist"],
-    ),
+    // Refused.
+    ("touch", &["MARKER"]),
+    ("/usr/bin/touch", &["MARKER"]),
     ("no-such-program", &[]),
     ("true", &["a\0b"]),
     ("../../bin/true", &[]),
 ];
+
+/// How many of [`PROGRAMS`] the policy allows (the first ones).
+const ALLOWED: usize = 6;
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -83,7 +96,17 @@ enum Op {
     DropProcess(usize),
 }
 
+/// The stdio mode for stdin or stdout: one in 16 is `stdout`, which only
+/// stderr may take (an invalid-argument error).
 fn stdio(n: u8) -> Stdio {
+    match n % 16 {
+        15 => Stdio::Stdout,
+        n => stderr_stdio(n % 3),
+    }
+}
+
+/// The stdio mode for stderr: any.
+fn stderr_stdio(n: u8) -> Stdio {
     match n % 4 {
         0 => Stdio::Inherit,
         1 => Stdio::Pipe,
@@ -104,12 +127,49 @@ fn signal(n: u8) -> Signal {
     ][n as usize % 6]
 }
 
+/// A spawn request: `valid` ones start a process, the others pick any
+/// program, stdio, limit, cwd and env.
+fn spawn(valid: bool) -> impl Strategy<Value = Op> {
+    let (programs, cwds, envs, limits) = if valid {
+        (0..ALLOWED, 0u8..2, 0u8..2, 1u32..4)
+    } else {
+        (0..PROGRAMS.len(), 0u8..5, 0u8..3, 0u32..4)
+    };
+    let stdio = any::<[u8; 3]>().prop_map(move |mut s| {
+        if valid {
+            // Never `stdout` for stdin or stdout (see `stdio`).
+            s[0] %= 15;
+            s[1] %= 15;
+        }
+        s
+    });
+    (
+        programs,
+        stdio,
+        proptest::option::of(limits),
+        cwds,
+        envs,
+        any::<bool>(),
+    )
+        .prop_map(|(program, stdio, limit, cwd, env, session)| Op::Spawn {
+            program,
+            stdio,
+            limit,
+            cwd,
+            env,
+            session,
+        })
+}
+
 fn op() -> impl Strategy<Value = Op> {
     let i = 0usize..6;
     let bytes = proptest::collection::vec(any::<u8>(), 0..2048);
     prop_oneof![
-        3 => (0..PROGRAMS.len(), any::<[u8; 3]>(), proptest::option::of(0u32..4), any::<u8>(), any::<u8>(), any::<bool>())
-            .prop_map(|(program, stdio, limit, cwd, env, session)| Op::Spawn { program, stdio, limit, cwd, env, session }),
+        // Three in four spawns are valid requests (an allowed program,
+        // valid stdio, limit, cwd and env) and start a process; the rest
+        // pick anything, refusals included.
+        2 => spawn(true),
+        1 => spawn(false),
         1 => any::<[u8; 3]>().prop_map(|stdio| Op::Shell { stdio }),
         1 => i.clone().prop_map(Op::Pid),
         1 => i.clone().prop_map(Op::Returncode),
@@ -160,12 +220,25 @@ fn no_trap<T>(r: Result<T, Error>) {
     }
 }
 
+/// A stream call's outcome must be a value or a stream error, never a
+/// trap; the value, if any.
+fn stream_no_trap<T>(r: Result<T, StreamError>) -> Option<T> {
+    match r {
+        Ok(v) => Some(v),
+        Err(StreamError::Trap(e)) => panic!("stream call trapped: {e:?}"),
+        Err(_) => None,
+    }
+}
+
 async fn bounded<F: std::future::Future>(f: F) {
     // A wait on a child that never ends is not a bug; give up after a while.
     let _ = tokio::time::timeout(Duration::from_millis(500), f).await;
 }
 
-async fn run(ops: Vec<Op>) -> Vec<u32> {
+/// Runs one sequence with `scratch` as the guest's granted `/work`;
+/// returns the pids of the children it started.
+async fn run(ops: Vec<Op>, scratch: &Path) -> Vec<u32> {
+    let marker = scratch.join("marker").to_str().unwrap().to_string();
     let policy = Policy::builder()
         .allow_program("true")
         .allow_program("cat")
@@ -175,7 +248,7 @@ async fn run(ops: Vec<Op>) -> Vec<u32> {
         .allow_program("no-such-program")
         .allow_shell("/bin/sh")
         .allow_guest_env("A")
-        .dir("/tmp", "/tmp")
+        .dir(scratch, "/work")
         .build()
         .unwrap();
     let mut ctx = ProcgateCtx::new(policy).kill_grace(Duration::from_millis(20));
@@ -201,12 +274,12 @@ async fn run(ops: Vec<Op>) -> Vec<u32> {
                     let options = Options {
                         stdin: stdio(s[0]),
                         stdout: stdio(s[1]),
-                        stderr: stdio(s[2]),
+                        stderr: stderr_stdio(s[2]),
                         limit,
                         cwd: [
                             None,
-                            Some("/tmp"),
-                            Some("/tmp/.."),
+                            Some("/work"),
+                            Some("/work/.."),
                             Some("rel"),
                             Some("/nonexistent"),
                         ][cwd as usize % 5]
@@ -218,18 +291,11 @@ async fn run(ops: Vec<Op>) -> Vec<u32> {
                         },
                         start_new_session: session,
                     };
-                    let args = args
-                        .iter()
-                        .map(|a| {
-                            if *a == "MARKER" {
-                                marker()
-                            } else {
-                                a.to_string()
-                            }
-                        })
-                        .collect();
+                    let args = args.iter().map(|a| a.replace("MARKER", &marker)).collect();
+                    SPAWNS.fetch_add(1, Ordering::Relaxed);
                     match v.create_subprocess_exec(prog.into(), args, options) {
                         Ok(p) => {
+                            STARTED.fetch_add(1, Ordering::Relaxed);
                             h.pids.push(v.table.get(&p).unwrap().pid());
                             h.processes.push(Some(p));
                         }
@@ -240,14 +306,16 @@ async fn run(ops: Vec<Op>) -> Vec<u32> {
                     let options = Options {
                         stdin: stdio(s[0]),
                         stdout: stdio(s[1]),
-                        stderr: stdio(s[2]),
+                        stderr: stderr_stdio(s[2]),
                         limit: None,
                         cwd: None,
                         env: vec![],
                         start_new_session: false,
                     };
+                    SPAWNS.fetch_add(1, Ordering::Relaxed);
                     match v.create_subprocess_shell("echo hi; cat".into(), options) {
                         Ok(p) => {
+                            STARTED.fetch_add(1, Ordering::Relaxed);
                             h.pids.push(v.table.get(&p).unwrap().pid());
                             h.processes.push(Some(p));
                         }
@@ -337,16 +405,18 @@ async fn run(ops: Vec<Op>) -> Vec<u32> {
                 Op::Write(i, bytes) => {
                     if let Some(s) = pick(&h.inputs, i) {
                         let stream = v.table.get_mut(&s).unwrap();
-                        if let Ok(n) = stream.check_write() {
+                        if let Some(n) = stream_no_trap(stream.check_write()) {
                             let n = n.min(bytes.len());
-                            let _ = stream.write(bytes::Bytes::copy_from_slice(&bytes[..n]));
-                            let _ = stream.flush();
+                            stream_no_trap(
+                                stream.write(bytes::Bytes::copy_from_slice(&bytes[..n])),
+                            );
+                            stream_no_trap(stream.flush());
                         }
                     }
                 }
                 Op::Read(i, n) => {
                     if let Some(s) = pick(&h.outputs, i) {
-                        let _ = v.table.get_mut(&s).unwrap().read(n);
+                        stream_no_trap(v.table.get_mut(&s).unwrap().read(n));
                     }
                 }
                 Op::DropInput(i) => {
@@ -377,19 +447,74 @@ async fn run(ops: Vec<Op>) -> Vec<u32> {
     h.pids
 }
 
+#[test]
+fn random_host_call_sequences_never_trap_and_leave_no_child() {
+    let config = ProptestConfig {
+        cases: cases(),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    let mut runner = proptest::test_runner::TestRunner::new(config);
+    let result = runner.run(&proptest::collection::vec(op(), 1..24), |ops| {
+        let scratch = procgate_tests::scratch("fuzz");
+        let spawned = STARTED.load(Ordering::Relaxed);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        // A sequence that hangs (every wait in it is bounded) fails.
+        let pids = rt.block_on(async {
+            tokio::time::timeout(Duration::from_secs(60), run(ops, scratch.path())).await
+        });
+        rt.shutdown_timeout(Duration::from_secs(5));
+        let pids = pids.map_err(|_| TestCaseError::fail("the sequence hung"))?;
+        SEQUENCES.fetch_add(1, Ordering::Relaxed);
+        if STARTED.load(Ordering::Relaxed) > spawned {
+            SEQUENCES_STARTING.fetch_add(1, Ordering::Relaxed);
+        }
+        for pid in pids {
+            // Reaped at the guest's end (within 5 s): no longer our child,
+            // running or a zombie (the pid may be another's already).
+            let ours = || procgate_tests::proc_parent(pid) == Some(std::process::id());
+            for _ in 0..500 {
+                if !ours() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            prop_assert!(!ours(), "child {pid} left behind");
+        }
+        prop_assert!(
+            !scratch.path().join("marker").exists(),
+            "a program the policy refused ran"
+        );
+        Ok(())
+    });
+    let (spawns, started) = (
+        SPAWNS.load(Ordering::Relaxed),
+        STARTED.load(Ordering::Relaxed),
+    );
+    let (sequences, starting) = (
+        SEQUENCES.load(Ordering::Relaxed),
+        SEQUENCES_STARTING.load(Ordering::Relaxed),
+    );
+    eprintln!(
+        "fuzz: {started} of {spawns} spawns started a process; \
+         {starting} of {sequences} sequences started at least one"
+    );
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    // Three in four are meant to (see `op`).
+    assert!(
+        started * 5 >= spawns * 3,
+        "only {started} of {spawns} random spawns started a process"
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
-
-    #[test]
-    fn random_host_call_sequences_never_trap_and_leave_no_child(ops in proptest::collection::vec(op(), 1..24)) {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let pids = rt.block_on(run(ops));
-        rt.shutdown_timeout(Duration::from_secs(5));
-        for pid in pids {
-            prop_assert!(procgate_tests::wait_gone(pid), "child {pid} left behind");
-        }
-        prop_assert!(!std::path::Path::new(&marker()).exists(), "a program the policy refused ran");
-    }
 
     #[test]
     fn random_policy_text_is_parsed_or_refused_with_a_location(text in policy_text()) {

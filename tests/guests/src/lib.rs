@@ -115,3 +115,39 @@ pub fn communicated(r: &Result<(Option<Vec<u8>>, Option<Vec<u8>>)>) -> String {
         Err(e) => format!("Err({})", error(e)),
     }
 }
+
+/// Asks the host test to check process `pid` from the host while this
+/// guest still runs (`what`: `alive` or `gone`; see the host side,
+/// `procgate_tests::Checkpoints`): spawns `true procgate-checkpoint WHAT
+/// PID`, which the checkpoint hook refuses with its answer. Returns the
+/// answer (`alive`, `gone`, or what was wrong). `gone` is asked again
+/// every 10 ms, sleeping in between (so the host's runtime can end the
+/// process meanwhile), for up to 5 s. The policy must allow `true`.
+pub fn checkpoint(what: &str, pid: u32) -> String {
+    let mut answer = ask(what, pid);
+    for _ in 0..500 {
+        if what != "gone" || !answer.starts_with("still there") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        answer = ask(what, pid);
+    }
+    answer
+}
+
+fn ask(what: &str, pid: u32) -> String {
+    let pid = pid.to_string();
+    let args = ["procgate-checkpoint", what, pid.as_str()];
+    match procgate_guest::sync::create_subprocess_exec("true", args, procgate_guest::Options::new())
+    {
+        Err(Error::Denied(reason)) => reason
+            .strip_prefix("hook refused: ")
+            .unwrap_or(&reason)
+            .to_string(),
+        Err(e) => format!("checkpoint failed: {e:?}"),
+        Ok(p) => {
+            let _ = p.wait();
+            "no checkpoint hook".into()
+        }
+    }
+}

@@ -1,7 +1,9 @@
 //! The async face: several processes at once from one guest; cancelling
 //! an in-flight wait or communicate.
 
-use procgate_tests::{allow, fd_lock, run_guest};
+use procgate::runner::GuestLimits;
+use procgate_tests::{allow, fd_lock, run_guest, GuestRun};
+use std::time::Duration;
 
 #[test]
 fn gather_runs_children_concurrently() {
@@ -34,8 +36,17 @@ fn gather_runs_children_concurrently() {
 }
 
 #[test]
-fn waits_on_several_exit_pollables() {
-    let run = run_guest("aio", &["wait"], allow(&["sh", "sleep"]).build().unwrap());
+fn waits_on_several_exit_pollables_at_once() {
+    // Sequential waits deadlock here (see the guest): the deadline fails
+    // them.
+    let limits = GuestLimits {
+        deadline: Some(Duration::from_secs(20)),
+        ..Default::default()
+    };
+    let run = GuestRun::new("aio", &["wait"], allow(&["sh", "cat"]).build().unwrap())
+        .limits(limits)
+        .run()
+        .unwrap_or_else(|(e, run)| panic!("{e:?}\n{run}"));
     run.assert_ok();
     assert_eq!(run.lines(), ["slow 0 fast 4"], "{run}");
 }

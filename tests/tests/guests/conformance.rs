@@ -7,8 +7,8 @@
 use procgate::policy::PolicyBuilder;
 use procgate::Policy;
 use procgate_tests::{
-    allow, assert_both_faces, fd_lock, open_fds, root, run_guest, scratch_dir, wait_gone, Run,
-    FACES,
+    allow, assert_both_faces, fd_lock, open_fds, root, run_guest, scratch, Checkpoints, GuestRun,
+    Run, FACES,
 };
 
 /// `python3`, Debian's (`procgate_tests::PYTHON`), and nothing else.
@@ -128,22 +128,27 @@ fn test_devnull_error() {
 #[test]
 fn test_close_kill_running() {
     for face in FACES {
-        let run = run_case(face, "close_kill_running", &[], python());
+        let run = GuestRun::new(
+            "conformance",
+            &[face, "close_kill_running"],
+            python().allow_program("true").build().unwrap(),
+        )
+        .hooks(Checkpoints::default())
+        .run()
+        .unwrap_or_else(|(e, run)| panic!("{face}: {e:?}\n{run}"));
         run.assert_ok();
-        let lines = run.lines();
-        let pid: u32 = lines[0].strip_prefix("pid ").unwrap().parse().unwrap();
         assert_eq!(
-            lines[1..],
-            ["after drop Some(\"gone\\n\")"],
+            run.lines()[1..],
+            ["before drop alive", "after drop gone"],
             "{face}: {run}"
         );
-        assert!(wait_gone(pid), "{face}: the dropped child is still there");
     }
 }
 
 #[test]
 fn test_popen_error() {
-    let dir = scratch_dir("popen-error");
+    let dir = scratch("popen-error");
+    let dir = dir.path();
     // A file that exists but cannot be executed: permission denied.
     let noexec = dir.join("noexec");
     std::fs::write(&noexec, "#!/bin/sh\nexit 0\n").unwrap();
@@ -208,10 +213,50 @@ fn test_proc_exited() {
     );
 }
 
+/// Hooks that, when the guest signals its child `pid`, look in this (the
+/// host) process's `/proc/self/fdinfo` for a pidfd of that child (a
+/// descriptor whose info has `Pid:\t<pid>`), and record whether there is
+/// one.
+#[derive(Clone, Default)]
+struct PidfdSeen(std::sync::Arc<std::sync::Mutex<Vec<bool>>>);
+
+impl procgate::hooks::ProcgateHooks for PidfdSeen {
+    fn on_signal(&self, pid: u32, _signal: procgate::signals::Signal) -> Result<(), String> {
+        let wanted = format!("Pid:\t{pid}");
+        let found = std::fs::read_dir("/proc/self/fdinfo")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .any(|info| info.lines().any(|l| l == wanted));
+        self.0.lock().unwrap().push(found);
+        Ok(())
+    }
+}
+
 #[test]
 fn test_create_subprocess_with_pidfd() {
-    // Two guests at once, on two host threads (and two runtimes), one on
-    // each face of the guest library.
+    // The host watches each child through a pidfd: one is open in the
+    // host for the child while the guest signals it.
+    for face in FACES {
+        let seen = PidfdSeen::default();
+        let run = GuestRun::new(
+            "conformance",
+            &[face, "terminate"],
+            python().build().unwrap(),
+        )
+        .hooks(seen.clone())
+        .run()
+        .unwrap_or_else(|(e, run)| panic!("{face}: {e:?}\n{run}"));
+        run.assert_ok();
+        assert_eq!(run.lines(), ["rc -15"], "{face}: {run}");
+        assert_eq!(
+            *seen.0.lock().unwrap(),
+            [true],
+            "{face}: no pidfd of the child in the host"
+        );
+    }
+    // And two guests at once, on two host threads (and two runtimes), one
+    // on each face of the guest library.
     let runs: Vec<(&str, Run)> = std::thread::scope(|s| {
         let threads: Vec<_> = FACES
             .iter()

@@ -2,18 +2,25 @@
 //! (SIGTERM, grace, SIGKILL to the group) and nothing is left in /proc.
 
 use procgate::runner::{DeadlineExceeded, GuestLimits, MemoryExceeded};
-use procgate_tests::{allow, wait_gone, GuestRun, Run};
+use procgate_tests::{allow, wait_gone, Checkpoints, GuestRun, Run};
 use std::time::Duration;
 
-fn start(mode: &str, session: bool, limits: GuestLimits) -> Result<Run, (anyhow::Error, Run)> {
+/// The run, and the checkpoints that saw the child and grandchild alive.
+type Ended = (Run, Checkpoints);
+
+fn start(mode: &str, session: bool, limits: GuestLimits) -> Result<Ended, (anyhow::Error, Ended)> {
     let mut args = vec![mode];
     if session {
         args.push("session");
     }
-    GuestRun::new("endings", &args, allow(&["sh"]).build().unwrap())
+    let checkpoints = Checkpoints::default();
+    GuestRun::new("endings", &args, allow(&["sh", "true"]).build().unwrap())
         .limits(limits)
         .kill_grace(Duration::from_millis(100))
+        .hooks(checkpoints.clone())
         .run()
+        .map(|run| (run, checkpoints.clone()))
+        .map_err(|(e, run)| (e, (run, checkpoints)))
 }
 
 /// The child and grandchild pids the guest printed.
@@ -23,13 +30,15 @@ fn pids(run: &Run) -> [u32; 2] {
     assert_eq!(words.next(), Some("child"), "{run}");
     let child = words.next().unwrap().parse().unwrap();
     assert_eq!(words.next(), Some("grandchild"), "{run}");
-    [child, words.next().unwrap().parse().unwrap()]
+    let grandchild = words.next().unwrap().parse().unwrap();
+    assert_eq!(words.collect::<Vec<_>>(), ["alive", "alive"], "{run}");
+    [child, grandchild]
 }
 
-fn assert_all_gone(run: &Run) {
+fn assert_all_gone((run, checkpoints): &Ended) {
     for pid in pids(run) {
         assert!(
-            wait_gone(pid),
+            wait_gone(checkpoints.seen(pid)),
             "process {pid} outlived its guest: {:?}",
             procgate_tests::proc_state(pid)
         );
@@ -39,29 +48,29 @@ fn assert_all_gone(run: &Run) {
 #[test]
 fn drop_ends_child_and_grandchild() {
     let run = start("drop", false, GuestLimits::default()).unwrap();
-    run.assert_ok();
-    assert_eq!(run.lines()[1], "dropped");
+    run.0.assert_ok();
+    assert_eq!(run.0.lines()[1], "dropped");
     assert_all_gone(&run);
 }
 
 #[test]
 fn return_ends_child_and_grandchild() {
     let run = start("return", false, GuestLimits::default()).unwrap();
-    run.assert_ok();
+    run.0.assert_ok();
     assert_all_gone(&run);
 }
 
 #[test]
 fn return_ends_a_new_session_too() {
     let run = start("return", true, GuestLimits::default()).unwrap();
-    run.assert_ok();
+    run.0.assert_ok();
     assert_all_gone(&run);
 }
 
 #[test]
 fn exit_ends_child_and_grandchild() {
     let run = start("exit", false, GuestLimits::default()).unwrap();
-    assert_eq!(run.code, 5, "{run}");
+    assert_eq!(run.0.code, 5, "{}", run.0);
     assert_all_gone(&run);
 }
 
@@ -94,7 +103,7 @@ fn deadline_drops_the_store_of_a_guest_blocked_in_wait() {
     };
     let (err, run) = start("block", false, limits).unwrap_err();
     assert!(format!("{err:?}").contains("deadline"), "{err:?}");
-    assert!(!run.stdout.contains("unreachable"), "{run}");
+    assert!(!run.0.stdout.contains("unreachable"), "{}", run.0);
     assert_all_gone(&run);
 }
 

@@ -1,11 +1,11 @@
 //! Errors are values: denied program, denied shell, not found, NUL bytes.
 
-use procgate_tests::{allow, run_guest, scratch_dir};
+use procgate_tests::{allow, run_guest, scratch};
 
 #[test]
 fn denials_and_bad_input_start_nothing_and_the_host_keeps_serving() {
-    let dir = scratch_dir("errors");
-    let marker = dir.join("marker");
+    let dir = scratch("errors");
+    let marker = dir.path().join("marker");
     let policy = allow(&["true", "procgate-no-such-program"])
         .build()
         .unwrap();

@@ -1,6 +1,24 @@
 //! Children do not outlive their handle or their guest; nothing leaks.
+//!
+//! A child's end is checked from the host with [`Checkpoints`]: the guest
+//! has the host see the child alive (a live descendant of the host), and,
+//! where the point is that it ends before the guest does, gone while the
+//! guest still runs.
 
-use procgate_tests::{allow, run_guest, wait_gone};
+use procgate_tests::{allow, run_guest, scratch, wait_gone, Checkpoints, GuestRun, Run};
+
+/// Runs the lifetimes guest's `args` under a policy allowing `programs`
+/// (and `true`, for the checkpoints).
+fn checked(args: &[&str], programs: &[&str]) -> (Run, Checkpoints) {
+    let checkpoints = Checkpoints::default();
+    let mut programs = programs.to_vec();
+    programs.push("true");
+    let run = GuestRun::new("lifetimes", args, allow(&programs).build().unwrap())
+        .hooks(checkpoints.clone())
+        .run()
+        .unwrap_or_else(|(e, run)| panic!("lifetimes trapped: {e:?}\n{run}"));
+    (run, checkpoints)
+}
 
 fn pid_of(run: &procgate_tests::Run) -> u32 {
     run.lines()[0]
@@ -11,35 +29,44 @@ fn pid_of(run: &procgate_tests::Run) -> u32 {
 }
 
 #[test]
-fn dropping_an_unwaited_process_kills_and_reaps_it() {
-    let run = run_guest(
-        "lifetimes",
-        &["drop"],
-        allow(&["sleep", "true"]).build().unwrap(),
-    );
+fn dropping_an_unwaited_process_terms_kills_and_reaps_it_while_the_guest_runs() {
+    let dir = scratch("lifetimes-drop");
+    let marker = dir.path().join("term");
+    let (run, _) = checked(&["drop", marker.to_str().unwrap()], &["sh"]);
     run.assert_ok();
-    assert_eq!(&run.lines()[1..], ["dropped", "still serving 0"], "{run}");
-    assert!(wait_gone(pid_of(&run)), "the dropped child is still there");
+    // Gone before the guest went on: SIGTERM (the trap wrote the file and
+    // kept running), then SIGKILL, then reaped.
+    assert_eq!(
+        &run.lines()[1..],
+        ["ready alive", "dropped, gone", "still serving 0"],
+        "{run}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&marker).ok().as_deref(),
+        Some("term\n"),
+        "the child never saw SIGTERM: {run}"
+    );
 }
 
 #[test]
 fn a_guest_that_exits_leaves_no_child() {
-    let run = run_guest("lifetimes", &["exit"], allow(&["sleep"]).build().unwrap());
+    let (run, checkpoints) = checked(&["exit"], &["sleep"]);
     assert_eq!(run.code, 3, "{run}");
-    assert!(wait_gone(pid_of(&run)), "the guest's child outlived it");
+    assert_eq!(run.lines()[1], "alive", "{run}");
+    assert!(
+        wait_gone(checkpoints.seen(pid_of(&run))),
+        "the guest's child outlived it"
+    );
 }
 
 #[test]
 fn an_exited_child_keeps_its_pid_until_dropped_so_signals_cannot_hit_a_recycled_pid() {
-    let run = run_guest(
-        "lifetimes",
-        &["pinned"],
-        allow(&["true", "cat"]).build().unwrap(),
-    );
+    let (run, checkpoints) = checked(&["pinned"], &["cat"]);
     run.assert_ok();
     assert_eq!(
         &run.lines()[1..],
         [
+            "alive",
             "rc 0",
             "state while held Z",
             "kill Err(ProcessExited)",
@@ -48,7 +75,7 @@ fn an_exited_child_keeps_its_pid_until_dropped_so_signals_cannot_hit_a_recycled_
         "{run}"
     );
     assert!(
-        wait_gone(pid_of(&run)),
+        wait_gone(checkpoints.seen(pid_of(&run))),
         "the zombie was not reaped when the guest ended"
     );
 }

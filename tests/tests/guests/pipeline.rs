@@ -15,6 +15,19 @@ fn head_into_wc_counts_every_byte() {
 }
 
 #[test]
+fn the_second_child_reads_the_very_pipe_the_first_writes() {
+    // Relayed in the host, not through the guest: the second child's stdin
+    // is the first child's stdout pipe itself.
+    let run = run_guest("pipeline", &["same-pipe"], allow(&["sh"]).build().unwrap());
+    run.assert_ok();
+    assert_eq!(
+        run.lines(),
+        ["wc \"3000000\" rcs 0 0", "a pipe true the same true"],
+        "{run}"
+    );
+}
+
+#[test]
 fn three_stages() {
     let run = run_guest(
         "pipeline",

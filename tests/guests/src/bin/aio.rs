@@ -34,13 +34,22 @@ fn main() {
                 }
             }
             "wait" => {
+                // The slow child (cat) ends only when the fast one's wait
+                // has returned and closed its stdin: the two waits must be
+                // in flight at once, or this never ends.
                 let fast = create_subprocess_exec("sh", ["-c", "exit 4"], Options::new())
                     .await
                     .unwrap();
-                let slow = create_subprocess_exec("sleep", ["0.3"], Options::new())
+                let mut slow = create_subprocess_exec("cat", [""; 0], Options::new().stdin(PIPE))
                     .await
                     .unwrap();
-                let (a, b) = aio::zip(slow.wait(), fast.wait()).await;
+                let stdin = slow.stdin.take();
+                let fast_then_close = async move {
+                    let rc = fast.wait().await;
+                    drop(stdin);
+                    rc
+                };
+                let (a, b) = aio::zip(slow.wait(), fast_then_close).await;
                 println!("slow {} fast {}", a.unwrap(), b.unwrap());
             }
             "many" => {

@@ -2,6 +2,7 @@
 //! forked a grandchild in its process group) still runs.
 use procgate_guest::sync::create_subprocess_exec;
 use procgate_guest::{Options, PIPE};
+use procgate_test_programs::checkpoint;
 
 fn main() {
     let mode = std::env::args().nth(1).unwrap_or_default();
@@ -16,10 +17,17 @@ fn main() {
     )
     .unwrap();
     let grandchild = p.stdout.as_mut().unwrap().readline().unwrap();
+    let grandchild: u32 = String::from_utf8(grandchild)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // The host sees both alive, as its descendants, before the ending.
     println!(
-        "child {} grandchild {}",
+        "child {} grandchild {grandchild} {} {}",
         p.pid(),
-        String::from_utf8(grandchild).unwrap().trim()
+        checkpoint("alive", p.pid()),
+        checkpoint("alive", grandchild)
     );
     match mode.as_str() {
         "drop" => {

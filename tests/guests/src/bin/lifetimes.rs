@@ -3,17 +3,33 @@
 //! exited is a stream error; a soak of spawn+communicate cycles.
 use procgate_guest::sync::create_subprocess_exec;
 use procgate_guest::{Options, DEVNULL, PIPE};
+use procgate_test_programs::checkpoint;
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let case = args.next().unwrap_or_default();
     match case.as_str() {
-        // Drop the handle without waiting, then keep running.
+        // Drop the handle without waiting, then keep running; the host
+        // checks, while this guest runs, that the child got SIGTERM (it
+        // traps it and writes the file given in argv[2]) and then, as it
+        // goes on, SIGKILL.
         "drop" => {
-            let p = create_subprocess_exec("sleep", ["1000"], Options::new()).unwrap();
-            println!("pid {}", p.pid());
+            let marker = args.next().unwrap();
+            let script = format!(
+                "trap 'echo term > {marker}' TERM; echo ready; while :; do sleep 0.1; done"
+            );
+            let mut p =
+                create_subprocess_exec("sh", ["-c", &script], Options::new().stdout(PIPE)).unwrap();
+            let pid = p.pid();
+            println!("pid {pid}");
+            let ready = p.stdout.as_mut().unwrap().readline().unwrap();
+            println!(
+                "{} {}",
+                String::from_utf8_lossy(&ready).trim(),
+                checkpoint("alive", pid)
+            );
             drop(p);
-            println!("dropped");
+            println!("dropped, {}", checkpoint("gone", pid));
             let q = create_subprocess_exec("true", [""; 0], Options::new()).unwrap();
             println!("still serving {}", q.wait().unwrap());
         }
@@ -27,14 +43,17 @@ fn main() {
         "exit" => {
             let p = create_subprocess_exec("sleep", ["1000"], Options::new()).unwrap();
             println!("pid {}", p.pid());
+            println!("{}", checkpoint("alive", p.pid()));
             wasip2::cli::exit::exit_with_code(3)
         }
         // After the child exited and was waited, its pid stays taken (a
         // zombie) while the guest holds the handle, so no signal can reach
         // a process that reused it; signals say process-exited.
         "pinned" => {
-            let p = create_subprocess_exec("true", [""; 0], Options::new()).unwrap();
+            let mut p = create_subprocess_exec("cat", [""; 0], Options::new().stdin(PIPE)).unwrap();
             println!("pid {}", p.pid());
+            println!("{}", checkpoint("alive", p.pid()));
+            drop(p.stdin.take());
             println!("rc {}", p.wait().unwrap());
             let stat = format!("/proc/{}/stat", p.pid());
             let mut cat =

@@ -22,6 +22,42 @@ fn main() {
             let (out, _) = wc.communicate(None).unwrap();
             println!("wc {:?} head {}", text(out).trim(), head.wait().unwrap());
         }
+        // Each child names the pipe it writes to / reads from (on stderr;
+        // from a subshell, as dash redirects a plain command's descriptors
+        // in the shell itself): the same pipe, from one child to the next,
+        // never through this guest.
+        "same-pipe" => {
+            let mut first = create_subprocess_exec(
+                "sh",
+                [
+                    "-c",
+                    "(readlink /proc/$$/fd/1) >&2; head -c 3000000 /dev/zero",
+                ],
+                Options::new().stdout(PIPE).stderr(PIPE),
+            )
+            .unwrap();
+            let mut second = create_subprocess_exec(
+                "sh",
+                ["-c", "(readlink /proc/$$/fd/0) >&2; wc -c"],
+                Options::new().stdin_from(&first).stdout(PIPE).stderr(PIPE),
+            )
+            .unwrap();
+            let (out, err) = second.communicate(None).unwrap();
+            let (_, first_err) = first.communicate(None).unwrap();
+            let writes = text(first_err);
+            let reads = text(err);
+            println!(
+                "wc {:?} rcs {} {}",
+                text(out).trim(),
+                first.returncode().unwrap(),
+                second.returncode().unwrap()
+            );
+            println!(
+                "a pipe {} the same {}",
+                writes.starts_with("pipe:["),
+                writes == reads
+            );
+        }
         "three" => {
             let printf =
                 create_subprocess_exec("printf", ["b\\na\\nc\\n"], Options::new().stdout(PIPE))

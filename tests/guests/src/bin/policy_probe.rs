@@ -6,12 +6,17 @@
 //! - `exec` (`program=`, `arg=`...) or `shell` (`cmd=`), with `env=K=V`...,
 //!   `cwd=`, `pipe=1` (pipe stdout and stderr and print what
 //!   `communicate` returns), `keep=1` (keep the handle, do not wait),
-//!   `kill=1` (after it exited, try to kill it);
-//! - `wait-kept` / `kill-kept` / `drop-kept` with `idx=N`.
+//!   `kill=1` (after it exited, try to kill it), `check=group` (with
+//!   `pipe=1` and `kill=1`: the child printed the pid of a process in its
+//!   group; after the kill, ask the host whether that one still runs);
+//! - `wait-kept` / `kill-kept` / `drop-kept` with `idx=N`; `kill-kept` with
+//!   `check=alive` then asks the host whether the kept process still runs
+//!   (see `procgate_test_programs::checkpoint`).
 //!
 //! In values, `\0` stands for a NUL byte and `\n` for a newline.
 use procgate_guest::sync::{create_subprocess_exec, create_subprocess_shell, Process};
 use procgate_guest::{Options, PIPE};
+use procgate_test_programs::checkpoint;
 
 fn unescape(s: &str) -> String {
     s.replace("\\0", "\0").replace("\\n", "\n")
@@ -72,10 +77,16 @@ fn run(req: &Request, kept: &mut Vec<Option<Process>>) -> String {
             None => "no such process".into(),
         },
         "kill-kept" => match kept.get(idx()).and_then(|p| p.as_ref()) {
-            Some(p) => match p.kill() {
-                Ok(()) => format!("kill Ok(()) wait {:?}", p.wait()),
-                Err(e) => format!("kill Err({e:?})"),
-            },
+            Some(p) => {
+                let mut line = match p.kill() {
+                    Ok(()) => format!("kill Ok(()) wait {:?}", p.wait()),
+                    Err(e) => format!("kill Err({e:?})"),
+                };
+                if req.one("check").as_deref() == Some("alive") {
+                    line += &format!(" then {}", checkpoint("alive", p.pid()));
+                }
+                line
+            }
             None => "no such process".into(),
         },
         "drop-kept" => match kept.get_mut(idx()) {
@@ -109,14 +120,20 @@ fn run(req: &Request, kept: &mut Vec<Option<Process>>) -> String {
                 kept.push(Some(p));
                 return format!("kept {}", kept.len() - 1);
             }
+            let mut printed = None;
             let mut line = if pipe {
                 match p.communicate(None) {
-                    Ok((out, err)) => format!(
-                        "rc={:?} out={} err={}",
-                        p.returncode(),
-                        show(out),
-                        show(err)
-                    ),
+                    Ok((out, err)) => {
+                        printed = out
+                            .as_ref()
+                            .and_then(|o| String::from_utf8_lossy(o).trim().parse::<u32>().ok());
+                        format!(
+                            "rc={:?} out={} err={}",
+                            p.returncode(),
+                            show(out),
+                            show(err)
+                        )
+                    }
                     Err(e) => format!("communicate Err({e:?}) wait {:?}", p.wait()),
                 }
             } else {
@@ -124,6 +141,14 @@ fn run(req: &Request, kept: &mut Vec<Option<Process>>) -> String {
             };
             if req.flag("kill") {
                 line += &format!(" kill {:?}", p.kill());
+            }
+            if req.one("check").as_deref() == Some("group") {
+                let what = format!("in-group-of:{}", p.pid());
+                let answer = match printed {
+                    Some(pid) => checkpoint(&what, pid),
+                    None => "the child printed no pid".into(),
+                };
+                line += &format!(" then {answer}");
             }
             line
         }
