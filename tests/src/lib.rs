@@ -394,8 +394,9 @@ pub fn wait_gone(seen: SeenChild) -> bool {
 /// hooks: the guest spawns `true procgate-checkpoint WHAT PID` (see
 /// `procgate_test_programs::checkpoint`), the hook runs the check in the
 /// host process and refuses the spawn with the answer as its reason, which
-/// the guest prints. `WHAT` is `alive` (PID is a live descendant of the host;
-/// the answer is `alive` or why not) or `gone` (PID, seen alive by an
+/// the guest prints. `WHAT` is `alive` (PID is a live child of the host;
+/// the answer is `alive` or why not), `descendant` (PID is a live child of
+/// the host or of its children...: `descendant` or why not) or `gone` (PID, seen alive by an
 /// earlier checkpoint of the same run, is gone now, neither running nor a
 /// zombie: `gone`, or `still there (state S)`, or `never seen alive`; the
 /// guest side asks again for up to 5 s) or `in-group-of:LEADER`
@@ -410,13 +411,21 @@ impl Checkpoints {
             return format!("bad pid {pid:?}");
         };
         match what {
-            "alive" => match child_of(std::process::id(), pid) {
-                Ok(seen) => {
-                    self.0.lock().unwrap().insert(pid, seen);
-                    "alive".into()
+            "alive" | "descendant" => {
+                let found = match child_of(std::process::id(), pid) {
+                    Ok(seen) if what == "alive" && proc_parent(pid) != Some(std::process::id()) => {
+                        Err(format!("process {} is not a child of the host", seen.0))
+                    }
+                    found => found,
+                };
+                match found {
+                    Ok(seen) => {
+                        self.0.lock().unwrap().insert(pid, seen);
+                        what.into()
+                    }
+                    Err(e) => e,
                 }
-                Err(e) => e,
-            },
+            }
             // Not waited for here: the host's own tasks may need this
             // thread to end the process (the guest asks again).
             "gone" => match self.0.lock().unwrap().get(&pid).copied() {

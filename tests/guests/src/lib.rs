@@ -117,7 +117,7 @@ pub fn communicated(r: &Result<(Option<Vec<u8>>, Option<Vec<u8>>)>) -> String {
 }
 
 /// Asks the host test to check process `pid` from the host while this
-/// guest still runs (`what`: `alive` or `gone`; see the host side,
+/// guest still runs (`what`: `alive`, `descendant`, `gone`...; see the host side,
 /// `procgate_tests::Checkpoints`): spawns `true procgate-checkpoint WHAT
 /// PID`, which the checkpoint hook refuses with its answer. Returns the
 /// answer (`alive`, `gone`, or what was wrong). `gone` is asked again

@@ -31,7 +31,7 @@ fn pids(run: &Run) -> [u32; 2] {
     let child = words.next().unwrap().parse().unwrap();
     assert_eq!(words.next(), Some("grandchild"), "{run}");
     let grandchild = words.next().unwrap().parse().unwrap();
-    assert_eq!(words.collect::<Vec<_>>(), ["alive", "alive"], "{run}");
+    assert_eq!(words.collect::<Vec<_>>(), ["alive", "descendant"], "{run}");
     [child, grandchild]
 }
 

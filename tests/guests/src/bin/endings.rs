@@ -27,7 +27,7 @@ fn main() {
         "child {} grandchild {grandchild} {} {}",
         p.pid(),
         checkpoint("alive", p.pid()),
-        checkpoint("alive", grandchild)
+        checkpoint("descendant", grandchild)
     );
     match mode.as_str() {
         "drop" => {
