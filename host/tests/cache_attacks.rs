@@ -193,15 +193,41 @@ fn symlinks_in_the_cache_are_not_followed() {
     }
     assert!(std::fs::symlink_metadata(&entry).unwrap().is_file());
 
-    // The key: a symbolic link there turns the cache off.
-    let dir2 = scratch.path().join("cache2");
-    std::fs::create_dir(&dir2).unwrap();
-    symlink(&victims[0], dir2.join("hmac-key")).unwrap();
-    procgate::cache::ComponentCache::new(dir2.clone())
-        .load(&engine, &wasm)
-        .unwrap();
+    // The key: a symbolic link there, even to a well-formed key (one the
+    // attacker knows), turns the cache off.
+    let known_key = scratch.path().join("known-key");
+    std::fs::write(&known_key, [7u8; 32]).unwrap();
+    std::fs::set_permissions(&known_key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    for target in [&victims[0], &known_key] {
+        let dir = scratch.path().join("cache2");
+        std::fs::create_dir(&dir).unwrap();
+        symlink(target, dir.join("hmac-key")).unwrap();
+        procgate::cache::ComponentCache::new(dir.clone())
+            .load(&engine, &wasm)
+            .unwrap();
+        assert!(entries(&dir).is_empty(), "{target:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
     assert_eq!(std::fs::read_to_string(&victims[0]).unwrap(), "precious");
-    assert!(entries(&dir2).is_empty());
+}
+
+/// A file at an entry's name larger than [`MAX_ENTRY_BYTES`] is not read.
+///
+/// [`MAX_ENTRY_BYTES`]: procgate::cache::MAX_ENTRY_BYTES
+#[test]
+fn a_huge_entry_is_not_read() {
+    let scratch = TempDir::new().unwrap();
+    let env = [("PROCGATE_CACHE_DIR", scratch.path().as_os_str())];
+    assert_date_ran(&example("date", &env));
+    let entry = entries(scratch.path()).pop().unwrap();
+    // Sparse: it takes no disk space.
+    std::fs::File::options()
+        .write(true)
+        .open(&entry)
+        .unwrap()
+        .set_len(procgate::cache::MAX_ENTRY_BYTES + 1)
+        .unwrap();
+    date_noting(&env, &["more than 1073741824"]);
 }
 
 /// (c) A FIFO at an entry's name does not block the host.
@@ -288,11 +314,12 @@ fn no_home_means_no_cache_not_a_shared_one() {
 }
 
 /// Hosts starting at once on a new cache agree on one key: every entry
-/// any of them wrote is accepted by the next.
+/// any of them wrote is accepted by the next. The directories they made
+/// are `0700`.
 #[test]
 fn hosts_racing_on_a_new_cache_share_one_key() {
     let scratch = TempDir::new().unwrap();
-    let dir = scratch.path().join("cache");
+    let dir = scratch.path().join("made/cache");
     let engine = procgate::runner::engine().unwrap();
     let wasm = guest_path("cli_probe");
     std::thread::scope(|s| {
@@ -304,6 +331,11 @@ fn hosts_racing_on_a_new_cache_share_one_key() {
             });
         }
     });
+    // The directories the host made are 0700.
+    for made in [dir.as_path(), dir.parent().unwrap()] {
+        let mode = std::fs::metadata(made).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "{made:?}");
+    }
     let key = std::fs::symlink_metadata(dir.join("hmac-key")).unwrap();
     assert_eq!((key.len(), key.permissions().mode() & 0o777), (32, 0o600));
     let names: Vec<_> = std::fs::read_dir(&dir)
