@@ -7,8 +7,12 @@
 //!              [--allow-env PATTERN]... [--max-live N] [--max-spawns N]
 //!              [--timeout SECONDS] [--communicate-bytes N] [--landlock MODE]
 //!              [--audit-json FILE] [-v] [--deadline SECONDS]
-//!              [--max-memory BYTES] [--kill-grace MS] GUEST.wasm [ARGS]...
+//!              [--max-memory BYTES] [--kill-grace MS] [--no-cache] GUEST.wasm [ARGS]...
 //! ```
+//!
+//! procgate's options come before the guest; everything after the guest
+//! file reaches the guest verbatim, even `--allow-shell` or `--help` (as
+//! with `wasmtime run`).
 //!
 //! The CLI only turns flags and the policy file into the library's types;
 //! everything else is [`procgate::runner`].
@@ -21,7 +25,8 @@ use clap::{Parser, Subcommand};
 use policy_flags::PolicyFlags;
 use procgate::cache::ComponentCache;
 use procgate::runner::{engine, GuestLimits, Runner};
-use procgate::{InheritedOutput, InheritedStdio, ProcgateCtx};
+use procgate::{InheritedOutput, InheritedStdio, Policy, ProcgateCtx};
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -60,14 +65,34 @@ struct RunArgs {
     #[arg(long, value_name = "MS")]
     kill_grace: Option<u64>,
     /// Compile the guest afresh instead of using the compiled-component
-    /// cache ($PROCGATE_CACHE_DIR, else ~/.cache/procgate/compiled).
+    /// cache ($PROCGATE_CACHE_DIR, else $XDG_CACHE_HOME/procgate/compiled,
+    /// else ~/.cache/procgate/compiled; none without these).
     #[arg(long)]
     no_cache: bool,
-    /// The guest component.
-    guest: PathBuf,
-    /// Arguments for the guest.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    args: Vec<String>,
+    /// The guest component, then its arguments: everything after the guest
+    /// reaches it verbatim, even what looks like an option of procgate's.
+    #[arg(
+        value_name = "GUEST.wasm [ARGS]",
+        required = true,
+        trailing_var_arg = true
+    )]
+    guest_and_args: Vec<OsString>,
+}
+
+impl RunArgs {
+    /// The guest file and its arguments (WASI arguments are UTF-8).
+    fn guest(&self) -> Result<(PathBuf, Vec<String>)> {
+        let (guest, args) = self
+            .guest_and_args
+            .split_first()
+            .context("no guest given")?;
+        let args = args
+            .iter()
+            .map(|a| a.clone().into_string())
+            .collect::<Result<_, _>>()
+            .map_err(|a| anyhow::anyhow!("guest argument {a:?} is not UTF-8"))?;
+        Ok((PathBuf::from(guest), args))
+    }
 }
 
 fn main() {
@@ -108,14 +133,37 @@ fn split_dir(spec: &str) -> (PathBuf, String) {
     }
 }
 
+/// Refuses a grant through which the guest or its children could write
+/// the compiled-component cache, and so plant code a later run executes
+/// (whether or not this run uses the cache).
+fn refuse_grants_over_cache(cache: &ComponentCache, policy: &Policy) -> Result<()> {
+    let grants = policy.dirs().iter().map(|d| d.host.as_path());
+    let writes = policy.sandbox().write.iter().map(PathBuf::as_path);
+    for dir in grants.chain(writes) {
+        if cache
+            .overlaps(dir)
+            .with_context(|| format!("{}", dir.display()))?
+        {
+            anyhow::bail!(
+                "refusing to grant {}: it overlaps the compiled-component cache {}, where a \
+                 guest could plant code the host runs; grant another directory or move the \
+                 cache with PROCGATE_CACHE_DIR",
+                dir.display(),
+                cache.dir().unwrap_or(dir).display()
+            );
+        }
+    }
+    Ok(())
+}
+
 fn run(args: RunArgs) -> Result<i32> {
     args.policy.init_logging()?;
+    let (guest, guest_args) = args.guest()?;
     let mut builder = args.policy.builder()?;
     let mut wasi = wasmtime_wasi::WasiCtx::builder();
     wasi.inherit_stdio();
-    let guest_name = args.guest.display().to_string();
-    wasi.arg(&guest_name);
-    wasi.args(&args.args);
+    wasi.arg(guest.display().to_string());
+    wasi.args(&guest_args);
     for spec in &args.dirs {
         let (host, guest) = split_dir(spec);
         wasi.preopened_dir(&host, &guest, wasmtime_wasi::FsPerms::ReadWrite)
@@ -124,6 +172,15 @@ fn run(args: RunArgs) -> Result<i32> {
         builder = builder.dir(host, guest);
     }
     let policy = builder.build().context("policy")?;
+    let cache = ComponentCache::new(ComponentCache::default_dir());
+    refuse_grants_over_cache(&cache, &policy)?;
+    if cache.dir().is_none() && !args.no_cache {
+        tracing::warn!(
+            target: procgate::cache::LOG_TARGET,
+            "not caching compiled components: no private cache directory \
+             (PROCGATE_CACHE_DIR, XDG_CACHE_HOME and HOME are unset)"
+        );
+    }
     let mut procgate = ProcgateCtx::new(policy);
     if let Some(ms) = args.kill_grace {
         procgate = procgate.kill_grace(std::time::Duration::from_millis(ms));
@@ -148,10 +205,9 @@ fn run(args: RunArgs) -> Result<i32> {
     runtime.block_on(async move {
         let engine = engine()?;
         let runner = if args.no_cache {
-            Runner::from_file(&engine, &args.guest)?
+            Runner::from_file(&engine, &guest)?
         } else {
-            let cache = ComponentCache::new(ComponentCache::default_dir());
-            Runner::from_file_cached(&engine, &args.guest, &cache)?
+            Runner::from_file_cached(&engine, &guest, &cache)?
         };
         let wasi = wasi.build();
         // The guest runs in its own task: faster streams than on the main future.

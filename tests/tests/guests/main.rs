@@ -2,6 +2,7 @@
 //! One module per area; every test program has a test (see `programs`).
 
 mod aio;
+mod cli_probe;
 mod conformance;
 mod endings;
 mod errors;

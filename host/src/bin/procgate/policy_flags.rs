@@ -2,6 +2,7 @@
 //! audit log they ask for (readable lines on stderr, JSON lines in a file).
 
 use anyhow::{bail, Context, Result};
+use procgate::cache::LOG_TARGET as CACHE_TARGET;
 use procgate::policy::{PolicyBuilder, PolicyFile, AUDIT_TARGET};
 use procgate::sandbox::LandlockMode;
 use std::path::{Path, PathBuf};
@@ -71,9 +72,9 @@ impl PolicyFlags {
     /// stderr as readable lines; every decision in the JSON file if asked.
     pub fn init_logging(&self) -> Result<()> {
         let default = if self.verbose {
-            format!("{AUDIT_TARGET}=info")
+            format!("{AUDIT_TARGET}=info,{CACHE_TARGET}=warn")
         } else {
-            format!("{AUDIT_TARGET}=warn")
+            format!("{AUDIT_TARGET}=warn,{CACHE_TARGET}=warn")
         };
         let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
         let stderr = tracing_subscriber::fmt::layer()
