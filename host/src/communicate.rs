@@ -234,8 +234,8 @@ impl Communicate {
                 exit.wait().await;
                 let err = if e.kind() == io::ErrorKind::FileTooLarge {
                     Error::LimitExceeded(format!(
-                        "communicate buffered more than limits.communicate_bytes ({cap} bytes) \
-                         of output; the process was killed"
+                        "communicate buffered more than {cap} bytes of output; \
+                         the process was killed"
                     ))
                 } else {
                     over_budget(&budget)

@@ -112,7 +112,7 @@ fn a_communicate_of_one_and_a_half_gigabytes_is_cut_at_the_default() {
             return measure(|| {
                 let run = run_guest(
                     "hostile_memory",
-                    &["communicate", "1500000000"],
+                    &["communicate", "1500000000", "16777216", "16777217"],
                     allow(&["head"]).build().unwrap(),
                 );
                 run.assert_ok();
@@ -126,7 +126,12 @@ fn a_communicate_of_one_and_a_half_gigabytes_is_cut_at_the_default() {
         "bounds::a_communicate_of_one_and_a_half_gigabytes_is_cut_at_the_default",
         "communicate",
     );
-    assert_eq!(guest_lines(&text), ["limit-exceeded"], "{text}");
+    // 16 MiB is the most; one byte more is refused too.
+    assert_eq!(
+        guest_lines(&text),
+        ["limit-exceeded", "ok 16777216", "limit-exceeded"],
+        "{text}"
+    );
     let growth = growth_under_bound(&text);
     println!("communicate of 1.5 GB: host grew {} MiB", growth >> 20);
     next_guest_runs();

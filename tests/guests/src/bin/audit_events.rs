@@ -19,13 +19,14 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let case = args.get(1).map(String::as_str).unwrap_or_default();
     match case {
-        // N requests, each with ten 1 MiB arguments.
+        // N requests of a program the policy does not allow, each with ten
+        // 1 MiB arguments: refused by size before anything else.
         "flood" => {
             let n: usize = args[2].parse().unwrap();
             let big = "x".repeat(1 << 20);
             let mut kinds = std::collections::BTreeMap::new();
             for _ in 0..n {
-                let e = create_subprocess_exec("true", vec![big.as_str(); 10], Options::new())
+                let e = create_subprocess_exec("sh", vec![big.as_str(); 10], Options::new())
                     .map(|_| ())
                     .unwrap_err();
                 *kinds.entry(kind(&e)).or_insert(0) += 1;

@@ -37,10 +37,12 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let case = args.get(1).map(String::as_str).unwrap_or_default();
     match case {
-        // 1.5 GB of zeros through one communicate.
+        // Zeros through one communicate per size given (1.5 GB, say).
         "communicate" => {
-            let p = zeros(&args[2]);
-            println!("{}", describe(p.communicate(None)));
+            for size in &args[2..] {
+                let p = zeros(size);
+                println!("{}", describe(p.communicate(None)));
+            }
         }
         // N communicates of BYTES each, all started before any is read.
         "gather" => {
