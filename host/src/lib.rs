@@ -40,7 +40,8 @@
 //! let state = State {
 //!     wasi: WasiCtx::builder().inherit_stdio().build(),
 //!     procgate: ProcgateCtx::new(policy),
-//!     table: ResourceTable::new(),
+//!     // Bounded: the handles a guest makes bound the host memory they take.
+//!     table: procgate::resource_table(),
 //! };
 //! # let _ = state; Ok(()) }
 //! ```

@@ -138,13 +138,13 @@ fn a_communicate_of_one_and_a_half_gigabytes_is_cut_at_the_default() {
 }
 
 #[test]
-fn thirty_two_communicates_at_once_share_the_guest_budget() {
+fn sixty_four_communicates_at_once_share_the_guest_budget() {
     match std::env::var(CHILD).as_deref() {
         Ok("gather") => {
             return measure(|| {
                 let run = run_guest(
                     "hostile_memory",
-                    &["gather", "32", "100000000"],
+                    &["gather", "64", "100000000"],
                     allow(&["head"]).build().unwrap(),
                 );
                 run.assert_ok();
@@ -155,12 +155,12 @@ fn thirty_two_communicates_at_once_share_the_guest_budget() {
         Err(_) => {}
     }
     let text = in_child(
-        "bounds::thirty_two_communicates_at_once_share_the_guest_budget",
+        "bounds::sixty_four_communicates_at_once_share_the_guest_budget",
         "gather",
     );
-    assert_eq!(guest_lines(&text), ["ok 0 limited 32 other []"], "{text}");
+    assert_eq!(guest_lines(&text), ["ok 0 limited 64 other []"], "{text}");
     let growth = growth_under_bound(&text);
-    println!("32 communicates of 100 MB: host grew {} MiB", growth >> 20);
+    println!("64 communicates of 100 MB: host grew {} MiB", growth >> 20);
     next_guest_runs();
 }
 
