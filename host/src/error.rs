@@ -68,8 +68,15 @@ impl From<io::Error> for Error {
 }
 
 impl From<wasmtime::component::ResourceTableError> for Error {
+    /// A full table (the guest holds [`crate::MAX_TABLE_ENTRIES`] handles)
+    /// is the guest's `limit-exceeded`; anything else is a host bug.
     fn from(err: wasmtime::component::ResourceTableError) -> Error {
-        Error::Trap(err.into())
+        match err {
+            wasmtime::component::ResourceTableError::Full => Error::LimitExceeded(format!(
+                "the guest holds as many handles as its resource table takes: {err}"
+            )),
+            err => Error::Trap(err.into()),
+        }
     }
 }
 

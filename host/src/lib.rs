@@ -40,7 +40,8 @@
 //! let state = State {
 //!     wasi: WasiCtx::builder().inherit_stdio().build(),
 //!     procgate: ProcgateCtx::new(policy),
-//!     table: ResourceTable::new(),
+//!     // Bounded: the handles a guest makes bound the host memory they take.
+//!     table: procgate::resource_table(),
 //! };
 //! # let _ = state; Ok(()) }
 //! ```
@@ -68,7 +69,9 @@ pub use error::{Error, Result};
 pub use policy::Policy;
 pub use spawn::{InheritedOutput, InheritedStdio};
 
+use communicate::Budget;
 use hooks::{AllowAll, ProcgateHooks};
+use policy::audit::Auditor;
 use process::Children;
 use std::sync::Arc;
 use usage::UsageCounter;
@@ -87,6 +90,29 @@ pub struct ProcgateCtx {
     children: Arc<Children>,
     hooks: Arc<dyn ProcgateHooks>,
     usage: UsageCounter,
+    /// What the guest's communicates hold, against `limits.buffered_bytes`.
+    budget: Arc<Budget>,
+    /// The guest's run id and audit state.
+    audit: Arc<Auditor>,
+}
+
+/// Most entries the resource table made by [`resource_table`] holds: the
+/// processes, streams, pollables and futures of one guest (WASI's
+/// included). Past it, a call returning a `result` gets `limit-exceeded`
+/// and one that cannot fail (`subscribe`) traps the guest.
+pub const MAX_TABLE_ENTRIES: usize = 1 << 16;
+
+/// A resource table for one guest's store, holding at most
+/// [`MAX_TABLE_ENTRIES`] entries (wasmtime's default is a million), so the
+/// handles a guest creates bound the host memory they take.
+///
+/// ```
+/// assert_eq!(procgate::resource_table().max_capacity(), procgate::MAX_TABLE_ENTRIES);
+/// ```
+pub fn resource_table() -> ResourceTable {
+    let mut table = ResourceTable::new();
+    table.set_max_capacity(MAX_TABLE_ENTRIES);
+    table
 }
 
 impl std::fmt::Debug for ProcgateCtx {
@@ -106,6 +132,8 @@ impl ProcgateCtx {
     /// until [`ProcgateCtx::inherit`] says otherwise.
     pub fn new(policy: Policy) -> ProcgateCtx {
         ProcgateCtx {
+            budget: Budget::new(policy.limits().buffered_cap()),
+            audit: Arc::new(Auditor::new(Some(Auditor::new_run_id()))),
             policy,
             inherited: InheritedStdio::default(),
             children: Arc::new(Children::default()),
@@ -130,7 +158,35 @@ impl ProcgateCtx {
 
     /// Decides a request by the policy and the hooks (one audit event).
     pub(crate) fn decide(&self, req: &policy::Request<'_>) -> Result<policy::Verdict> {
-        self.policy.decide_with(req, &*self.hooks)
+        self.decide_seq(req).0
+    }
+
+    /// [`ProcgateCtx::decide`], also returning the `seq` of its audit event.
+    pub(crate) fn decide_seq(&self, req: &policy::Request<'_>) -> (Result<policy::Verdict>, u64) {
+        self.policy.decide_audited(req, &*self.hooks, &self.audit)
+    }
+
+    /// Sets the run id every audit event of this guest carries (control
+    /// characters escaped, cut to 128 bytes); by default a fresh random
+    /// one ([`policy::audit::Auditor::new_run_id`]).
+    ///
+    /// ```
+    /// let ctx = procgate::ProcgateCtx::new(procgate::Policy::default()).run_id("plugin-7");
+    /// assert_eq!(ctx.audit_run_id(), Some("plugin-7"));
+    /// ```
+    pub fn run_id(mut self, id: impl Into<String>) -> ProcgateCtx {
+        self.audit = Arc::new(Auditor::new(Some(id.into())));
+        self
+    }
+
+    /// The run id of this guest's audit events.
+    ///
+    /// ```
+    /// let ctx = procgate::ProcgateCtx::new(procgate::Policy::default());
+    /// assert_eq!(ctx.audit_run_id().unwrap().len(), 16);
+    /// ```
+    pub fn audit_run_id(&self) -> Option<&str> {
+        self.audit.run_id()
     }
 
     /// Sets how long a child the guest gave up (dropped unwaited, or left

@@ -190,6 +190,7 @@ impl ChildExit {
         match waitid(self.pid, libc::WNOHANG | libc::WNOWAIT) {
             Ok(Some(rc)) => {
                 let _ = self.returncode.set(rc);
+                crate::policy::audit::exited(self.pid, rc);
                 Some(rc)
             }
             Ok(None) => None,
@@ -301,7 +302,7 @@ impl Drop for ChildExit {
         }
         let pid = self.pid;
         std::thread::spawn(move || {
-            let _ = waitid(pid, 0);
+            crate::policy::audit::reaped(pid, waitid(pid, 0).ok().flatten());
         });
     }
 }

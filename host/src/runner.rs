@@ -173,7 +173,7 @@ impl Runner {
         let state = RunState {
             wasi,
             procgate,
-            table: ResourceTable::new(),
+            table: crate::resource_table(),
             limits: store_limits.build(),
         };
         let mut store = Store::new(self.pre.engine(), state);

@@ -8,6 +8,7 @@
 use bytes::{Bytes, BytesMut};
 use futures::FutureExt;
 use std::io;
+use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Arc;
 use tokio::io::unix::AsyncFd;
@@ -52,37 +53,46 @@ impl PipeReader {
         })
     }
 
-    fn raw_read(fd: &OwnedFd, buf: &mut BytesMut, max: usize) -> io::Result<usize> {
-        buf.reserve(max);
-        let spare = buf.spare_capacity_mut();
-        let len = spare.len().min(max);
-        // SAFETY: reading into uninitialised spare capacity of `len` bytes.
-        let n = unsafe { libc::read(fd.as_raw_fd(), spare.as_mut_ptr().cast(), len) };
+    /// `read(2)` into `spare`; returns how many bytes the kernel wrote.
+    fn raw_read(fd: &OwnedFd, spare: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+        // SAFETY: reading into `spare.len()` bytes of memory we own.
+        let n = unsafe { libc::read(fd.as_raw_fd(), spare.as_mut_ptr().cast(), spare.len()) };
         if n < 0 {
             return Err(io::Error::last_os_error());
         }
-        let n = n as usize;
-        // SAFETY: the kernel initialised `n` bytes.
-        unsafe { buf.set_len(buf.len() + n) };
-        Ok(n)
+        Ok(n as usize)
+    }
+
+    /// Reads what is available now into `spare`. `Ok(Some(0))` is end of
+    /// file; `Ok(None)` means nothing is available yet.
+    fn try_read_into(&self, spare: &mut [MaybeUninit<u8>]) -> io::Result<Option<usize>> {
+        // Clear readiness only through a guard taken before the read, so a
+        // wakeup that arrives meanwhile is never lost.
+        if let Some(Ok(mut guard)) = self.fd.readable().now_or_never() {
+            return match guard.try_io(|fd| Self::raw_read(fd.get_ref(), spare)) {
+                Ok(res) => res.map(Some),
+                Err(_would_block) => Ok(None),
+            };
+        }
+        match Self::raw_read(self.fd.get_ref(), spare) {
+            Ok(n) => Ok(Some(n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Reads what is available now, up to `max` bytes, appending to `buf`.
     /// `Ok(Some(0))` is end of file; `Ok(None)` means nothing is available yet.
     pub fn try_read(&self, buf: &mut BytesMut, max: usize) -> io::Result<Option<usize>> {
-        // Clear readiness only through a guard taken before the read, so a
-        // wakeup that arrives meanwhile is never lost.
-        if let Some(Ok(mut guard)) = self.fd.readable().now_or_never() {
-            return match guard.try_io(|fd| Self::raw_read(fd.get_ref(), buf, max)) {
-                Ok(res) => res.map(Some),
-                Err(_would_block) => Ok(None),
-            };
+        buf.reserve(max);
+        let spare = buf.spare_capacity_mut();
+        let len = spare.len().min(max);
+        let n = self.try_read_into(&mut spare[..len])?;
+        if let Some(n) = n {
+            // SAFETY: the kernel initialised `n` bytes of the spare capacity.
+            unsafe { buf.set_len(buf.len() + n) };
         }
-        match Self::raw_read(self.fd.get_ref(), buf, max) {
-            Ok(n) => Ok(Some(n)),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
-            Err(e) => Err(e),
-        }
+        Ok(n)
     }
 
     /// The pipe's descriptor (non-blocking, registered with tokio).
@@ -129,14 +139,48 @@ impl PipeReader {
     }
 
     /// Reads to end of file into `out`, failing with
-    /// [`io::ErrorKind::FileTooLarge`] once more than `cap` bytes are held.
-    pub async fn read_to_end(&self, out: &mut BytesMut, cap: Option<usize>) -> io::Result<()> {
+    /// [`io::ErrorKind::FileTooLarge`] once more than `cap` bytes were read.
+    ///
+    /// `out` never holds more than `cap + 1` bytes of capacity: it grows
+    /// by doubling up to that, exactly, and each growth is first granted
+    /// by `grant(extra_bytes)`; a refusal fails the read with
+    /// [`io::ErrorKind::OutOfMemory`].
+    pub async fn read_to_end(
+        &self,
+        out: &mut Vec<u8>,
+        cap: usize,
+        grant: &mut (dyn FnMut(usize) -> bool + Send),
+    ) -> io::Result<()> {
         loop {
-            let n = self.read(out, READ_CHUNK).await?;
+            if out.len() == out.capacity() {
+                let want = (out.capacity() * 2)
+                    .max(READ_CHUNK)
+                    .min(cap.saturating_add(1));
+                let extra = want.saturating_sub(out.capacity());
+                if extra == 0 {
+                    return Err(io::Error::from(io::ErrorKind::FileTooLarge));
+                }
+                if !grant(extra) {
+                    return Err(io::Error::from(io::ErrorKind::OutOfMemory));
+                }
+                out.reserve_exact(extra);
+            }
+            let len = out.len();
+            let spare = out.spare_capacity_mut();
+            let room = spare.len().min(READ_CHUNK);
+            let n = match self.try_read_into(&mut spare[..room])? {
+                Some(n) => n,
+                None => {
+                    self.readable().await;
+                    continue;
+                }
+            };
             if n == 0 {
                 return Ok(());
             }
-            if cap.is_some_and(|cap| out.len() > cap) {
+            // SAFETY: the kernel initialised `n` bytes after `len`.
+            unsafe { out.set_len(len + n) };
+            if out.len() > cap {
                 return Err(io::Error::from(io::ErrorKind::FileTooLarge));
             }
         }

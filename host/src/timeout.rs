@@ -3,7 +3,6 @@
 //! negative return code. One tokio task per child, started only when the
 //! policy sets a timeout; it ends as soon as the child exits.
 
-use crate::policy::AUDIT_TARGET;
 use crate::process::ChildExit;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,10 +18,7 @@ pub(crate) fn watch(exit: Arc<ChildExit>, after: Duration, grace: Duration) {
             if tokio::time::timeout(wait, exit.wait()).await.is_ok() {
                 return;
             }
-            tracing::warn!(
-                target: AUDIT_TARGET, pid = exit.pid(), timeout = ?after,
-                "timeout: {name} to process group {}", exit.pid()
-            );
+            crate::policy::audit::timed_out(exit.pid(), after, name);
             exit.signal_group(sig);
         }
         exit.wait().await;

@@ -187,25 +187,27 @@ fn audit_json_writes_one_json_line_per_decision() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let log = std::fs::read_to_string(&audit).unwrap();
-    let lines: Vec<&str> = log.lines().collect();
-    // The errors guest makes seven requests: six refused, one allowed.
-    assert_eq!(lines.len(), 7, "{log}");
-    assert!(lines.iter().all(|l| l.starts_with('{') && l.ends_with('}')));
-    assert!(
-        lines[0].contains(r#""decision":"deny""#)
-            && lines[0].contains(r#""request":"exec""#)
-            && lines[0].contains(r#""program":"sh""#)
-            && lines[0].contains(r#""rule":"denied: program \"sh\" not in allow list""#),
-        "{}",
-        lines[0]
-    );
-    assert!(
-        lines[6].contains(r#""decision":"allow""#)
-            && lines[6].contains(r#""resolved":"/usr/bin/true""#)
-            && lines[6].contains(r#""rule":"programs: \"true\"""#),
-        "{}",
-        lines[6]
-    );
+    let records: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let decisions: Vec<_> = records
+        .iter()
+        .filter(|r| r["event"] == "decision")
+        .collect();
+    // The errors guest makes seven requests: six refused, one allowed
+    // (then started and exited: two more events).
+    assert_eq!(decisions.len(), 7, "{log}");
+    assert_eq!(records.len(), 9, "{log}");
+    let first = decisions[0];
+    assert_eq!(first["decision"], "deny", "{first}");
+    assert_eq!(first["request"], "exec");
+    assert_eq!(first["program"], "sh");
+    assert_eq!(first["reason"], "program \"sh\" not in allow list");
+    let last = decisions[6];
+    assert_eq!(last["decision"], "allow", "{last}");
+    assert_eq!(last["resolved"], "/usr/bin/true");
+    assert_eq!(last["rule"], "programs: \"true\"");
     assert!(!marker.exists());
 }
 

@@ -2,7 +2,7 @@
 
 use crate::bindings::procgate::subprocess::subprocess::Host;
 use crate::bindings::procgate::subprocess::types::{Options, Stdio};
-use crate::policy::{Request, Verdict};
+use crate::policy::{audit, Request, Verdict};
 use crate::process::Process;
 use crate::spawn::{spawn, StdinSource, StdioMode, StdioRequest};
 use crate::streams::PipeReader;
@@ -34,7 +34,8 @@ impl ProcgateCtxView<'_> {
         }
         let stdout = mode(&options.stdout, "stdout")?;
         let stderr = mode(&options.stderr, "stderr")?;
-        let Verdict::Spawn(plan) = self.ctx.decide(&req)? else {
+        let (verdict, decision) = self.ctx.decide_seq(&req);
+        let Verdict::Spawn(plan) = verdict? else {
             return Err(Error::Trap(wasmtime::format_err!(
                 "policy answered a spawn with a signal verdict"
             )));
@@ -66,9 +67,12 @@ impl ProcgateCtxView<'_> {
                 pipe.set_blocking(false)?;
             }
         }
-        let process = spawned?;
+        let process = spawned.inspect_err(|e| audit::spawn_failed(&self.ctx.audit, decision, e))?;
+        let exit = process.exit();
+        audit::spawned(&self.ctx.audit, decision, exit.pid(), &plan.program, || {
+            exit.returncode()
+        });
         self.ctx.usage.add(process.exit());
-        tracing::debug!(target: crate::policy::AUDIT_TARGET, pid = process.pid(), "started {}", plan.program.display());
         Ok(self.table.push(process)?)
     }
 

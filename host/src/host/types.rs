@@ -109,9 +109,8 @@ impl HostProcess for ProcgateCtxView<'_> {
         process: Resource<Process>,
         input: Option<Vec<u8>>,
     ) -> Result<CommunicateOutput> {
-        let cap = self.ctx.policy.limits().communicate_bytes;
         let proc = self.table.get_mut(&process)?;
-        let c = Communicate::take(proc, input, cap)?;
+        let c = Communicate::take(proc, input, self.ctx.policy.limits(), &self.ctx.budget)?;
         let out = c.run().await?;
         let pumps = std::mem::take(&mut self.table.get_mut(&process)?.pumps);
         Process::flush_inherited(pumps).await;
@@ -123,9 +122,8 @@ impl HostProcess for ProcgateCtxView<'_> {
         process: Resource<Process>,
         input: Option<Vec<u8>>,
     ) -> Result<Resource<FutureCommunicate>> {
-        let cap = self.ctx.policy.limits().communicate_bytes;
         let process = self.table.get_mut(&process)?;
-        let c = Communicate::take(process, input, cap)?;
+        let c = Communicate::take(process, input, self.ctx.policy.limits(), &self.ctx.budget)?;
         Ok(self.table.push(FutureCommunicate::spawn(c))?)
     }
 

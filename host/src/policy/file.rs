@@ -128,6 +128,10 @@ pub struct Env {
     /// Name patterns (globs) of variables the guest may set.
     #[serde(default)]
     pub guest_may_set: Vec<String>,
+    /// Name patterns (globs) of variables whose values the audit log
+    /// withholds (names are always logged).
+    #[serde(default)]
+    pub secret: Vec<String>,
 }
 
 /// `[[dirs]]`: one granted working directory.
@@ -170,8 +174,10 @@ pub struct LimitsTable {
     /// Seconds between SIGTERM and SIGKILL after a timeout.
     #[serde(default, deserialize_with = "seconds")]
     pub kill_grace_secs: Option<Duration>,
-    /// Most bytes one `communicate` buffers per stream.
+    /// Most bytes one `communicate` buffers per stream (default 16 MiB).
     pub communicate_bytes: Option<usize>,
+    /// Most bytes all communicates of the guest hold at once (default 64 MiB).
+    pub buffered_bytes: Option<usize>,
     /// Most bytes of program name plus arguments.
     pub max_arg_bytes: Option<usize>,
     /// Most bytes of the child's environment.
@@ -294,6 +300,9 @@ impl PolicyFile {
         for k in self.env.guest_may_set {
             b = b.allow_guest_env(k);
         }
+        for k in self.env.secret {
+            b = b.secret_env(k);
+        }
         for d in self.dirs {
             let guest = d.guest.unwrap_or_else(|| d.host.display().to_string());
             b = b.dir(base.join(d.host), guest);
@@ -311,6 +320,7 @@ impl PolicyFile {
             timeout: l.timeout_secs,
             kill_grace: l.kill_grace_secs,
             communicate_bytes: l.communicate_bytes,
+            buffered_bytes: l.buffered_bytes,
             max_arg_bytes: l.max_arg_bytes,
             max_env_bytes: l.max_env_bytes,
             os: OsLimits {
@@ -433,6 +443,7 @@ path = "/bin/sh"
 set = { LANG = "C.UTF-8" }
 pass = ["HOME"]
 guest_may_set = ["TERM", "APP_*"]
+secret = ["*_TOKEN"]
 [[dirs]]
 host = "/tmp"
 guest = "/scratch"
@@ -467,5 +478,6 @@ write = ["/tmp"]
         assert!(l.os.no_new_privs);
         assert_eq!(policy.dirs()[0].guest, "/scratch");
         assert_eq!(policy.sandbox().landlock, LandlockMode::BestEffort);
+        assert!(policy.is_secret_env("GH_TOKEN"));
     }
 }

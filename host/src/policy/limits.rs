@@ -4,7 +4,11 @@
 
 use std::time::Duration;
 
-/// The limits of one guest. Every field is off (`None`) by default.
+/// The limits of one guest. Every field is off (`None`) by default, except
+/// the two that bound what the host buffers for the guest:
+/// `communicate_bytes` (`None` means [`DEFAULT_COMMUNICATE_BYTES`]) and
+/// `buffered_bytes` (`None` means [`DEFAULT_BUFFERED_BYTES`]). A policy may
+/// raise either explicitly; neither can be switched off.
 ///
 /// ```
 /// use procgate::policy::{Limits, OsLimits};
@@ -34,8 +38,14 @@ pub struct Limits {
     pub kill_grace: Option<Duration>,
     /// Most bytes one `communicate` buffers from each of stdout and
     /// stderr; past it the child is killed and the guest gets
-    /// `limit-exceeded`.
+    /// `limit-exceeded`. `None`: [`DEFAULT_COMMUNICATE_BYTES`] (16 MiB).
     pub communicate_bytes: Option<usize>,
+    /// Most bytes all of the guest's communicates hold at once: their
+    /// input, the stdout and stderr they buffered, and
+    /// [`COMMUNICATE_OVERHEAD`] each for its task. A communicate that would
+    /// go past it gets `limit-exceeded` (its child is killed, as past
+    /// `communicate_bytes`). `None`: [`DEFAULT_BUFFERED_BYTES`] (64 MiB).
+    pub buffered_bytes: Option<usize>,
     /// Most bytes of program name and arguments (each counted with its
     /// terminating NUL).
     pub max_arg_bytes: Option<usize>,
@@ -43,6 +53,41 @@ pub struct Limits {
     pub max_env_bytes: Option<usize>,
     /// Limits set in the child before it runs.
     pub os: OsLimits,
+}
+
+/// What `communicate` buffers per stream when the policy does not say:
+/// 16 MiB.
+pub const DEFAULT_COMMUNICATE_BYTES: usize = 16 << 20;
+
+/// What all communicates of one guest hold at once when the policy does not
+/// say: 64 MiB.
+pub const DEFAULT_BUFFERED_BYTES: usize = 64 << 20;
+
+/// What each communicate is charged against `buffered_bytes` for its task
+/// and bookkeeping, before any data: 4 KiB (more than it uses), so the
+/// number of communicates in flight is bounded too.
+pub const COMMUNICATE_OVERHEAD: usize = 4 << 10;
+
+impl Limits {
+    /// The effective per-stream `communicate` limit.
+    ///
+    /// ```
+    /// let l = procgate::policy::Limits::default();
+    /// assert_eq!(l.communicate_cap(), procgate::policy::DEFAULT_COMMUNICATE_BYTES);
+    /// ```
+    pub fn communicate_cap(&self) -> usize {
+        self.communicate_bytes.unwrap_or(DEFAULT_COMMUNICATE_BYTES)
+    }
+
+    /// The effective limit on what all communicates of the guest hold.
+    ///
+    /// ```
+    /// let l = procgate::policy::Limits::default();
+    /// assert_eq!(l.buffered_cap(), procgate::policy::DEFAULT_BUFFERED_BYTES);
+    /// ```
+    pub fn buffered_cap(&self) -> usize {
+        self.buffered_bytes.unwrap_or(DEFAULT_BUFFERED_BYTES)
+    }
 }
 
 /// Operating-system limits set in the child between fork and exec. When

@@ -20,7 +20,7 @@
 //! ```
 
 mod args;
-mod audit;
+pub mod audit;
 mod cwd;
 mod env;
 mod file;
@@ -40,7 +40,10 @@ pub use args::{ArgForm, ArgPattern, ArgRules};
 pub use cwd::DirGrant;
 pub use env::is_refused_env;
 pub use file::{PolicyFile, PolicyFileError};
-pub use limits::{Limits, OsLimits, Usage};
+pub use limits::{
+    Limits, OsLimits, Usage, COMMUNICATE_OVERHEAD, DEFAULT_BUFFERED_BYTES,
+    DEFAULT_COMMUNICATE_BYTES,
+};
 
 /// The `tracing` target of audit events: one event per decision.
 pub const AUDIT_TARGET: &str = "procgate::audit";
@@ -68,6 +71,8 @@ pub struct Policy {
     signals: Option<BTreeSet<Signal>>,
     limits: Limits,
     sandbox: Sandbox,
+    /// Name patterns of variables whose values the audit log withholds.
+    secret_env: globset::GlobSet,
 }
 
 /// Builds a [`Policy`] in code.
@@ -89,6 +94,7 @@ pub struct PolicyBuilder {
     env_set: Vec<(String, String)>,
     env_pass: Vec<String>,
     guest_env: Vec<String>,
+    secret_env: Vec<String>,
     dirs: Vec<(PathBuf, String)>,
     default_cwd: Option<String>,
     signals: Option<BTreeSet<Signal>>,
@@ -181,6 +187,20 @@ impl PolicyBuilder {
     /// ```
     pub fn allow_guest_env(mut self, pattern: impl Into<String>) -> Self {
         self.guest_env.push(pattern.into());
+        self
+    }
+
+    /// Marks variables whose names match the glob `pattern` (`TOKEN`,
+    /// `AWS_*`) as secret: the audit log records their names, never their
+    /// values.
+    ///
+    /// ```
+    /// let p = procgate::Policy::builder().secret_env("*_TOKEN").build().unwrap();
+    /// assert!(p.is_secret_env("GITHUB_TOKEN"));
+    /// assert!(!p.is_secret_env("LANG"));
+    /// ```
+    pub fn secret_env(mut self, pattern: impl Into<String>) -> Self {
+        self.secret_env.push(pattern.into());
         self
     }
 
@@ -287,7 +307,13 @@ impl PolicyBuilder {
             cwd::resolve(&dirs, None, Some(default))
                 .map_err(|e| anyhow::anyhow!("default cwd {default:?}: {e}"))?;
         }
+        let mut secret = globset::GlobSetBuilder::new();
+        for p in &self.secret_env {
+            secret
+                .add(globset::Glob::new(p).map_err(|e| anyhow::anyhow!("env.secret {p:?}: {e}"))?);
+        }
         Ok(Policy {
+            secret_env: secret.build()?,
             programs: programs::Programs::new(self.programs, search_path),
             shell: self.shell,
             env: env::EnvRules::new(&self.env_set, &self.env_pass, &self.guest_env)?,
@@ -419,6 +445,16 @@ impl Policy {
         &self.limits
     }
 
+    /// Whether the audit log withholds the value of variable `name`
+    /// (see [`PolicyBuilder::secret_env`]).
+    ///
+    /// ```
+    /// assert!(!procgate::Policy::default().is_secret_env("TOKEN"));
+    /// ```
+    pub fn is_secret_env(&self, name: &str) -> bool {
+        self.secret_env.is_match(name)
+    }
+
     /// The filesystem sandbox settings.
     ///
     /// ```
@@ -466,6 +502,17 @@ impl Policy {
     /// assert_eq!(err.to_string(), "denied: hook refused: not today");
     /// ```
     pub fn decide_with(&self, req: &Request<'_>, hooks: &dyn ProcgateHooks) -> Result<Verdict> {
+        self.decide_audited(req, hooks, &audit::DIRECT).0
+    }
+
+    /// [`Policy::decide_with`], logged by the guest's `auditor`; also
+    /// returns the `seq` of the audit event (0 if it was suppressed).
+    pub(crate) fn decide_audited(
+        &self,
+        req: &Request<'_>,
+        hooks: &dyn ProcgateHooks,
+        auditor: &audit::Auditor,
+    ) -> (Result<Verdict>, u64) {
         let outcome = self.decide_static(req).and_then(|decided| {
             let hooked = match (&decided.verdict, req) {
                 (Verdict::Spawn(plan), _) => hooks.on_spawn(plan),
@@ -477,11 +524,12 @@ impl Policy {
             hooked.map_err(|reason| Error::Denied(format!("hook refused: {reason}")))?;
             Ok(decided)
         });
-        audit::log(req, &outcome);
-        outcome.map(|d| d.verdict)
+        let seq = audit::decision(auditor, self, req, &outcome);
+        (outcome.map(|d| d.verdict), seq)
     }
 
     fn decide_static(&self, req: &Request<'_>) -> Result<Decided> {
+        self.check_sizes(req)?;
         match *req {
             Request::Exec {
                 program,
@@ -533,6 +581,39 @@ impl Policy {
                 }),
             },
         }
+    }
+
+    /// The sizes of a request, checked before anything else looks at it:
+    /// the program (or shell command) with the arguments against
+    /// `max_arg_bytes`, the guest's variables against `max_env_bytes`.
+    /// `plan` checks the exact sizes again once `argv[0]` and the whole
+    /// environment are known.
+    fn check_sizes(&self, req: &Request<'_>) -> Result<()> {
+        let l = &self.limits;
+        let (argv, env) = match *req {
+            Request::Exec {
+                program, args, env, ..
+            } => {
+                // The program counts as at least one byte: `argv[0]` may
+                // be another spelling of it.
+                let _ = program;
+                (2 + limits::arg_bytes(args.iter().map(|a| a.as_str())), env)
+            }
+            Request::Shell { cmd, env, .. } => (limits::arg_bytes(["-c", cmd]), env),
+            Request::Signal { .. } => return Ok(()),
+        };
+        if let Some(max) = l.max_arg_bytes.filter(|max| argv > *max) {
+            return Err(Error::LimitExceeded(format!(
+                "arguments take at least {argv} bytes, over limits.max_arg_bytes ({max})"
+            )));
+        }
+        let size: usize = env.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+        if let Some(max) = l.max_env_bytes.filter(|max| size > *max) {
+            return Err(Error::LimitExceeded(format!(
+                "the guest's variables take {size} bytes, over limits.max_env_bytes ({max})"
+            )));
+        }
+        Ok(())
     }
 
     /// The checks every spawn shares: environment, cwd, sizes, counts,

@@ -2,6 +2,8 @@
 //! One module per area; every test program has a test (see `programs`).
 
 mod aio;
+mod audit;
+mod bounds;
 mod cli_probe;
 mod conformance;
 mod endings;

@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use procgate::cache::LOG_TARGET as CACHE_TARGET;
+use procgate::policy::audit::JsonLines;
 use procgate::policy::{PolicyBuilder, PolicyFile, AUDIT_TARGET};
 use procgate::sandbox::LandlockMode;
 use std::path::{Path, PathBuf};
@@ -50,7 +51,7 @@ pub struct PolicyFlags {
     /// Landlock sandbox for children: off, best-effort or require.
     #[arg(long, value_name = "MODE", value_parser = parse_landlock)]
     landlock: Option<LandlockMode>,
-    /// Also write every decision as a JSON line to FILE.
+    /// Also write every audit event (decisions, spawns, exits, timeouts) as a JSON line to FILE.
     #[arg(long, value_name = "FILE")]
     audit_json: Option<PathBuf>,
     /// Log every policy decision (allowed ones too) on stderr, not only denials.
@@ -69,7 +70,8 @@ fn parse_landlock(s: &str) -> Result<LandlockMode, String> {
 
 impl PolicyFlags {
     /// Starts the audit log: denials (or, with `-v`, every decision) on
-    /// stderr as readable lines; every decision in the JSON file if asked.
+    /// stderr as readable lines (the summary and the run id; control
+    /// characters escaped); every event's JSON record in the file if asked.
     pub fn init_logging(&self) -> Result<()> {
         let default = if self.verbose {
             format!("{AUDIT_TARGET}=info,{CACHE_TARGET}=warn")
@@ -77,22 +79,25 @@ impl PolicyFlags {
             format!("{AUDIT_TARGET}=warn,{CACHE_TARGET}=warn")
         };
         let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+        // The readable line leaves out the JSON record.
+        let fields =
+            tracing_subscriber::fmt::format::debug_fn(|w, field, value| match field.name() {
+                "record" => Ok(()),
+                "message" => write!(w, "{value:?}"),
+                name => write!(w, " {name}={value:?}"),
+            });
         let stderr = tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
             .with_target(false)
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .without_time()
+            .fmt_fields(fields)
             .with_filter(filter);
         let json = match &self.audit_json {
             Some(path) => {
                 let file = std::fs::File::create(path)
                     .with_context(|| format!("--audit-json {}", path.display()))?;
-                let layer = tracing_subscriber::fmt::layer()
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(false)
-                    .with_span_list(false)
-                    .with_writer(std::sync::Mutex::new(file))
+                let layer = JsonLines::new(file)
                     .with_filter(Targets::new().with_target(AUDIT_TARGET, LevelFilter::INFO));
                 Some(layer)
             }
