@@ -102,6 +102,33 @@ fn writing_to_a_child_that_exited_is_a_stream_error_not_a_crash() {
     assert_eq!(run.lines(), ["rc 0", "write Err(Closed)"], "{run}");
 }
 
+/// Fifty guests at once on one runtime, each with its own policy: their
+/// exit codes and outputs.
+async fn fifty(engine_runner: procgate::runner::Runner) -> Vec<(i32, i32, String)> {
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let runner = engine_runner.clone();
+            tokio::spawn(async move {
+                let programs: &[&str] = if i % 2 == 0 { &["sh", "echo"] } else { &["sh"] };
+                let policy = allow(programs).build().unwrap();
+                let out = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(1 << 16);
+                let mut wasi = wasmtime_wasi::WasiCtx::builder();
+                wasi.stdout(out.clone()).args(&["lifetimes", "own"]);
+                let code = runner
+                    .run(wasi.build(), procgate::ProcgateCtx::new(policy))
+                    .await
+                    .unwrap();
+                (i, code, String::from_utf8(out.contents().to_vec()).unwrap())
+            })
+        })
+        .collect();
+    let mut outputs = Vec::new();
+    for t in tasks {
+        outputs.push(t.await.unwrap());
+    }
+    outputs
+}
+
 #[test]
 fn fifty_guests_at_once_each_with_its_own_policy_and_children() {
     let engine_runner = procgate_tests::runner("lifetimes");
@@ -110,29 +137,11 @@ fn fifty_guests_at_once_each_with_its_own_policy_and_children() {
         .enable_all()
         .build()
         .unwrap();
+    // All fifty within two minutes, or the test fails (no hang).
     let outputs = rt.block_on(async {
-        let tasks: Vec<_> = (0..50)
-            .map(|i| {
-                let runner = engine_runner.clone();
-                tokio::spawn(async move {
-                    let programs: &[&str] = if i % 2 == 0 { &["sh", "echo"] } else { &["sh"] };
-                    let policy = allow(programs).build().unwrap();
-                    let out = wasmtime_wasi::p2::pipe::MemoryOutputPipe::new(1 << 16);
-                    let mut wasi = wasmtime_wasi::WasiCtx::builder();
-                    wasi.stdout(out.clone()).args(&["lifetimes", "own"]);
-                    let code = runner
-                        .run(wasi.build(), procgate::ProcgateCtx::new(policy))
-                        .await
-                        .unwrap();
-                    (i, code, String::from_utf8(out.contents().to_vec()).unwrap())
-                })
-            })
-            .collect();
-        let mut outputs = Vec::new();
-        for t in tasks {
-            outputs.push(t.await.unwrap());
-        }
-        outputs
+        tokio::time::timeout(std::time::Duration::from_secs(120), fifty(engine_runner))
+            .await
+            .expect("fifty guests did not end within 2 minutes")
     });
     for (i, code, out) in outputs {
         assert_eq!(code, 0, "guest {i}: {out}");
