@@ -3,6 +3,7 @@
 
 mod aio;
 mod conformance;
+mod containment;
 mod endings;
 mod errors;
 mod exec;
