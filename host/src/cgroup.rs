@@ -6,7 +6,8 @@
 //! The guest's cgroup is made at its first spawn, under the host's own
 //! cgroup (from `/proc/self/cgroup` and the cgroup2 mount in
 //! `/proc/self/mountinfo`) or under a directory the embedder names
-//! ([`crate::ProcgateCtx::cgroup_parent`]), as `procgate-<host pid>-<n>`.
+//! ([`crate::ProcgateCtx::cgroup_parent`]), as
+//! `procgate-<host pid>.<pid namespace>-<n>`.
 //! Each child gets a leaf `c<k>` in it: the parent opens the leaf's
 //! `cgroup.procs` and the child writes `0` to it before `execve`, so the
 //! child and everything it starts are in the leaf from their first
@@ -14,9 +15,9 @@
 //! in the cgroup and its descendants, atomically against forks), waits until
 //! `cgroup.events` says `populated 0`, and removes the directory.
 //!
-//! A cgroup left by a host that was killed (`procgate-<pid>-*` whose pid is
-//! gone) is killed and removed when the next host in the same parent makes
-//! its first guest cgroup.
+//! A cgroup left by a host that was killed (`procgate-<pid>.<ns>-*` of this
+//! pid namespace whose pid is gone) is killed and removed when the next host
+//! in the same parent makes its first guest cgroup.
 
 use serde::Deserialize;
 use std::io::{self, Write};
@@ -197,14 +198,40 @@ fn kill_and_remove_blocking(dir: &Path) -> Vec<u32> {
     left
 }
 
+/// This host's tag in the names of its cgroups: its pid and its pid
+/// namespace (`<pid>.<pidns inode>`), so that a sweep never takes a live
+/// host in another pid namespace for a dead one.
+fn host_tag(pid: u32) -> String {
+    format!("{pid}.{}", pid_namespace())
+}
+
+/// The inode of this process's pid namespace (`/proc/self/ns/pid`).
+fn pid_namespace() -> String {
+    std::fs::read_link("/proc/self/ns/pid")
+        .map(|l| {
+            l.to_string_lossy()
+                .trim_start_matches("pid:[")
+                .trim_end_matches(']')
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
 /// Kills and removes the cgroups a killed host left under `parent`:
-/// `procgate-<pid>-<n>` whose pid is no longer alive.
+/// `procgate-<pid>.<pidns>-<n>` of this pid namespace whose pid is no
+/// longer alive.
 fn remove_stale(parent: &Path) {
+    let own_ns = format!(".{}", pid_namespace());
     for sub in subdirs(parent) {
         let name = sub.file_name().unwrap_or_default().to_string_lossy();
-        let Some(pid) = name
+        let Some(tag) = name
             .strip_prefix("procgate-")
             .and_then(|rest| rest.split('-').next())
+        else {
+            continue;
+        };
+        let Some(pid) = tag
+            .strip_suffix(own_ns.as_str())
             .and_then(|p| p.parse::<u32>().ok())
         else {
             continue;
@@ -241,7 +268,7 @@ impl GuestCgroup {
             remove_stale(&parent);
         }
         let n = SERIAL.fetch_add(1, Ordering::Relaxed);
-        let dir = parent.join(format!("procgate-{}-{n}", std::process::id()));
+        let dir = parent.join(format!("procgate-{}-{n}", host_tag(std::process::id())));
         std::fs::create_dir(&dir)?;
         if !dir.join("cgroup.kill").exists() {
             let _ = std::fs::remove_dir(&dir);

@@ -73,11 +73,12 @@ fn guest_cgroup(file: &Path) -> PathBuf {
     leaf.parent().unwrap().to_path_buf()
 }
 
-/// A grandchild in its own session (`setsid`), writing its pid to `pid`,
-/// and the child's cgroup to `cg`.
+/// A grandchild in its own session (`setsid`), writing its pid to `pid`
+/// once it has left the child's group, and the child's cgroup to `cg`.
 fn setsid_escape(pid: &Path, cg: &Path) -> String {
     format!(
-        "cat /proc/$$/cgroup > {cg}; setsid sleep 60 </dev/null >/dev/null 2>&1 & echo $! > {pid}",
+        "cat /proc/$$/cgroup > {cg}; setsid sleep 60 </dev/null >/dev/null 2>&1 & p=$!; \
+         while [ \"$(cut -d' ' -f6 /proc/$p/stat)\" != $p ]; do sleep 0.01; done; echo $p > {pid}",
         cg = q(cg),
         pid = q(pid)
     )
@@ -271,4 +272,61 @@ fn an_escaped_grandchild_dies_when_its_handle_is_dropped() {
     assert_eq!(run.lines(), ["rc 0", "dropped"], "{run}");
     let guest = guest_cgroup(&cg);
     assert!(!guest.exists(), "{} was left behind", guest.display());
+}
+
+#[test]
+fn a_child_started_from_a_thread_that_ends_lives_while_its_handle_is_held() {
+    use procgate::hooks::AllowAll;
+    use procgate::policy::{Request, Usage, Verdict};
+    use procgate::process::Children;
+    use procgate::spawn::{spawn, StdinSource, StdioMode, StdioRequest};
+    use std::sync::Arc;
+    // The death signal fires when the *thread* that started a child exits:
+    // an embedder spawning from a short-lived thread must not lose it.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let policy = Policy::builder().allow_program("sleep").build().unwrap();
+    let args = ["60".to_string()];
+    let req = Request::Exec {
+        program: "sleep",
+        args: &args,
+        env: &[],
+        cwd: None,
+        usage: Usage::default(),
+    };
+    let Ok(Verdict::Spawn(plan)) = policy.decide_with(&req, &AllowAll) else {
+        panic!("sleep not allowed");
+    };
+    let children = Arc::new(Children::default());
+    let (handle, kids) = (rt.handle().clone(), Arc::clone(&children));
+    let process = std::thread::spawn(move || {
+        let _runtime = handle.enter();
+        let stdio = StdioRequest {
+            stdin: StdinSource::Mode(StdioMode::Devnull),
+            stdout: StdioMode::Devnull,
+            stderr: StdioMode::Devnull,
+            start_new_session: false,
+        };
+        spawn(&plan, stdio, &Default::default(), &kids).unwrap()
+    })
+    .join()
+    .unwrap();
+    let (exit, pid) = (Arc::clone(process.exit()), process.pid());
+    let early = rt.block_on(async {
+        tokio::time::timeout(Duration::from_millis(500), exit.wait())
+            .await
+            .ok()
+    });
+    assert_eq!(
+        early, None,
+        "the child died with the thread that started it"
+    );
+    rt.block_on(async move {
+        drop(process);
+        children.ended().await;
+    });
+    assert!(dies(pid), "the child outlived its dropped handle");
 }
