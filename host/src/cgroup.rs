@@ -253,6 +253,9 @@ pub struct GuestCgroup {
     dir: PathBuf,
     next: AtomicU64,
     removed: AtomicBool,
+    /// Leaves whose child and descendants are gone, kept for the next
+    /// children (making and removing a cgroup costs more than a spawn).
+    free: std::sync::Mutex<Vec<(PathBuf, OwnedFd)>>,
 }
 
 impl GuestCgroup {
@@ -281,6 +284,7 @@ impl GuestCgroup {
             dir,
             next: AtomicU64::new(0),
             removed: AtomicBool::new(false),
+            free: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -291,6 +295,17 @@ impl GuestCgroup {
 
     /// Makes the leaf for one child and opens its `cgroup.procs`.
     pub(crate) fn leaf(self: &Arc<Self>) -> io::Result<Leaf> {
+        while let Some((dir, procs)) = self.free.lock().ok().and_then(|mut f| f.pop()) {
+            // Reused only if still empty (nothing can join it but our
+            // children, and those were all gone when it was freed).
+            if unpopulated(&dir) && dir.exists() {
+                return Ok(Leaf {
+                    dir,
+                    procs: Some(procs),
+                    guest: Arc::clone(self),
+                });
+            }
+        }
         let k = self.next.fetch_add(1, Ordering::Relaxed);
         let dir = self.dir.join(format!("c{k}"));
         std::fs::create_dir(&dir)?;
@@ -300,8 +315,8 @@ impl GuestCgroup {
         match procs {
             Ok(file) => Ok(Leaf {
                 dir,
-                procs: file.into(),
-                _guest: Arc::clone(self),
+                procs: Some(file.into()),
+                guest: Arc::clone(self),
             }),
             Err(e) => {
                 let _ = std::fs::remove_dir(&dir);
@@ -368,14 +383,14 @@ fn log_left(dir: &Path, left: Vec<u32>) {
 #[derive(Debug)]
 pub struct Leaf {
     dir: PathBuf,
-    procs: OwnedFd,
-    _guest: Arc<GuestCgroup>,
+    procs: Option<OwnedFd>,
+    guest: Arc<GuestCgroup>,
 }
 
 impl Leaf {
     /// The open `cgroup.procs` the child writes `0` to before `execve`.
     pub(crate) fn procs_fd(&self) -> RawFd {
-        self.procs.as_raw_fd()
+        self.procs.as_ref().map_or(-1, |p| p.as_raw_fd())
     }
 
     /// SIGKILL to everything in the leaf (`cgroup.kill`).
@@ -395,11 +410,18 @@ impl Leaf {
 }
 
 impl Drop for Leaf {
-    /// Kills what is left and removes the directory; one that is still
-    /// emptying is removed with the guest's cgroup.
+    /// An empty leaf goes back to the guest's free list; one with
+    /// processes left is killed, and removed with the guest's cgroup.
     fn drop(&mut self) {
         if !unpopulated(&self.dir) {
             self.kill();
+            return;
+        }
+        if let (Some(procs), Ok(mut free)) = (self.procs.take(), self.guest.free.lock()) {
+            if !self.guest.removed.load(Ordering::SeqCst) {
+                free.push((std::mem::take(&mut self.dir), procs));
+                return;
+            }
         }
         let _ = std::fs::remove_dir(&self.dir);
     }
