@@ -181,3 +181,38 @@ fn a_child_reading_the_terminal_gets_its_line() {
     assert!(stdout.contains("got:hello"), "{stdout}");
     assert!(stdout.contains("rc 0"), "{stdout}");
 }
+
+#[test]
+fn the_cgroup_of_a_killed_host_is_ended_by_the_next_host() {
+    if !kernel_feature(
+        "a writable cgroup v2",
+        procgate_tests::kernel_cgroup2_dir().is_some(),
+        "PROCGATE_EXPECT_CGROUP",
+    ) {
+        return;
+    }
+    // What a SIGKILLed host leaves: its guest cgroup with a process in it
+    // (a grandchild the death signal did not reach), named for a pid that
+    // is gone.
+    let mut gone = Command::new("true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    let ns = std::fs::read_link("/proc/self/ns/pid").unwrap();
+    let ns = ns.to_string_lossy();
+    let ns = ns.trim_start_matches("pid:[").trim_end_matches(']');
+    let parent = procgate::cgroup::own_cgroup_dir().unwrap();
+    let stale = parent.join(format!("procgate-{dead}.{ns}-0"));
+    let leaf = stale.join("c0");
+    std::fs::create_dir_all(&leaf).unwrap();
+    let mut left = Command::new("sleep").arg("60").spawn().unwrap();
+    std::fs::write(leaf.join("cgroup.procs"), left.id().to_string()).unwrap();
+    let mut cmd = procgate();
+    cmd.args(["run", "--allow-shell", &guest(), "out", "exit 0"]);
+    let out = output_within(cmd);
+    assert_eq!(text(&out.stdout), "rc 0\n", "{}", text(&out.stderr));
+    // The next host killed it and removed the cgroup.
+    let status = left.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+    assert!(!stale.exists(), "{} was left", stale.display());
+}
