@@ -146,7 +146,8 @@ impl Children {
     }
 
     /// The cgroup of a new child: `None` when the mode is off, or is
-    /// best-effort and no cgroup can be made (said once in the log);
+    /// best-effort and no cgroup can be made (said once per host process
+    /// in the log);
     /// `denied` when it is `require` and none can be made.
     pub(crate) fn leaf(&self) -> Result<Option<Leaf>> {
         use crate::cgroup::CgroupMode;
@@ -157,8 +158,11 @@ impl Children {
             GuestCgroup::create(self.cgroup_parent.as_deref())
                 .map(Arc::new)
                 .map_err(|e| {
+                    static SAID: AtomicBool = AtomicBool::new(false);
                     let e = format!("no cgroup for the guest's children: {e}");
-                    if self.cgroup_mode == CgroupMode::BestEffort {
+                    if self.cgroup_mode == CgroupMode::BestEffort
+                        && !SAID.swap(true, Ordering::SeqCst)
+                    {
                         tracing::warn!(target: crate::policy::AUDIT_TARGET,
                             "{e}; children are contained by their process group only");
                     }
