@@ -52,6 +52,13 @@ pub fn policy(params: &Params) -> Result<Policy> {
         builder = builder.allow_program(*program);
     }
     let limit = usize::try_from(params.communicate_bytes)? * 2;
+    // PROCGATE_BENCH_CGROUP=off|best-effort|require (default best-effort).
+    if let Ok(mode) = std::env::var("PROCGATE_BENCH_CGROUP") {
+        builder = builder.sandbox(procgate::sandbox::Sandbox {
+            cgroup: mode.parse().map_err(anyhow::Error::msg)?,
+            ..Default::default()
+        });
+    }
     builder
         .update_limits(|l| l.communicate_bytes = Some(limit))
         .build()

@@ -50,6 +50,7 @@
 
 pub mod bindings;
 pub mod cache;
+pub mod cgroup;
 mod clone_spawn;
 pub mod communicate;
 mod error;
@@ -131,12 +132,13 @@ impl ProcgateCtx {
     /// the host: `inherit` means `/dev/null` for stdin and discarded output,
     /// until [`ProcgateCtx::inherit`] says otherwise.
     pub fn new(policy: Policy) -> ProcgateCtx {
+        let children = Children::default().with_cgroup(policy.sandbox().cgroup, None);
         ProcgateCtx {
             budget: Budget::new(policy.limits().buffered_cap()),
             audit: Arc::new(Auditor::new(Some(Auditor::new_run_id()))),
             policy,
             inherited: InheritedStdio::default(),
-            children: Arc::new(Children::default()),
+            children: Arc::new(children),
             hooks: Arc::new(AllowAll),
             usage: UsageCounter::default(),
         }
@@ -200,23 +202,37 @@ impl ProcgateCtx {
     /// assert_eq!(ctx.children().grace(), Duration::from_millis(50));
     /// ```
     pub fn kill_grace(mut self, grace: std::time::Duration) -> ProcgateCtx {
-        let die = self.children.die_with_host();
-        self.children = Arc::new(Children::new(grace).with_die_with_host(die));
+        let settings = self.children.settings();
+        self.children = Arc::new(settings.with_grace(grace));
         self
     }
 
     /// Sets whether the guest's children are started with
     /// `PR_SET_PDEATHSIG(SIGKILL)`, so that they die if the host process
-    /// dies (default yes). It needs a pre-exec hook, so the child is started
-    /// with fork+exec instead of posix_spawn.
+    /// dies (default yes). Such children are started from one long-lived
+    /// thread of the host (the death signal fires when the thread that
+    /// started a child exits).
     ///
     /// ```
     /// let ctx = procgate::ProcgateCtx::new(procgate::Policy::default()).die_with_host(false);
     /// assert!(!ctx.children().die_with_host());
     /// ```
     pub fn die_with_host(mut self, yes: bool) -> ProcgateCtx {
-        let grace = self.children.grace();
-        self.children = Arc::new(Children::new(grace).with_die_with_host(yes));
+        self.children = Arc::new(self.children.settings().with_die_with_host(yes));
+        self
+    }
+
+    /// Sets the cgroup v2 directory the guest's cgroup is made in (the
+    /// delegated subtree of a service, say), instead of the host's own
+    /// cgroup; the policy's `sandbox.cgroup` says whether one is used.
+    ///
+    /// ```
+    /// let ctx = procgate::ProcgateCtx::new(procgate::Policy::default())
+    ///     .cgroup_parent("/sys/fs/cgroup/my.service/guests");
+    /// ```
+    pub fn cgroup_parent(mut self, dir: impl Into<std::path::PathBuf>) -> ProcgateCtx {
+        let mode = self.children.cgroup_mode();
+        self.children = Arc::new(self.children.settings().with_cgroup(mode, Some(dir.into())));
         self
     }
 
@@ -253,6 +269,14 @@ impl ProcgateCtx {
     /// ```
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+}
+
+impl Drop for ProcgateCtx {
+    /// The guest has ended: [`Children::ended`] now also ends whatever is
+    /// left in its cgroup and removes it.
+    fn drop(&mut self) {
+        self.children.guest_ended();
     }
 }
 

@@ -3,8 +3,7 @@
 //!
 //! The Landlock ruleset is built in the parent; the child only calls
 //! `setrlimit`, `prctl` and `landlock_restrict_self` (plain system calls,
-//! safe after fork). Nothing is installed when nothing is configured, so
-//! std keeps starting children with `posix_spawn`.
+//! safe between clone and exec, [`crate::clone_spawn`]).
 //!
 //! ```
 //! use procgate::sandbox::{LandlockMode, Sandbox};
@@ -21,9 +20,7 @@ use landlock::{
 };
 use serde::Deserialize;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 /// Where children may read and execute when the policy turns Landlock on
@@ -64,6 +61,7 @@ pub enum LandlockMode {
 ///     landlock: LandlockMode::Require,
 ///     read: Some(vec!["/usr".into(), "/etc".into()]),
 ///     write: vec!["/tmp".into()],
+///     cgroup: procgate::cgroup::CgroupMode::BestEffort,
 /// };
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -76,6 +74,9 @@ pub struct Sandbox {
     /// Where children may write besides the granted directories (and
     /// [`ALWAYS_WRITE`]).
     pub write: Vec<PathBuf>,
+    /// Whether each child runs in a cgroup of its own (default
+    /// best-effort); see [`crate::cgroup`].
+    pub cgroup: crate::cgroup::CgroupMode,
 }
 
 /// The Landlock paths of one child.
@@ -178,38 +179,57 @@ fn setrlimit(resource: libc::__rlimit_resource_t, value: Option<u64>) -> std::io
     Ok(())
 }
 
-/// Installs the child-side setup on `cmd`, if there is any.
-pub(crate) fn install(cmd: &mut Command, sandbox: &ChildSandbox) -> Result<()> {
+/// The child-side setup of one spawn, prepared in the parent: the rlimits
+/// and the built Landlock ruleset, applied in the child just before
+/// `execve` ([`crate::clone_spawn`]).
+#[derive(Debug)]
+pub(crate) struct ChildSetup {
+    os: OsLimits,
+    ruleset: Option<OwnedFd>,
+}
+
+/// Prepares the child-side setup, if there is any.
+pub(crate) fn prepare(sandbox: &ChildSandbox) -> Result<Option<ChildSetup>> {
     if !sandbox.is_set() {
-        return Ok(());
+        return Ok(None);
     }
     let ruleset = match &sandbox.landlock {
         Some(paths) => ruleset(paths)?,
         None => None,
     };
-    let os = sandbox.os;
-    // SAFETY: the closure only makes async-signal-safe system calls
-    // (setrlimit, prctl, landlock_restrict_self) and allocates nothing.
-    unsafe {
-        cmd.pre_exec(move || {
-            setrlimit(libc::RLIMIT_CPU, os.cpu_secs)?;
-            setrlimit(libc::RLIMIT_AS, os.address_space)?;
-            setrlimit(libc::RLIMIT_NOFILE, os.open_files)?;
-            setrlimit(libc::RLIMIT_NPROC, os.processes)?;
-            if os.no_new_privs || ruleset.is_some() {
-                if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
+    Ok(Some(ChildSetup {
+        os: sandbox.os,
+        ruleset,
+    }))
+}
+
+impl ChildSetup {
+    /// Applies the setup in the child, between clone and `execve`: only
+    /// plain system calls (setrlimit, prctl, landlock_restrict_self), no
+    /// allocation (an `io::Error` from the OS holds just the errno).
+    /// Returns the errno of the step that failed.
+    pub(crate) fn apply(&self) -> std::result::Result<(), i32> {
+        let errno = |e: std::io::Error| e.raw_os_error().unwrap_or(libc::EINVAL);
+        let os = self.os;
+        setrlimit(libc::RLIMIT_CPU, os.cpu_secs).map_err(errno)?;
+        setrlimit(libc::RLIMIT_AS, os.address_space).map_err(errno)?;
+        setrlimit(libc::RLIMIT_NOFILE, os.open_files).map_err(errno)?;
+        setrlimit(libc::RLIMIT_NPROC, os.processes).map_err(errno)?;
+        // SAFETY: plain system calls on this (child) process.
+        unsafe {
+            if (os.no_new_privs || self.ruleset.is_some())
+                && libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0
+            {
+                return Err(*libc::__errno_location());
             }
-            if let Some(fd) = &ruleset {
+            if let Some(fd) = &self.ruleset {
                 if libc::syscall(libc::SYS_landlock_restrict_self, fd.as_raw_fd(), 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
+                    return Err(*libc::__errno_location());
                 }
             }
-            Ok(())
-        });
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// The Landlock paths for one child: the policy's read list (or the

@@ -5,15 +5,14 @@
 //! guest asked for. Pipes are created here with `O_CLOEXEC`, so a child never
 //! inherits another child's pipe.
 
+use crate::cgroup::Containment;
+use crate::clone_spawn::Group;
 use crate::error::{Error, Result};
 use crate::policy::SpawnPlan;
 use crate::process::{ChildExit, Children, Pipe, Process};
 use crate::streams::{PipeReader, PipeWriter, READ_CHUNK};
 use bytes::BytesMut;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 use wasmtime_wasi::cli::StdoutStream;
@@ -163,76 +162,6 @@ fn pump(reader: PipeReader, stream: &InheritedOutput) -> Option<tokio::task::Joi
     }))
 }
 
-/// Where the child changes directory: the directory the policy opened,
-/// by descriptor (`/proc/self/fd/N` is resolved in the child, whose copy of
-/// the descriptor is still open before exec), so the path cannot be
-/// swapped between the policy's check and the child's `chdir`.
-fn cwd_path(plan: &SpawnPlan) -> PathBuf {
-    match &plan.cwd_dir {
-        Some(dir) if Path::new("/proc/self/fd").is_dir() => {
-            PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()))
-        }
-        _ => plan.cwd.clone(),
-    }
-}
-
-/// Starts the child with std's `Command`: posix_spawn without any hook,
-/// fork+exec with the death signal or the sandbox's rlimits and Landlock.
-fn spawn_with_std(
-    plan: &SpawnPlan,
-    cwd: &Path,
-    [stdin, stdout, stderr]: [OwnedFd; 3],
-    new_session: bool,
-    children: &Children,
-) -> Result<u32> {
-    let mut cmd = Command::new(&plan.program);
-    cmd.arg0(&plan.arg0)
-        .args(&plan.args)
-        .env_clear()
-        .envs(plan.env.iter().map(|(k, v)| (k, v)))
-        .current_dir(cwd)
-        .stdin(stdin)
-        .stdout(stdout)
-        .stderr(stderr);
-    if new_session {
-        // SAFETY: setsid is async-signal-safe.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::setsid() < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-    } else {
-        cmd.process_group(0);
-    }
-    if children.die_with_host() {
-        // If the host dies, the child gets SIGKILL. The check of the parent
-        // closes the race where the host died before the prctl.
-        // SAFETY: getpid before the fork; prctl and getppid in the child
-        // are async-signal-safe.
-        let host = unsafe { libc::getpid() };
-        unsafe {
-            cmd.pre_exec(move || {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                if libc::getppid() != host {
-                    return Err(std::io::Error::other("the host died"));
-                }
-                Ok(())
-            });
-        }
-    }
-    // Resource limits and Landlock: a pre-exec hook only when configured.
-    crate::sandbox::install(&mut cmd, &plan.sandbox)?;
-    let child = cmd.spawn().map_err(|e| Error::from_spawn(&plan.arg0, &e))?;
-    // Close the parent's copies of the child's ends now.
-    drop(cmd);
-    Ok(child.id())
-}
-
 /// Starts the process the policy planned, with the stdio the guest asked
 /// for, its timeout watched if the policy set one. Must run inside a tokio
 /// runtime.
@@ -242,6 +171,14 @@ pub fn spawn(
     inherited: &InheritedStdio,
     children: &Arc<Children>,
 ) -> Result<Process> {
+    // A child reading the host's terminal stays in the host's process
+    // group: in a group of its own it would be a background job of the
+    // terminal and stop on SIGTTIN at its first read. Its cgroup (or, with
+    // none, its pidfd) contains it instead.
+    let terminal = matches!(stdio.stdin, StdinSource::Mode(StdioMode::Inherit))
+        && inherited.stdin_from_host
+        && !stdio.start_new_session
+        && std::io::IsTerminal::is_terminal(&std::io::stdin());
     let mut stdin_parent = None;
     let stdin_child: OwnedFd = match stdio.stdin {
         StdinSource::Pipeline(fd) => fd,
@@ -271,46 +208,41 @@ pub fn spawn(
         other => output_end("stderr", other, &inherited.stderr, std::io::stderr())?,
     };
 
-    let cwd = cwd_path(plan);
-    let pid = if children.die_with_host() && !plan.sandbox.is_set() {
-        // The common case: clone(CLONE_VM|CLONE_VFORK) with the death signal,
-        // as fast as posix_spawn.
-        let spec = crate::clone_spawn::Spec {
-            program: &plan.program,
-            arg0: &plan.arg0,
-            args: &plan.args,
-            env: &plan.env,
-            cwd: &cwd,
-            stdio: [
-                stdin_child.as_raw_fd(),
-                out_child.as_raw_fd(),
-                err_child.as_raw_fd(),
-            ],
-            new_session: stdio.start_new_session,
-        };
-        let pid =
-            crate::clone_spawn::spawn(&spec).map_err(|e| Error::from_spawn(&plan.arg0, &e))?;
-        // Close the parent's copies of the child's ends now.
-        drop((stdin_child, out_child, err_child));
-        pid
-    } else {
-        spawn_with_std(
-            plan,
-            &cwd,
-            [stdin_child, out_child, err_child],
-            stdio.start_new_session,
-            children,
-        )?
+    let leaf = children.leaf()?;
+    let group = match (stdio.start_new_session, terminal) {
+        (true, _) => Group::Session,
+        (false, true) => Group::Host,
+        (false, false) => Group::New,
     };
-    let exit = ChildExit::new(pid).map_err(|e| {
-        // Without a pidfd we cannot watch the child: do not leave it behind.
-        // SAFETY: plain system calls on our unreaped child.
-        unsafe {
-            libc::kill(pid as i32, libc::SIGKILL);
-            libc::waitpid(pid as i32, std::ptr::null_mut(), 0);
-        }
-        Error::Io(format!("pidfd_open: {e}"))
-    })?;
+    let containment = match (&leaf, group) {
+        (Some(_), _) => Containment::Cgroup,
+        (None, Group::Host) => Containment::ChildOnly,
+        (None, _) => Containment::ProcessGroup,
+    };
+    let setup = crate::sandbox::prepare(&plan.sandbox)?;
+    let spec = crate::clone_spawn::Spec {
+        program: &plan.program,
+        arg0: &plan.arg0,
+        args: &plan.args,
+        env: &plan.env,
+        cwd: &plan.cwd,
+        cwd_fd: plan.cwd_dir.as_ref().map(|d| d.as_raw_fd()),
+        stdio: [
+            stdin_child.as_raw_fd(),
+            out_child.as_raw_fd(),
+            err_child.as_raw_fd(),
+        ],
+        group,
+        die_with_host: children.die_with_host(),
+        cgroup_procs: leaf.as_ref().map(|l| l.procs_fd()),
+        setup: setup.as_ref(),
+    };
+    let (pid, pidfd) =
+        crate::clone_spawn::spawn(&spec).map_err(|e| Error::from_spawn(&plan.arg0, &e))?;
+    // Close the parent's copies of the child's ends now.
+    drop((stdin_child, out_child, err_child, setup));
+    let exit = ChildExit::new(pid, pidfd, containment, leaf)
+        .map_err(|e| Error::Io(format!("watching the child's pidfd: {e}")))?;
 
     let mut process = Process::new(exit, Arc::clone(children));
     if let Some(after) = plan.timeout {

@@ -1,7 +1,9 @@
-//! The wall-clock timeout of a child: SIGTERM to its process group when
-//! the time is up, SIGKILL after the grace period. The guest then sees a
-//! negative return code. One tokio task per child, started only when the
-//! policy sets a timeout; it ends as soon as the child exits.
+//! The wall-clock timeout of a child: SIGTERM to its process group and to
+//! the child when the time is up, and after the grace period SIGKILL to its
+//! cgroup (every descendant, wherever it moved) or, without one, to its
+//! group and the child. The guest then sees a negative return code. One
+//! tokio task per child, started only when the policy sets a timeout; it
+//! ends as soon as the child exits.
 
 use crate::process::ChildExit;
 use std::sync::Arc;
@@ -10,17 +12,19 @@ use std::time::Duration;
 /// Starts the timeout task of a child. Must run inside a tokio runtime.
 pub(crate) fn watch(exit: Arc<ChildExit>, after: Duration, grace: Duration) {
     tokio::spawn(async move {
-        // Wait `after`, then SIGTERM; wait the grace period, then SIGKILL.
-        for (wait, sig, name) in [
-            (after, libc::SIGTERM, "SIGTERM"),
-            (grace, libc::SIGKILL, "SIGKILL"),
-        ] {
-            if tokio::time::timeout(wait, exit.wait()).await.is_ok() {
-                return;
-            }
-            crate::policy::audit::timed_out(exit.pid(), after, name);
-            exit.signal_group(sig);
+        if tokio::time::timeout(after, exit.wait()).await.is_ok() {
+            return;
         }
+        crate::policy::audit::timed_out(exit.pid(), after, "SIGTERM", exit.containment().name());
+        exit.signal_group(libc::SIGTERM);
+        let _ = exit.send_signal(libc::SIGTERM);
+        if tokio::time::timeout(grace, exit.wait()).await.is_ok() {
+            // The child is gone; what it left in its cgroup is not.
+            exit.kill_all();
+            return;
+        }
+        crate::policy::audit::timed_out(exit.pid(), after, "SIGKILL", exit.containment().name());
+        exit.kill_all();
         exit.wait().await;
     });
 }

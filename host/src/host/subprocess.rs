@@ -69,9 +69,15 @@ impl ProcgateCtxView<'_> {
         }
         let process = spawned.inspect_err(|e| audit::spawn_failed(&self.ctx.audit, decision, e))?;
         let exit = process.exit();
-        audit::spawned(&self.ctx.audit, decision, exit.pid(), &plan.program, || {
-            exit.returncode()
-        });
+        let containment = exit.containment().name();
+        audit::spawned(
+            &self.ctx.audit,
+            decision,
+            exit.pid(),
+            &plan.program,
+            containment,
+            || exit.returncode(),
+        );
         self.ctx.usage.add(process.exit());
         Ok(self.table.push(process)?)
     }

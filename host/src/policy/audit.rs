@@ -459,12 +459,14 @@ pub(crate) fn spawned(
     decision: u64,
     pid: u32,
     resolved: &Path,
+    containment: &str,
     returncode: impl FnOnce() -> Option<i32>,
 ) {
     let mut r = Record::default();
     r.put("decision", decision);
     r.put("pid", pid);
     r.str("resolved", Some(&resolved.to_string_lossy()));
+    r.put("containment", containment);
     let message = format!(
         "started {} as pid {pid}",
         escape_controls(&r.text(&resolved.to_string_lossy()))
@@ -509,8 +511,10 @@ pub fn reaped(pid: u32, returncode: Option<i32>) {
     }
 }
 
-/// Logs that child `pid` ran past its timeout `after` and gets `signal`.
-pub fn timed_out(pid: u32, after: Duration, signal: &str) {
+/// Logs that child `pid` ran past its timeout `after` and gets `signal`,
+/// delivered through `containment` (`cgroup`, `process-group` or
+/// `child-only`).
+pub fn timed_out(pid: u32, after: Duration, signal: &str, containment: &str) {
     let Some(auditor) = children().get(&pid).cloned() else {
         return;
     };
@@ -518,7 +522,8 @@ pub fn timed_out(pid: u32, after: Duration, signal: &str) {
     r.put("pid", pid);
     r.put("after_ms", after.as_millis() as u64);
     r.put("signal", signal);
-    let message = format!("timeout after {after:?}: {signal} to process group {pid}");
+    r.put("containment", containment);
+    let message = format!("timeout after {after:?}: {signal} to process {pid} and its {containment}");
     auditor.emit(true, "timeout", &message, r.fields, false);
 }
 

@@ -30,6 +30,7 @@
 //!
 //! [sandbox]
 //! landlock = "best-effort"
+//! cgroup = "best-effort"
 //! ```
 
 use super::{ArgForm, ArgRules, Limits, OsLimits, Policy, PolicyBuilder};
@@ -208,6 +209,10 @@ pub struct Sandbox {
     /// Where children may write besides the granted directories.
     #[serde(default)]
     pub write: Vec<PathBuf>,
+    /// `"off"`, `"best-effort"` (default) or `"require"`: a cgroup per
+    /// child (see [`crate::cgroup`]).
+    #[serde(default)]
+    pub cgroup: crate::cgroup::CgroupMode,
 }
 
 /// A positive, finite number of seconds.
@@ -343,6 +348,7 @@ impl PolicyFile {
                 .into_iter()
                 .map(|p| base.join(p))
                 .collect(),
+            cgroup: self.sandbox.cgroup,
         })
     }
 }

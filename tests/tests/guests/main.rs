@@ -6,6 +6,7 @@ mod audit;
 mod bounds;
 mod cli_probe;
 mod conformance;
+mod containment;
 mod endings;
 mod errors;
 mod exec;
