@@ -26,6 +26,7 @@ mod env;
 mod file;
 mod limits;
 mod programs;
+mod units;
 
 use crate::error::{Error, Result};
 use crate::hooks::{AllowAll, ProcgateHooks};
@@ -40,7 +41,8 @@ pub use args::{ArgForm, ArgPattern, ArgRules};
 pub use cwd::DirGrant;
 pub use env::is_refused_env;
 pub use file::{PolicyFile, PolicyFileError};
-pub use limits::{Limits, OsLimits, Usage};
+pub use limits::{Limits, OsLimits, Usage, DEFAULT_MAX_HELD};
+pub use units::{parse_duration, parse_size};
 
 /// The `tracing` target of audit events: one event per decision.
 pub const AUDIT_TARGET: &str = "procgate::audit";
@@ -68,6 +70,7 @@ pub struct Policy {
     signals: Option<BTreeSet<Signal>>,
     limits: Limits,
     sandbox: Sandbox,
+    warnings: Vec<String>,
 }
 
 /// Builds a [`Policy`] in code.
@@ -83,20 +86,66 @@ pub struct Policy {
 /// ```
 #[derive(Debug, Default)]
 pub struct PolicyBuilder {
-    programs: Vec<(String, Option<ArgRules>)>,
-    search_path: Option<Vec<PathBuf>>,
-    shell: Option<PathBuf>,
+    programs: Vec<At<(String, Option<ArgRules>)>>,
+    search_path: Option<At<Vec<PathBuf>>>,
+    shell: Option<At<PathBuf>>,
     env_set: Vec<(String, String)>,
     env_pass: Vec<String>,
-    guest_env: Vec<String>,
-    dirs: Vec<(PathBuf, String)>,
+    guest_env: Vec<At<String>>,
+    unsafe_env_globs: bool,
+    dirs: Vec<At<(PathBuf, String)>>,
     default_cwd: Option<String>,
     signals: Option<BTreeSet<Signal>>,
     limits: Limits,
     sandbox: Sandbox,
+    origin: Option<String>,
+}
+
+/// A policy entry and where it was written (`policy.toml:3:10:
+/// programs.allow[1]`, `--allow`), for the messages of the checks made
+/// when the policy is built.
+#[derive(Debug, Clone)]
+pub(crate) struct At<T> {
+    pub(crate) value: T,
+    pub(crate) at: Option<String>,
+}
+
+impl<T> At<T> {
+    /// `message`, prefixed with where the entry was written.
+    pub(crate) fn say(&self, message: impl std::fmt::Display) -> String {
+        match &self.at {
+            Some(at) => format!("{at}: {message}"),
+            None => message.to_string(),
+        }
+    }
 }
 
 impl PolicyBuilder {
+    fn at<T>(&self, value: T) -> At<T> {
+        At {
+            value,
+            at: self.origin.clone(),
+        }
+    }
+
+    /// Names where the entries added next come from (a file's
+    /// `policy.toml:3:10: programs.allow[1]`, a flag's `--allow`): the
+    /// checks [`PolicyBuilder::build`] makes prefix their messages with it.
+    /// An empty string forgets it.
+    ///
+    /// ```
+    /// let err = procgate::Policy::builder()
+    ///     .origin("--allow")
+    ///     .allow_program("./mytool")
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(err.to_string().starts_with("--allow: program \"./mytool\""));
+    /// ```
+    pub fn origin(mut self, at: impl Into<String>) -> Self {
+        self.origin = Some(at.into()).filter(|at| !at.is_empty());
+        self
+    }
+
     /// Allows a program, by bare name (resolved on the search path) or by
     /// absolute path, with any arguments.
     ///
@@ -104,7 +153,8 @@ impl PolicyBuilder {
     /// let p = procgate::Policy::builder().allow_program("/usr/bin/env").build().unwrap();
     /// ```
     pub fn allow_program(mut self, program: impl Into<String>) -> Self {
-        self.programs.push((program.into(), None));
+        let entry = self.at((program.into(), None));
+        self.programs.push(entry);
         self
     }
 
@@ -121,7 +171,8 @@ impl PolicyBuilder {
     ///     .unwrap();
     /// ```
     pub fn allow_program_with(mut self, program: impl Into<String>, rules: ArgRules) -> Self {
-        self.programs.push((program.into(), Some(rules)));
+        let entry = self.at((program.into(), Some(rules)));
+        self.programs.push(entry);
         self
     }
 
@@ -132,7 +183,8 @@ impl PolicyBuilder {
     /// let p = procgate::Policy::builder().search_path(["/usr/bin"]).build().unwrap();
     /// ```
     pub fn search_path(mut self, dirs: impl IntoIterator<Item = impl Into<PathBuf>>) -> Self {
-        self.search_path = Some(dirs.into_iter().map(Into::into).collect());
+        let dirs = dirs.into_iter().map(Into::into).collect();
+        self.search_path = Some(self.at(dirs));
         self
     }
 
@@ -146,7 +198,7 @@ impl PolicyBuilder {
     /// let p = procgate::Policy::builder().allow_shell("/bin/sh").build().unwrap();
     /// ```
     pub fn allow_shell(mut self, shell: impl Into<PathBuf>) -> Self {
-        self.shell = Some(shell.into());
+        self.shell = Some(self.at(shell.into()));
         self
     }
 
@@ -180,7 +232,24 @@ impl PolicyBuilder {
     /// let p = procgate::Policy::builder().allow_guest_env("MY_APP_*").build().unwrap();
     /// ```
     pub fn allow_guest_env(mut self, pattern: impl Into<String>) -> Self {
-        self.guest_env.push(pattern.into());
+        let entry = self.at(pattern.into());
+        self.guest_env.push(entry);
+        self
+    }
+
+    /// Accepts broad guest-variable patterns (`*`, `GIT_*`, ...) that
+    /// [`PolicyBuilder::build`] otherwise refuses: a program's options can
+    /// come from its environment (`TAR_OPTIONS`, `GIT_DIR`), so letting the
+    /// guest set a whole namespace lets it around argument rules. The
+    /// fixed refusals ([`is_refused_env`]) still apply.
+    ///
+    /// ```
+    /// assert!(procgate::Policy::builder().allow_guest_env("*").build().is_err());
+    /// let p = procgate::Policy::builder().allow_guest_env("*").unsafe_env_globs(true).build();
+    /// assert!(p.is_ok());
+    /// ```
+    pub fn unsafe_env_globs(mut self, yes: bool) -> Self {
+        self.unsafe_env_globs = yes;
         self
     }
 
@@ -193,7 +262,8 @@ impl PolicyBuilder {
     /// let p = procgate::Policy::builder().dir("/tmp", "/scratch").build().unwrap();
     /// ```
     pub fn dir(mut self, host: impl Into<PathBuf>, guest: impl Into<String>) -> Self {
-        self.dirs.push((host.into(), guest.into()));
+        let entry = self.at((host.into(), guest.into()));
+        self.dirs.push(entry);
         self
     }
 
@@ -269,33 +339,77 @@ impl PolicyBuilder {
     /// checks the rest.
     ///
     /// Fails if a granted directory does not exist, a guest path is not
-    /// absolute, the default cwd is not inside a grant, or a guest
-    /// variable pattern is malformed.
+    /// absolute, the default cwd is not inside a grant; if a program entry
+    /// is a relative path, or the shell is not an absolute path; if a
+    /// program, the shell or a search-path directory can be written by the
+    /// guest's children (inside a grant or `sandbox.write`) or by anyone
+    /// but root and the host user; if a guest variable pattern is
+    /// malformed, can only match refused variables, or is broad (`*`, a
+    /// tool's whole namespace) without [`PolicyBuilder::unsafe_env_globs`].
+    /// An allowed program or shell that does not exist is a warning (an
+    /// audit event, and [`Policy::warnings`]). Messages start with the
+    /// entry's [`PolicyBuilder::origin`].
     ///
     /// ```
     /// assert!(procgate::Policy::builder().dir("/no/such/dir", "/x").build().is_err());
+    /// let p = procgate::Policy::builder().allow_program("no-such-program").build().unwrap();
+    /// assert!(p.warnings()[0].contains("not found"));
     /// ```
     pub fn build(self) -> anyhow::Result<Policy> {
-        let search_path = self
-            .search_path
-            .unwrap_or_else(|| DEFAULT_SEARCH_PATH.iter().map(PathBuf::from).collect());
+        let search_path = self.search_path.unwrap_or_else(|| At {
+            value: DEFAULT_SEARCH_PATH.iter().map(PathBuf::from).collect(),
+            at: None,
+        });
         let mut dirs = Vec::new();
-        for (host, guest) in &self.dirs {
-            dirs.push(DirGrant::open(host, guest)?);
+        for entry in &self.dirs {
+            let (host, guest) = &entry.value;
+            dirs.push(DirGrant::open(host, guest).map_err(|e| anyhow::anyhow!(entry.say(e)))?);
         }
         if let Some(default) = &self.default_cwd {
             cwd::resolve(&dirs, None, Some(default))
                 .map_err(|e| anyhow::anyhow!("default cwd {default:?}: {e}"))?;
         }
+        let writable: Vec<PathBuf> = dirs
+            .iter()
+            .map(|d| d.host.clone())
+            .chain(
+                self.sandbox
+                    .write
+                    .iter()
+                    .filter_map(|p| p.canonicalize().ok()),
+            )
+            .collect();
+        let mut warnings = Vec::new();
+        for dir in &search_path.value {
+            if let Ok(dir) = dir.canonicalize() {
+                programs::check_trusted(&dir, &writable)
+                    .map_err(|e| anyhow::anyhow!(search_path.say(format!("search path: {e}"))))?;
+            }
+        }
+        let programs = programs::Programs::new(self.programs, search_path.value, &writable)?;
+        warnings.extend(programs.warnings());
+        if let Some(shell) = &self.shell {
+            warnings.extend(programs::check_shell(shell, &writable)?);
+        }
+        let env = env::EnvRules::new(
+            &self.env_set,
+            &self.env_pass,
+            &self.guest_env,
+            self.unsafe_env_globs,
+        )?;
+        for warning in &warnings {
+            tracing::warn!(target: AUDIT_TARGET, decision = "load", "policy: {warning}");
+        }
         Ok(Policy {
-            programs: programs::Programs::new(self.programs, search_path),
-            shell: self.shell,
-            env: env::EnvRules::new(&self.env_set, &self.env_pass, &self.guest_env)?,
+            programs,
+            shell: self.shell.map(|s| s.value),
+            env,
             dirs,
             default_cwd: self.default_cwd,
             signals: self.signals,
             limits: self.limits,
             sandbox: self.sandbox,
+            warnings,
         })
     }
 }
@@ -419,6 +533,17 @@ impl Policy {
         &self.limits
     }
 
+    /// What building the policy warned about: entries that can never
+    /// match on this host (an allowed program or shell that does not
+    /// exist). Each was also logged as an audit event.
+    ///
+    /// ```
+    /// assert!(procgate::Policy::default().warnings().is_empty());
+    /// ```
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
     /// The filesystem sandbox settings.
     ///
     /// ```
@@ -510,7 +635,11 @@ impl Policy {
                 usage,
             } => {
                 let shell = self.shell.clone().ok_or_else(|| {
-                    Error::Denied("shell not granted (create-subprocess-shell is off)".into())
+                    Error::Denied(
+                        "shell not granted (create-subprocess-shell is off; grant it with \
+                         --allow-shell or shell.allow = true)"
+                            .into(),
+                    )
                 })?;
                 check_nul("command", cmd)?;
                 let spawn = Spawn {
@@ -523,7 +652,7 @@ impl Policy {
             }
             Request::Signal { signal, .. } => match &self.signals {
                 Some(allowed) if !allowed.contains(&signal) => Err(Error::Denied(format!(
-                    "signal {} not in allowed signals",
+                    "signal {} not in allowed signals (add it to signals.allow)",
                     signal.name()
                 ))),
                 _ => Ok(Decided {
@@ -573,21 +702,32 @@ impl Policy {
                 usage.live
             )));
         }
+        if usage.held >= l.held_bound() {
+            return Err(Error::LimitExceeded(format!(
+                "{} exited processes still held, limits.max_held is {}: drop the handles of finished processes",
+                usage.held,
+                l.held_bound()
+            )));
+        }
+        let abi = sandbox::landlock_abi();
         let (landlock, sandbox_note) = match self.sandbox.landlock {
             LandlockMode::Off => (None, "none"),
-            _ if sandbox::landlock_abi() > 0 => {
-                let grants: Vec<PathBuf> = self.dirs.iter().map(|d| d.host.clone()).collect();
-                let paths = sandbox::landlock_paths(&self.sandbox, &spawn.program, &grants);
-                (Some(paths), "landlock")
-            }
-            LandlockMode::BestEffort => {
-                (None, "landlock unavailable on this kernel: running without")
-            }
-            LandlockMode::Require => {
+            LandlockMode::Require if sandbox::require_refusal(abi).is_some() => {
                 return Err(Error::Denied(
-                    "sandbox.landlock is \"require\" but this kernel lacks Landlock".into(),
+                    sandbox::require_refusal(abi).unwrap_or_default(),
                 ));
             }
+            _ if abi > 0 => {
+                let grants: Vec<PathBuf> = self.dirs.iter().map(|d| d.host.clone()).collect();
+                let paths = sandbox::landlock_paths(&self.sandbox, &spawn.program, &grants);
+                let note = if abi >= sandbox::REQUIRED_LANDLOCK_ABI {
+                    "landlock"
+                } else {
+                    "landlock (partial: this kernel's ABI is older than procgate asks)"
+                };
+                (Some(paths), note)
+            }
+            _ => (None, "landlock unavailable on this kernel: running without"),
         };
         let plan = SpawnPlan {
             program: spawn.program,
@@ -688,9 +828,13 @@ mod tests {
 
     #[test]
     fn nul_bytes_and_loader_vars_are_refused() {
+        // A pattern naming only refused variables does not even load.
+        let dead = Policy::builder().allow_guest_env("LD_PRELOAD").build();
+        assert!(dead.unwrap_err().to_string().contains("always refused"));
         let p = Policy::builder()
             .allow_program("true")
-            .allow_guest_env("LD_PRELOAD")
+            .allow_guest_env("*")
+            .unsafe_env_globs(true)
             .build()
             .unwrap();
         let args = vec!["a\0b".to_string()];
@@ -707,7 +851,9 @@ mod tests {
             usage: Usage::default(),
         };
         match p.decide(&req) {
-            Err(Error::Denied(rule)) => assert_eq!(rule, "env LD_PRELOAD refused"),
+            Err(Error::Denied(rule)) => {
+                assert!(rule.starts_with("env LD_PRELOAD refused"), "{rule}")
+            }
             other => panic!("{other:?}"),
         }
     }

@@ -6,6 +6,7 @@ mod conformance;
 mod endings;
 mod errors;
 mod exec;
+mod held;
 mod hostile;
 mod languages;
 mod lifetimes;
