@@ -12,6 +12,7 @@ mod languages;
 mod lifetimes;
 mod pipeline;
 mod policy;
+mod policy_attacks;
 mod programs;
 mod signals;
 mod stdio;
