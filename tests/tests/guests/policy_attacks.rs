@@ -560,3 +560,24 @@ fn a_sandboxed_child_connects_only_to_granted_ports() {
     assert_eq!(lines, ["rc=Ok(0)"], "{run}");
     assert!(granted.exists(), "{run}");
 }
+
+#[test]
+fn a_sandboxed_child_cannot_reach_an_abstract_socket_outside() {
+    use std::os::linux::net::SocketAddrExt;
+    if !landlock(6) {
+        return;
+    }
+    let sc = Scratch::new();
+    let name = format!("procgate-test-{}", std::process::id());
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(&name).unwrap();
+    let _listener = std::os::unix::net::UnixListener::bind_addr(&addr).unwrap();
+    let marker = sc.grant_marker("abstract-socket");
+    let code = format!(
+        "import socket, sys\ns = socket.socket(socket.AF_UNIX)\ns.connect('\\x00{name}')\nopen(sys.argv[1], 'w')"
+    );
+    let req = exec(PYTHON, &["-c", &code, s(&marker)]);
+    let (lines, run) = probe(sandboxed(&sc, Network::Any).build().unwrap(), &[req]);
+    assert_no_marker(&marker, &lines);
+    assert_eq!(lines, ["rc=Ok(1)"], "{run}");
+    assert!(run.stderr.contains("PermissionError"), "{run}");
+}
