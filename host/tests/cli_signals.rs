@@ -38,19 +38,32 @@ fn wait_exit(cli: &mut Child) -> ExitStatus {
     within("the CLI to exit", || cli.try_wait().unwrap())
 }
 
-/// Starts the CLI with a guest whose shell leaves `sleep 47` running in
-/// the background, signals the CLI, and checks the exit code and that the
-/// shell and the sleep are gone.
+/// The CLI, killed if the test fails before it exits.
+struct Cli(Child);
+
+impl Drop for Cli {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// Starts the CLI with a guest whose shell ignores SIGTERM (and so does the
+/// `sleep 47` it leaves running in the background), signals the CLI, and
+/// checks the exit code and that the shell and the sleep are gone: the CLI
+/// went through the whole teardown, SIGKILL after the grace included.
 fn stop_with(sig: libc::c_int, name: &str) {
     let scratch = scratch_dir(&format!("cli-signal-{name}"));
     let pidfile = scratch.join("sleep.pid");
     let cmd = format!(
-        "sleep 47 & echo $! > {tmp} && mv {tmp} {pidfile}; wait",
+        "trap '' TERM; sleep 47 & echo $! > {tmp} && mv {tmp} {pidfile}; wait",
         tmp = scratch.join("sleep.tmp").display(),
         pidfile = pidfile.display()
     );
     let request = format!("shell\ncmd={cmd}");
-    let mut cli = Command::new(env!("CARGO_BIN_EXE_procgate"))
+    let mut cli = Cli(Command::new(env!("CARGO_BIN_EXE_procgate"))
         .args(["run", "--allow-shell", "--kill-grace", "200"])
         .arg(guest_path("policy_probe"))
         .arg(&request)
@@ -58,17 +71,17 @@ fn stop_with(sig: libc::c_int, name: &str) {
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
-        .unwrap();
+        .unwrap());
     let sleep: u32 = within("the shell to start sleep", || {
         std::fs::read_to_string(&pidfile).ok()?.trim().parse().ok()
     });
     let sh = parent_of(sleep);
     assert!(alive(sh) && alive(sleep), "sh {sh} and sleep {sleep}");
-    assert_eq!(parent_of(sh), cli.id(), "sh is the CLI's child");
+    assert_eq!(parent_of(sh), cli.0.id(), "sh is the CLI's child");
 
     // SAFETY: a plain system call signalling our own child.
-    assert_eq!(unsafe { libc::kill(cli.id() as libc::pid_t, sig) }, 0);
-    let status = wait_exit(&mut cli);
+    assert_eq!(unsafe { libc::kill(cli.0.id() as libc::pid_t, sig) }, 0);
+    let status = wait_exit(&mut cli.0);
     assert_eq!(
         (status.code(), status.signal()),
         (Some(128 + sig), None),
