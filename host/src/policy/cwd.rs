@@ -86,11 +86,7 @@ pub(crate) fn resolve(
     if cwd.is_empty() {
         return Err(Error::InvalidArgument("empty cwd".into()));
     }
-    let denied = || {
-        Error::Denied(format!(
-            "cwd {cwd:?} is not inside a granted directory (grant one with --dir or [[dirs]])"
-        ))
-    };
+    let denied = || Error::Denied(format!("cwd {cwd:?} is not inside a granted directory"));
     let guest = normalize_guest(cwd).ok_or_else(denied)?;
     // The longest grant whose guest path is a prefix of the request.
     let grant = grants

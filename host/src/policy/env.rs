@@ -307,15 +307,11 @@ impl EnvRules {
             }
             let path_ok = key == "PATH" && self.path_granted;
             if is_refused_env(key) && !path_ok {
-                return Err(Error::Denied(format!(
-                    "env {key} refused: it can inject code or options, so only the policy may \
-                     set it (--env or env.set)"
-                )));
+                return Err(Error::Denied(format!("env {key} refused")));
             }
             if !path_ok && !self.guest.is_match(key) {
                 return Err(Error::Denied(format!(
-                    "env {key} not in guest-settable variables {:?} (allow it with \
-                     --allow-env {key} or env.guest_may_set)",
+                    "env {key} not in guest-settable variables {:?}",
                     self.guest_patterns
                 )));
             }

@@ -118,17 +118,13 @@ impl Programs {
                 )));
             }
             return Err(Error::Denied(format!(
-                "program {program:?} not in allow list (allow it with --allow {program} or \
-                 programs.allow)"
+                "program {program:?} not in allow list"
             )));
         };
         for entry in &matching {
             if let Some(rules) = &entry.rules {
                 rules.check(args).map_err(|rule| {
-                    Error::Denied(format!(
-                        "program {:?}: {rule} (see its [[programs.rules]])",
-                        entry.written
-                    ))
+                    Error::Denied(format!("program {:?}: {rule}", entry.written))
                 })?;
             }
         }

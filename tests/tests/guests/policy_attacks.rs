@@ -6,7 +6,7 @@
 //! The probe helpers (`Req`, `exec`, `shell`, `probe`) are copied from
 //! `policy.rs`, which drives the same `policy_probe` guest.
 
-use procgate::policy::{ArgForm, ArgPattern, ArgRules, PolicyBuilder, PolicyFile};
+use procgate::policy::{how_to_allow, ArgForm, ArgPattern, ArgRules, PolicyBuilder, PolicyFile};
 use procgate::sandbox::{LandlockMode, NetGrant, Network, Sandbox};
 use procgate::Policy;
 use procgate_tests::{kernel_feature, kernel_landlock_abi, run_guest, Run, PYTHON};
@@ -346,11 +346,25 @@ fn an_empty_cwd_is_invalid_and_a_denial_says_how_to_allow() {
     );
     assert_no_marker(&marker, &lines);
     assert_eq!(lines[0], "Err(InvalidArgument(\"empty cwd\"))", "{run}");
-    assert!(
-        lines[1].contains("(allow it with --allow tar or programs.allow)"),
+    // The rule goes to the guest; how to allow it is said once, beside it.
+    let hint = |line: &str| {
+        let rule = line
+            .strip_prefix("Err(Denied(\"")
+            .and_then(|l| l.strip_suffix("\"))"))
+            .unwrap_or_else(|| panic!("{line}"))
+            .replace("\\\"", "\"");
+        how_to_allow(&rule)
+    };
+    assert_eq!(
+        hint(&lines[1]).as_deref(),
+        Some("allow it with --allow tar or programs.allow"),
         "{run}"
     );
-    assert!(lines[2].contains("--allow-shell or shell.allow"), "{run}");
+    assert_eq!(
+        hint(&lines[2]).as_deref(),
+        Some("grant it with --allow-shell or shell.allow = true"),
+        "{run}"
+    );
 }
 
 // Item 1: options in the environment.
