@@ -379,6 +379,9 @@ impl PolicyBuilder {
                     .filter_map(|p| p.canonicalize().ok()),
             )
             .collect();
+        if self.sandbox.landlock != LandlockMode::Off {
+            check_no_exec_in_writable(&self.sandbox, &writable)?;
+        }
         let mut warnings = Vec::new();
         for dir in &search_path.value {
             if let Ok(dir) = dir.canonicalize() {
@@ -412,6 +415,26 @@ impl PolicyBuilder {
             warnings,
         })
     }
+}
+
+/// Refuses a Landlock sandbox whose read list (where children may execute)
+/// covers a directory they may write: they could run what they wrote.
+fn check_no_exec_in_writable(sb: &Sandbox, writable: &[PathBuf]) -> anyhow::Result<()> {
+    let read: Vec<PathBuf> = match &sb.read {
+        Some(list) => list.clone(),
+        None => sandbox::DEFAULT_READ.iter().map(PathBuf::from).collect(),
+    };
+    for r in read.iter().filter_map(|r| r.canonicalize().ok()) {
+        if let Some(w) = writable.iter().find(|w| w.starts_with(&r)) {
+            anyhow::bail!(
+                "sandbox.read {} covers {}, which children may write: they could execute what \
+                 they wrote there",
+                r.display(),
+                w.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// What a guest asks for; the input of [`Policy::decide`].

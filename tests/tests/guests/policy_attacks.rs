@@ -507,6 +507,30 @@ fn a_sandboxed_child_cannot_execute_what_it_wrote() {
     // The copy was written (writing is granted), running it was refused.
     assert!(sc.grant.join("t").exists(), "{run}");
     assert_eq!(lines, ["rc=Ok(126)"], "{run}");
+    // A read list (where children execute) covering the grant would undo
+    // that: it does not load.
+    let mut read: Vec<PathBuf> = procgate::sandbox::DEFAULT_READ
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+    read.push(sc.root.clone());
+    let policy = Policy::builder()
+        .allow_shell("/bin/sh")
+        .dir(&sc.grant, "/work")
+        .sandbox(Sandbox {
+            landlock: LandlockMode::Require,
+            read: Some(read),
+            ..Sandbox::default()
+        });
+    std::fs::remove_file(sc.grant.join("t")).unwrap();
+    let outcome = attempt(policy, &[shell(&cmd)]);
+    assert_no_marker(&marker, &outcome);
+    assert!(
+        outcome
+            .unwrap_err()
+            .contains("they could execute what they wrote"),
+        "a read list covering a grant loaded"
+    );
 }
 
 #[test]
