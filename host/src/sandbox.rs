@@ -150,7 +150,8 @@ pub struct Sandbox {
     /// Landlock on or off.
     pub landlock: LandlockMode,
     /// Where children may read and execute; default [`DEFAULT_READ`].
-    /// Granted directories and the program itself are always added.
+    /// The program itself is always added; granted directories are readable
+    /// (not executable) through their write rule.
     pub read: Option<Vec<PathBuf>>,
     /// Where children may write besides the granted directories (and
     /// [`ALWAYS_WRITE`]); never execute.
