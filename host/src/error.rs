@@ -45,14 +45,23 @@ pub enum Error {
 
 impl Error {
     /// Maps an error from starting a program to `not-found`,
-    /// `permission-denied` or `io`, naming the program.
+    /// `permission-denied`, `limit-exceeded` (arguments and environment too
+    /// large for the OS, `E2BIG`: the guest's request is too big) or `io`,
+    /// naming the program.
     ///
     /// ```
     /// use std::io::{Error as IoError, ErrorKind};
     /// let e = procgate::Error::from_spawn("nope", &IoError::from(ErrorKind::NotFound));
     /// assert!(matches!(e, procgate::Error::NotFound(_)));
+    /// let e = procgate::Error::from_spawn("big", &IoError::from_raw_os_error(libc::E2BIG));
+    /// assert!(matches!(e, procgate::Error::LimitExceeded(_)));
     /// ```
     pub fn from_spawn(program: &str, err: &io::Error) -> Error {
+        if err.raw_os_error() == Some(libc::E2BIG) {
+            return Error::LimitExceeded(format!(
+                "{program}: arguments and environment too large for the operating system ({err})"
+            ));
+        }
         match err.kind() {
             io::ErrorKind::NotFound => Error::NotFound(format!("{program}: {err}")),
             io::ErrorKind::PermissionDenied => Error::PermissionDenied(format!("{program}: {err}")),

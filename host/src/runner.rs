@@ -68,6 +68,16 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 #[error("guest exceeded its wall-clock deadline of {0:?} and was stopped")]
 pub struct DeadlineExceeded(pub Duration);
 
+/// How a run under [`Runner::run_until`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEnd<T> {
+    /// The guest ended by itself, with this exit code.
+    Exited(i32),
+    /// The cancel future resolved first, with this value: the guest was
+    /// stopped where it was, and its children were ended and reaped.
+    Cancelled(T),
+}
+
 /// The guest tried to grow its memory past [`GuestLimits::max_memory`].
 #[derive(Debug, thiserror::Error)]
 #[error("guest exceeded its memory limit of {0} bytes and was stopped")]
@@ -165,6 +175,39 @@ impl Runner {
         procgate: ProcgateCtx,
         limits: GuestLimits,
     ) -> anyhow::Result<i32> {
+        let never = std::future::pending::<std::convert::Infallible>();
+        match self.run_until(wasi, procgate, limits, never).await? {
+            RunEnd::Exited(code) => Ok(code),
+            RunEnd::Cancelled(never) => match never {},
+        }
+    }
+
+    /// As [`Runner::run_with`], until `cancel` resolves: then the guest is
+    /// stopped where it is, its store dropped, and every child it held
+    /// ended like those of a guest that ends (SIGTERM, the grace, SIGKILL
+    /// to the group) and reaped before this returns
+    /// [`RunEnd::Cancelled`] with `cancel`'s value. This is how
+    /// `procgate run` ends on SIGINT, SIGTERM or SIGHUP.
+    ///
+    /// ```no_run
+    /// # async fn demo(runner: procgate::runner::Runner) -> anyhow::Result<()> {
+    /// use procgate::runner::{GuestLimits, RunEnd};
+    /// let wasi = wasmtime_wasi::WasiCtx::builder().build();
+    /// let ctx = procgate::ProcgateCtx::new(procgate::Policy::default());
+    /// let stop = tokio::time::sleep(std::time::Duration::from_secs(5));
+    /// match runner.run_until(wasi, ctx, GuestLimits::default(), stop).await? {
+    ///     RunEnd::Exited(code) => println!("exit {code}"),
+    ///     RunEnd::Cancelled(()) => println!("stopped; its children are gone"),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn run_until<T>(
+        &self,
+        wasi: WasiCtx,
+        procgate: ProcgateCtx,
+        limits: GuestLimits,
+        cancel: impl std::future::Future<Output = T>,
+    ) -> anyhow::Result<RunEnd<T>> {
         let children = procgate.children().clone();
         let mut store_limits = StoreLimitsBuilder::new().trap_on_grow_failure(true);
         if let Some(bytes) = limits.max_memory {
@@ -186,22 +229,34 @@ impl Runner {
             let command = pre.instantiate_async(&mut store).await?;
             command.wasi_cli_run().call_run(&mut store).await
         };
-        let result = match limits.deadline {
-            None => call.await,
-            Some(deadline) => match tokio::time::timeout(deadline, call).await {
-                Ok(result) => result,
-                Err(_elapsed) => Err(wasmtime::Error::new(DeadlineExceeded(deadline))),
-            },
+        let bounded = async {
+            match limits.deadline {
+                None => call.await,
+                Some(deadline) => match tokio::time::timeout(deadline, call).await {
+                    Ok(result) => result,
+                    Err(_elapsed) => Err(wasmtime::Error::new(DeadlineExceeded(deadline))),
+                },
+            }
+        };
+        // Whichever ends first; the other future (and with the guest's
+        // call, its borrow of the store) is dropped here.
+        let ended = tokio::select! {
+            result = bounded => Ok(result),
+            value = cancel => Err(value),
         };
         drop(store);
         // The children the guest left are being ended: wait for them.
         children.ended().await;
+        let result = match ended {
+            Ok(result) => result,
+            Err(value) => return Ok(RunEnd::Cancelled(value)),
+        };
         match result {
-            Ok(Ok(())) => Ok(0),
-            Ok(Err(())) => Ok(1),
+            Ok(Ok(())) => Ok(RunEnd::Exited(0)),
+            Ok(Err(())) => Ok(RunEnd::Exited(1)),
             Err(e) => {
                 if let Some(exit) = e.downcast_ref::<wasmtime_wasi::I32Exit>() {
-                    return Ok(exit.0);
+                    return Ok(RunEnd::Exited(exit.0));
                 }
                 let text = format!("{e:?}");
                 let e = anyhow::Error::from(e);

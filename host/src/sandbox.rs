@@ -1,5 +1,6 @@
 //! What is set up in a child between fork and exec: resource limits,
-//! `PR_SET_NO_NEW_PRIVS` and the Landlock filesystem sandbox.
+//! `PR_SET_NO_NEW_PRIVS` and the Landlock sandbox (files, TCP ports, and
+//! the scoping of signals and abstract unix sockets).
 //!
 //! The Landlock ruleset is built in the parent; the child only calls
 //! `setrlimit`, `prctl` and `landlock_restrict_self` (plain system calls,
@@ -15,10 +16,10 @@
 use crate::error::{Error, Result};
 use crate::policy::OsLimits;
 use landlock::{
-    path_beneath_rules, Access, AccessFs, CompatLevel, Compatible, Ruleset, RulesetAttr,
-    RulesetCreatedAttr, ABI,
+    path_beneath_rules, Access, AccessFs, AccessNet, CompatLevel, Compatible, NetPort, Ruleset,
+    RulesetAttr, RulesetCreatedAttr, Scope, ABI,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -30,9 +31,86 @@ pub const DEFAULT_READ: &[&str] = &["/usr", "/lib", "/lib64", "/bin", "/sbin", "
 /// Files children may always write under Landlock, beside the grants.
 pub const ALWAYS_WRITE: &[&str] = &["/dev/null"];
 
-/// The Landlock ABI the ruleset is written for (Linux 6.10); newer kernels
-/// enforce it fully, older ones as much as they can.
-const LANDLOCK_ABI: ABI = ABI::V5;
+/// The Landlock ABI the ruleset is written for (Linux 6.12: files with
+/// truncate and ioctl rules, TCP ports, scoped signals and abstract unix
+/// sockets); newer kernels enforce it fully, older ones as much as they can
+/// under `best-effort`, and not at all under `require`.
+const LANDLOCK_ABI: ABI = ABI::V6;
+
+/// [`LANDLOCK_ABI`] as a number: what `require` needs of the kernel.
+pub const REQUIRED_LANDLOCK_ABI: i32 = 6;
+
+/// Whether children may use the network (through Landlock's TCP rules,
+/// ABI 4): `"any"` (the default: not restricted), `"none"` (no TCP bind or
+/// connect), or a list of grants, `["tcp-connect:443", "tcp-bind:8080"]`.
+/// Landlock covers TCP only: UDP, raw sockets and other families are not
+/// restricted; unix sockets by path fall under the file rules, abstract
+/// ones are scoped to the sandbox.
+///
+/// ```
+/// use procgate::sandbox::{NetGrant, Network};
+/// let net: Network = "tcp-connect:443".parse::<NetGrant>().map(|g| Network::Allow(vec![g])).unwrap();
+/// assert_eq!(net, Network::Allow(vec![NetGrant::Connect(443)]));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Network {
+    /// Not restricted.
+    #[default]
+    Any,
+    /// No TCP bind or connect.
+    None,
+    /// Only these TCP ports.
+    Allow(Vec<NetGrant>),
+}
+
+/// One TCP port a sandboxed child may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetGrant {
+    /// `tcp-connect:PORT`.
+    Connect(u16),
+    /// `tcp-bind:PORT`.
+    Bind(u16),
+}
+
+impl std::str::FromStr for NetGrant {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<NetGrant, String> {
+        let bad = || format!("{s:?}: expected tcp-connect:PORT or tcp-bind:PORT");
+        let (kind, port) = s.split_once(':').ok_or_else(bad)?;
+        let port: u16 = port.parse().map_err(|_| bad())?;
+        match kind {
+            "tcp-connect" => Ok(NetGrant::Connect(port)),
+            "tcp-bind" => Ok(NetGrant::Bind(port)),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Network {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Network, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Word(String),
+            List(Vec<String>),
+        }
+        let err = serde::de::Error::custom;
+        match Raw::deserialize(d)? {
+            Raw::Word(w) if w == "any" => Ok(Network::Any),
+            Raw::Word(w) if w == "none" => Ok(Network::None),
+            Raw::Word(w) => Err(err(format!(
+                "{w:?}: expected \"any\", \"none\" or a list such as [\"tcp-connect:443\"]"
+            ))),
+            Raw::List(list) => list
+                .iter()
+                .map(|g| g.parse())
+                .collect::<std::result::Result<_, _>>()
+                .map(Network::Allow)
+                .map_err(err),
+        }
+    }
+}
 
 /// Whether children run in a Landlock sandbox, and what happens where the
 /// kernel lacks Landlock.
@@ -61,7 +139,7 @@ pub enum LandlockMode {
 ///     landlock: LandlockMode::Require,
 ///     read: Some(vec!["/usr".into(), "/etc".into()]),
 ///     write: vec!["/tmp".into()],
-///     cgroup: procgate::cgroup::CgroupMode::BestEffort,
+///     ..Sandbox::default()
 /// };
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -69,23 +147,31 @@ pub struct Sandbox {
     /// Landlock on or off.
     pub landlock: LandlockMode,
     /// Where children may read and execute; default [`DEFAULT_READ`].
-    /// Granted directories and the program itself are always added.
+    /// The program itself is always added; granted directories are readable
+    /// (not executable) through their write rule.
     pub read: Option<Vec<PathBuf>>,
     /// Where children may write besides the granted directories (and
-    /// [`ALWAYS_WRITE`]).
+    /// [`ALWAYS_WRITE`]); never execute.
     pub write: Vec<PathBuf>,
     /// Whether each child runs in a cgroup of its own (default
     /// best-effort); see [`crate::cgroup`].
     pub cgroup: crate::cgroup::CgroupMode,
+    /// TCP ports children may bind or connect to.
+    pub network: Network,
 }
 
-/// The Landlock paths of one child.
+/// The Landlock sandbox of one child.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LandlockPaths {
     /// Read and execute.
     pub read: Vec<PathBuf>,
-    /// Read, write, create and remove.
+    /// Read, write, create and remove; not execute.
     pub write: Vec<PathBuf>,
+    /// TCP bind and connect.
+    pub network: Network,
+    /// Everything must be enforced (`require`): fail rather than run with
+    /// part of the sandbox.
+    pub require: bool,
 }
 
 /// Everything set up in one child before exec, as the policy planned it.
@@ -142,15 +228,44 @@ fn landlock_error(e: impl std::fmt::Display) -> Error {
     Error::Io(format!("landlock: {e}"))
 }
 
-/// Builds the ruleset in the parent; the child only enforces it.
+/// Builds the ruleset in the parent; the child only enforces it. Write
+/// rules never include `Execute`, so a child cannot run a file it wrote;
+/// signals and abstract unix sockets are scoped to the sandbox, so a child
+/// cannot signal the host or an unrelated process; TCP is restricted
+/// unless the network is `any`.
 fn ruleset(paths: &LandlockPaths) -> Result<Option<OwnedFd>> {
     let existing = |list: &[PathBuf]| -> Vec<PathBuf> {
         list.iter().filter(|p| p.exists()).cloned().collect()
     };
-    let created = Ruleset::default()
-        .set_compatibility(CompatLevel::BestEffort)
+    let level = if paths.require {
+        CompatLevel::HardRequirement
+    } else {
+        CompatLevel::BestEffort
+    };
+    let mut write = AccessFs::from_all(LANDLOCK_ABI);
+    write.remove(AccessFs::Execute);
+    let mut ruleset = Ruleset::default()
+        .set_compatibility(level)
         .handle_access(AccessFs::from_all(LANDLOCK_ABI))
         .map_err(landlock_error)?
+        .scope(Scope::from_all(LANDLOCK_ABI))
+        .map_err(landlock_error)?;
+    if paths.network != Network::Any {
+        ruleset = ruleset
+            .handle_access(AccessNet::from_all(LANDLOCK_ABI))
+            .map_err(landlock_error)?;
+    }
+    let ports: Vec<NetPort> = match &paths.network {
+        Network::Allow(grants) => grants
+            .iter()
+            .map(|g| match *g {
+                NetGrant::Connect(port) => NetPort::new(port, AccessNet::ConnectTcp),
+                NetGrant::Bind(port) => NetPort::new(port, AccessNet::BindTcp),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let created = ruleset
         .create()
         .map_err(landlock_error)?
         .add_rules(path_beneath_rules(
@@ -158,12 +273,34 @@ fn ruleset(paths: &LandlockPaths) -> Result<Option<OwnedFd>> {
             AccessFs::from_read(LANDLOCK_ABI),
         ))
         .map_err(landlock_error)?
-        .add_rules(path_beneath_rules(
-            existing(&paths.write),
-            AccessFs::from_all(LANDLOCK_ABI),
-        ))
+        .add_rules(path_beneath_rules(existing(&paths.write), write))
+        .map_err(landlock_error)?
+        .add_rules(ports.into_iter().map(Ok::<_, landlock::RulesetError>))
         .map_err(landlock_error)?;
     Ok(created.into())
+}
+
+/// Why `require` cannot be met on a kernel with Landlock ABI `abi`, if it
+/// cannot: procgate asks for [`REQUIRED_LANDLOCK_ABI`].
+///
+/// ```
+/// assert!(procgate::sandbox::require_refusal(6).is_none());
+/// let why = procgate::sandbox::require_refusal(1).unwrap();
+/// assert!(why.contains("ABI 1") && why.contains("ABI 6"));
+/// ```
+pub fn require_refusal(abi: i32) -> Option<String> {
+    if abi >= REQUIRED_LANDLOCK_ABI {
+        return None;
+    }
+    let has = match abi {
+        0 => "lacks Landlock".to_string(),
+        n => format!("has Landlock ABI {n}"),
+    };
+    Some(format!(
+        "sandbox.landlock is \"require\" but this kernel {has}; procgate needs ABI \
+         {REQUIRED_LANDLOCK_ABI} (Linux 6.12: truncate, ioctl and TCP rules, scoped signals and \
+         abstract sockets); use \"best-effort\" to run with what the kernel has"
+    ))
 }
 
 fn setrlimit(resource: libc::__rlimit_resource_t, value: Option<u64>) -> std::io::Result<()> {
@@ -247,5 +384,10 @@ pub(crate) fn landlock_paths(
     let mut write: Vec<PathBuf> = grants.to_vec();
     write.extend(sandbox.write.iter().cloned());
     write.extend(ALWAYS_WRITE.iter().map(PathBuf::from));
-    LandlockPaths { read, write }
+    LandlockPaths {
+        read,
+        write,
+        network: sandbox.network.clone(),
+        require: sandbox.landlock == LandlockMode::Require,
+    }
 }

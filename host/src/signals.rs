@@ -2,7 +2,7 @@
 //! pidfd (never to a recycled pid).
 
 use crate::bindings::procgate::subprocess::types::Signal as WitSignal;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 macro_rules! signals {
     ($($variant:ident $name:literal $libc:ident,)*) => {
@@ -13,8 +13,10 @@ macro_rules! signals {
         /// assert_eq!(Signal::from_name("term"), Some(Signal::Term));
         /// assert_eq!(Signal::Term.number(), libc::SIGTERM);
         /// ```
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-        #[serde(rename_all = "lowercase")]
+        ///
+        /// In a policy file a signal is named either way: `"term"` or
+        /// `"SIGTERM"`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Signal {
             $(
                 #[doc = concat!("`", stringify!($libc), "`")]
@@ -38,6 +40,26 @@ macro_rules! signals {
                 let lower = name.to_ascii_lowercase();
                 let lower = lower.strip_prefix("sig").unwrap_or(&lower);
                 match lower { $($name => Some(Signal::$variant),)* _ => None }
+            }
+        }
+
+        impl<'de> Deserialize<'de> for Signal {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Signal, D::Error> {
+                struct Name;
+                impl serde::de::Visitor<'_> for Name {
+                    type Value = Signal;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str("a signal name such as \"term\" or \"SIGTERM\"")
+                    }
+                    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Signal, E> {
+                        Signal::from_name(name).ok_or_else(|| {
+                            E::custom(format!(
+                                "unknown signal {name:?}: expected a name such as \"term\" or \"SIGTERM\""
+                            ))
+                        })
+                    }
+                }
+                d.deserialize_str(Name)
             }
         }
 

@@ -1,14 +1,18 @@
-//! What a guest has used: live children and spawns, counted for the
-//! policy's limits.
+//! What a guest has used: live and held children and spawns, counted for
+//! the policy's limits.
 //!
-//! A child counts as live from its start until it has exited or the guest
-//! dropped its handle, whichever comes first.
+//! A child counts as **live** from its start until it has exited — whether
+//! or not the guest still holds its handle: a child whose handle was
+//! dropped is live until the host has ended and reaped it. A child that
+//! has exited but whose handle (or a pollable of its exit) the guest still
+//! holds counts as **held**: it pins a zombie, a pidfd and its pipes in the
+//! host until the guest lets it go.
 
 use crate::policy::Usage;
 use crate::process::ChildExit;
 use std::sync::{Arc, Weak};
 
-/// The live children and the number of spawns of one guest, kept in its
+/// The children and the number of spawns of one guest, kept in its
 /// [`crate::ProcgateCtx`].
 ///
 /// ```
@@ -17,36 +21,42 @@ use std::sync::{Arc, Weak};
 /// ```
 #[derive(Debug, Default)]
 pub struct UsageCounter {
-    live: Vec<Weak<ChildExit>>,
+    /// Every child whose exit is still alive somewhere: in the guest's
+    /// handle, a pollable, a communicate, or the task ending it.
+    children: Vec<Weak<ChildExit>>,
     spawned: u64,
 }
 
 impl UsageCounter {
-    /// What the guest uses now. Children that have exited no longer
-    /// count.
+    /// What the guest uses now: children not yet exited are live; exited
+    /// ones still held somewhere are held; the rest are forgotten.
     ///
     /// ```
     /// let mut children = procgate::usage::UsageCounter::default();
-    /// assert_eq!(children.usage(), procgate::policy::Usage { live: 0, spawned: 0 });
+    /// assert_eq!(children.usage(), procgate::policy::Usage::default());
     /// ```
     pub fn usage(&mut self) -> Usage {
-        self.live
-            .retain(|w| w.upgrade().is_some_and(|e| e.returncode().is_none()));
+        let (mut live, mut held) = (0, 0);
+        self.children.retain(|w| match w.upgrade() {
+            None => false,
+            Some(exit) => {
+                match exit.returncode() {
+                    None => live += 1,
+                    Some(_) => held += 1,
+                }
+                true
+            }
+        });
         Usage {
-            live: self.live.len(),
+            live,
+            held,
             spawned: self.spawned,
         }
     }
 
     /// Counts a new child.
     pub fn add(&mut self, exit: &Arc<ChildExit>) {
-        self.live.push(Arc::downgrade(exit));
+        self.children.push(Arc::downgrade(exit));
         self.spawned += 1;
-    }
-
-    /// Stops counting a child whose handle the guest dropped.
-    pub fn forget(&mut self, exit: &Arc<ChildExit>) {
-        let gone = Arc::downgrade(exit);
-        self.live.retain(|w| !w.ptr_eq(&gone));
     }
 }

@@ -3,12 +3,14 @@
 //! "the user" before any child starts (as Zellij asks before a plugin's
 //! RunCommands).
 //!
-//! - `clock` (the `date` example) may run `python3`, but never with `-m`,
-//!   and gets no shell; its children run in a Landlock sandbox where the
-//!   kernel has one.
+//! - `clock` (the `date` example) may run `python3` with exactly one
+//!   argument list, `-c` and the one script it ships (an argument form, not
+//!   a forbidden flag: forbidding `-m` would leave `-c` open), and gets no
+//!   shell; its children run in a Landlock sandbox where the kernel has one.
 //! - `lister` (the `gather` example) gets the shell, at most 3 spawns, and
-//!   a user who approves `ls` commands only: its `sleep 1; echo "hello"`
-//!   is refused by the hook, its `ls /zzz` runs.
+//!   a user who approves exact command lines only: its `ls /zzz` runs, its
+//!   `sleep 1; echo "hello"` is refused by the hook. (Approving commands
+//!   that merely start with `"ls "` would approve `ls /; anything`.)
 //!
 //! ```text
 //! CARGO_TARGET_DIR=target/wasm cargo build --release --target wasm32-wasip2 -p procgate-examples
@@ -16,12 +18,15 @@
 //! ```
 
 use procgate::hooks::ProcgateHooks;
-use procgate::policy::{ArgRules, SpawnPlan};
+use procgate::policy::{ArgForm, ArgRules, SpawnPlan};
 use procgate::runner::{engine, Runner};
 use procgate::sandbox::LandlockMode;
 use procgate::{InheritedOutput, InheritedStdio, Policy, ProcgateCtx};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// The shell command lines the user approves, exactly.
+const APPROVED_COMMANDS: &[&str] = &["ls /zzz"];
 
 /// The user, as a rule: a real host would show a dialog here.
 struct AskUser {
@@ -80,8 +85,12 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|| "target/wasm/wasm32-wasip2/release".into());
     let engine = engine()?;
 
+    let date_script = ["-c", "import datetime; print(datetime.datetime.now())"];
     let clock = Policy::builder()
-        .allow_program_with("python3", ArgRules::default().forbid_flag("-m"))
+        .allow_program_with(
+            "python3",
+            ArgRules::default().form(ArgForm::exact(date_script)),
+        )
         .search_path(["/usr/bin", "/bin"])
         .update_limits(|l| {
             l.max_live = Some(1);
@@ -101,7 +110,7 @@ async fn main() -> anyhow::Result<()> {
         .build()?;
     let ls_only = AskUser {
         plugin: "lister",
-        approves: |plan| plan.shell && plan.args[1].starts_with("ls "),
+        approves: |plan| plan.shell && APPROVED_COMMANDS.contains(&plan.args[1].as_str()),
     };
     run_plugin(&engine, &dir.join("gather.wasm"), lister, ls_only).await?;
     Ok(())

@@ -19,12 +19,14 @@
 
 #[path = "procgate/policy_flags.rs"]
 mod policy_flags;
+#[path = "procgate/signals.rs"]
+mod signals;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use policy_flags::PolicyFlags;
 use procgate::cache::ComponentCache;
-use procgate::runner::{engine, GuestLimits, Runner};
+use procgate::runner::{engine, GuestLimits, RunEnd, Runner};
 use procgate::{InheritedOutput, InheritedStdio, Policy, ProcgateCtx};
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -110,20 +112,7 @@ fn main() {
 }
 
 fn parse_size(s: &str) -> Result<usize, String> {
-    let (digits, unit) = match s.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
-        Some((i, _)) => s.split_at(i),
-        None => (s, ""),
-    };
-    let n: usize = digits.parse().map_err(|e| format!("{s:?}: {e}"))?;
-    let shift = match unit.to_ascii_uppercase().as_str() {
-        "" | "B" => 0,
-        "K" | "KB" | "KIB" => 10,
-        "M" | "MB" | "MIB" => 20,
-        "G" | "GB" | "GIB" => 30,
-        _ => return Err(format!("{s:?}: unknown unit {unit:?}")),
-    };
-    n.checked_mul(1 << shift)
-        .ok_or_else(|| format!("{s:?} is too large"))
+    policy_flags::size(s)
 }
 
 fn split_dir(spec: &str) -> (PathBuf, String) {
@@ -210,9 +199,14 @@ fn run(args: RunArgs) -> Result<i32> {
             Runner::from_file_cached(&engine, &guest, &cache)?
         };
         let wasi = wasi.build();
+        let stop = signals::stopping().context("installing signal handlers")?;
         // The guest runs in its own task: faster streams than on the main future.
-        tokio::spawn(async move { runner.run_with(wasi, procgate, limits).await })
+        let end = tokio::spawn(async move { runner.run_until(wasi, procgate, limits, stop).await })
             .await
-            .context("guest task")?
+            .context("guest task")??;
+        Ok(match end {
+            RunEnd::Exited(code) => code,
+            RunEnd::Cancelled(sig) => signals::exit_code(sig),
+        })
     })
 }

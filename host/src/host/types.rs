@@ -169,8 +169,8 @@ impl HostProcess for ProcgateCtxView<'_> {
 
     fn drop(&mut self, process: Resource<Process>) -> wasmtime::Result<()> {
         // Dropping the host value kills and reaps an unwaited child.
-        let process = self.table.delete(process)?;
-        self.ctx.usage.forget(process.exit());
+        // It stays counted (live, then held) until the host has reaped it.
+        self.table.delete(process)?;
         Ok(())
     }
 }

@@ -123,18 +123,34 @@ impl ArgPattern {
             .map_err(|e| format!("bad regex {pattern:?}: {e}"))
     }
 
-    /// Whether `arg` matches.
+    /// Whether `arg` matches. A glob or regex never matches an argument
+    /// with a `.` or `..` path component (between `/`s, or after `=`):
+    /// `/grant/*` must not accept `/grant/..`, which names the parent. Only
+    /// an exact word can be `.` or `..`.
     ///
     /// ```
-    /// assert!(!procgate::policy::ArgPattern::exact("a").matches("b"));
+    /// use procgate::policy::ArgPattern;
+    /// assert!(!ArgPattern::exact("a").matches("b"));
+    /// let grant = ArgPattern::glob("/grant/*").unwrap();
+    /// assert!(grant.matches("/grant/x"));
+    /// assert!(!grant.matches("/grant/.."));
+    /// assert!(!ArgPattern::regex("/grant/.*").unwrap().matches("/grant/../etc"));
     /// ```
     pub fn matches(&self, arg: &str) -> bool {
         match self {
             ArgPattern::Exact(s) => s == arg,
+            _ if has_dot_component(arg) => false,
             ArgPattern::Glob(g) => g.is_match(arg),
             ArgPattern::Regex(r) => r.is_match(arg),
         }
     }
+}
+
+/// Whether `arg` has a `.` or `..` component: a part between `/`s (or
+/// after the `=` of `--flag=value`) that is exactly `.` or `..`.
+fn has_dot_component(arg: &str) -> bool {
+    arg.split(['/', '='])
+        .any(|part| part == "." || part == "..")
 }
 
 /// One allowed form of a whole argument list: one pattern per position,
@@ -367,5 +383,17 @@ mod tests {
         let dir = ArgPattern::glob("/srv/data/*").unwrap();
         assert!(dir.matches("/srv/data/x"));
         assert!(!dir.matches("/srv/data/../etc/passwd"));
+        // ... but it matches `.` and `..` themselves: refused.
+        for bad in ["/srv/data/..", "/srv/data/.", "/srv/data/./x"] {
+            assert!(!dir.matches(bad), "{bad}");
+        }
+        let any = ArgPattern::glob("**").unwrap();
+        for bad in ["..", ".", "../x", "a/../../b", "--file=../x", "x/."] {
+            assert!(!any.matches(bad), "{bad}");
+        }
+        for good in ["...", ".hidden", "a..b", "x/.git/y", "--file=x"] {
+            assert!(any.matches(good), "{good}");
+        }
+        assert!(ArgPattern::exact("..").matches(".."));
     }
 }

@@ -523,7 +523,8 @@ pub fn timed_out(pid: u32, after: Duration, signal: &str, containment: &str) {
     r.put("after_ms", after.as_millis() as u64);
     r.put("signal", signal);
     r.put("containment", containment);
-    let message = format!("timeout after {after:?}: {signal} to process {pid} and its {containment}");
+    let message =
+        format!("timeout after {after:?}: {signal} to process {pid} and its {containment}");
     auditor.emit(true, "timeout", &message, r.fields, false);
 }
 

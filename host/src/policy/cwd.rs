@@ -83,6 +83,9 @@ pub(crate) fn resolve(
         });
     };
     super::check_nul("cwd", cwd)?;
+    if cwd.is_empty() {
+        return Err(Error::InvalidArgument("empty cwd".into()));
+    }
     let denied = || Error::Denied(format!("cwd {cwd:?} is not inside a granted directory"));
     let guest = normalize_guest(cwd).ok_or_else(denied)?;
     // The longest grant whose guest path is a prefix of the request.

@@ -2,6 +2,7 @@
 //! host or sets, plus guest variables whose names the policy allows.
 //! Loader and injection variables from the guest are always refused.
 
+use super::At;
 use crate::error::{Error, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
@@ -78,6 +79,55 @@ const REFUSED: &[&str] = &[
     "LESSOPEN",
     "LESSCLOSE",
     "BROWSER",
+    // where programs find their configuration, repository or helpers:
+    // a guest-written file there is code or options
+    "HOME",
+    "SHELL",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_COMMON_DIR",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_CEILING_DIRECTORIES",
+    "GIT_NAMESPACE",
+    "GIT_ATTR_SOURCE",
+    "MAKEFLAGS",
+    "MFLAGS",
+    "GNUMAKEFLAGS",
+    "RSYNC_RSH",
+    "RSYNC_CONNECT_PROG",
+    "CVS_RSH",
+    "SYSTEMD_PAGER",
+    "SYSTEMD_PAGERSECURE",
+    "SYSTEMD_EDITOR",
+    "SYSTEMD_LESS",
+    "COMPILER_PATH",
+    "GCC_EXEC_PREFIX",
+    "CC",
+    "CXX",
+    "CPP",
+    "AR",
+    "RUSTC",
+    "RUSTC_WRAPPER",
+    "RUSTC_WORKSPACE_WRAPPER",
+    "RUSTDOC",
+    "PHPRC",
+    "PHP_INI_SCAN_DIR",
+    "TERMINFO",
+    "TERMINFO_DIRS",
+    "WGETRC",
+    "CURL_HOME",
+    "NETRC",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "TMPDIR",
+    // proxies: where a program's traffic goes
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "FTP_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
 ];
 
 /// Prefixes of refused variable names.
@@ -87,6 +137,27 @@ const REFUSED_PREFIXES: &[&str] = &[
     "BASH_FUNC_",
     "GIT_CONFIG_KEY_",
     "GIT_CONFIG_VALUE_",
+    "GIT_TRACE",
+    "XDG_",
+    "NPM_CONFIG_",
+    "YARN_",
+    "PIP_",
+    "CARGO_",
+];
+
+/// Suffixes of refused variable names: options and flags read from the
+/// environment (`TAR_OPTIONS`, `GZIP_OPTS`, `MAVEN_OPTS`, `GREP_OPTIONS`).
+const REFUSED_SUFFIXES: &[&str] = &["_OPTIONS", "_OPTS", "OPT", "FLAGS"];
+
+/// Name prefixes that are a whole tool's namespace: a guest pattern
+/// covering one (`GIT_*`, `G*`, `*`) is refused unless the policy says
+/// `unsafe_env_globs`.
+const TOOL_NAMESPACES: &[&str] = &[
+    "GIT_", "TAR_", "PYTHON", "PERL", "RUBY", "NODE_", "NPM_", "JAVA", "JDK_", "GO", "CARGO_",
+    "RUSTC", "RUSTUP_", "GCC_", "LD_", "DYLD_", "MAKE", "SSH_", "GPG", "GNUPG", "LESS", "SYSTEMD_",
+    "XDG_", "BASH", "ZSH", "DOCKER_", "KUBE", "AWS_", "PIP_", "CURL_", "WGET", "RSYNC_", "HG",
+    "SVN_", "PHP", "LUA_", "TERM", "GZIP", "BZIP", "XZ_", "ZSTD_", "GREP_", "SED_", "FIND",
+    "SORT_", "CC", "CXX", "CPP", "OPENSSL_", "SSL_", "LC_", "LANG",
 ];
 
 /// Whether the guest may never set `name`, whatever the policy says (the
@@ -94,14 +165,74 @@ const REFUSED_PREFIXES: &[&str] = &[
 /// `PATH` is among them unless the policy names it exactly in
 /// `guest_may_set`.
 ///
+/// Names are compared without regard to case (`http_proxy` is
+/// `HTTP_PROXY`).
+///
 /// ```
 /// use procgate::policy::is_refused_env;
 /// assert!(is_refused_env("LD_PRELOAD"));
 /// assert!(is_refused_env("PYTHONPATH"));
+/// assert!(is_refused_env("TAR_OPTIONS"));
+/// assert!(is_refused_env("GIT_DIR"));
+/// assert!(is_refused_env("https_proxy"));
 /// assert!(!is_refused_env("TERM"));
 /// ```
 pub fn is_refused_env(name: &str) -> bool {
-    REFUSED.contains(&name) || REFUSED_PREFIXES.iter().any(|p| name.starts_with(p))
+    let name = name.to_ascii_uppercase();
+    REFUSED.contains(&name.as_str())
+        || REFUSED_PREFIXES.iter().any(|p| name.starts_with(p))
+        || REFUSED_SUFFIXES.iter().any(|p| name.ends_with(p))
+}
+
+/// The literal start of a glob pattern: up to its first special character.
+fn literal_prefix(pattern: &str) -> &str {
+    let end = pattern
+        .find(['*', '?', '[', '{', '\\'])
+        .unwrap_or(pattern.len());
+    &pattern[..end]
+}
+
+/// Why a guest-variable pattern is refused when the policy is built, if
+/// it is: it can only match refused variables (so it is dead), or it is
+/// broad (covers everything or a tool's whole namespace) and `unsafe_globs`
+/// is off.
+fn refuse_pattern(pattern: &str, unsafe_globs: bool) -> Option<String> {
+    let prefix = literal_prefix(pattern);
+    let exact = prefix.len() == pattern.len();
+    if exact && pattern == "PATH" {
+        return None;
+    }
+    let upper = prefix.to_ascii_uppercase();
+    let dead = if exact {
+        is_refused_env(pattern)
+    } else {
+        REFUSED_PREFIXES.iter().any(|p| upper.starts_with(p))
+    };
+    if dead {
+        return Some(format!(
+            "env.guest_may_set {pattern:?} only matches variables that are always refused (see \
+             procgate::policy::is_refused_env): it can never be granted"
+        ));
+    }
+    if exact || unsafe_globs {
+        return None;
+    }
+    if let Some(ns) = TOOL_NAMESPACES
+        .iter()
+        .find(|ns| ns.starts_with(upper.as_str()))
+    {
+        let what = if prefix.is_empty() {
+            "every variable".to_string()
+        } else {
+            format!("the whole {ns}* namespace")
+        };
+        return Some(format!(
+            "env.guest_may_set {pattern:?} covers {what}: a program's options and configuration \
+             come from its environment too (TAR_OPTIONS, GIT_DIR), so list exact names or narrow \
+             globs (GIT_AUTHOR_*), or set env.unsafe_env_globs = true (--unsafe-env-globs)"
+        ));
+    }
+    None
 }
 
 /// The environment rules of a policy, ready to apply.
@@ -123,7 +254,8 @@ impl EnvRules {
     pub(crate) fn new(
         set: &[(String, String)],
         pass: &[String],
-        guest_patterns: &[String],
+        guest_patterns: &[At<String>],
+        unsafe_globs: bool,
     ) -> anyhow::Result<EnvRules> {
         let mut base: Vec<(String, String)> = Vec::new();
         let mut put = |k: &str, v: String| {
@@ -143,14 +275,21 @@ impl EnvRules {
             put(k, v.clone());
         }
         let mut globs = GlobSetBuilder::new();
-        for p in guest_patterns {
-            globs.add(Glob::new(p).map_err(|e| anyhow::anyhow!("env.guest_may_set {p:?}: {e}"))?);
+        for entry in guest_patterns {
+            let p = &entry.value;
+            let glob = Glob::new(p)
+                .map_err(|e| anyhow::anyhow!(entry.say(format!("env.guest_may_set {p:?}: {e}"))))?;
+            if let Some(why) = refuse_pattern(p, unsafe_globs) {
+                anyhow::bail!(entry.say(why));
+            }
+            globs.add(glob);
         }
+        let guest_patterns: Vec<String> = guest_patterns.iter().map(|p| p.value.clone()).collect();
         Ok(EnvRules {
             base,
             guest: globs.build()?,
-            guest_patterns: guest_patterns.to_vec(),
             path_granted: guest_patterns.iter().any(|p| p == "PATH"),
+            guest_patterns,
         })
     }
 
@@ -193,13 +332,24 @@ mod tests {
             .collect()
     }
 
+    fn at(patterns: &[&str]) -> Vec<At<String>> {
+        patterns
+            .iter()
+            .map(|p| At {
+                value: p.to_string(),
+                at: Some("p.toml:1:1".into()),
+            })
+            .collect()
+    }
+
     #[test]
     fn patterns_pass_and_refusals() {
         std::env::set_var("PROCGATE_ENV_TEST", "from-host");
         let rules = EnvRules::new(
             &vars(&[("LANG", "C")]),
             &["PROCGATE_ENV_TEST".into(), "PROCGATE_ENV_MISSING".into()],
-            &["GIT_AUTHOR_*".into(), "LD_*".into(), "*".into()],
+            &at(&["GIT_AUTHOR_*", "*"]),
+            true,
         )
         .unwrap();
         let env = rules.build(&vars(&[("GIT_AUTHOR_NAME", "x")])).unwrap();
@@ -211,15 +361,58 @@ mod tests {
                 ("GIT_AUTHOR_NAME", "x")
             ])
         );
-        for bad in ["LD_PRELOAD", "PATH", "BASH_FUNC_ls%%", "GIT_CONFIG_KEY_0"] {
+        for bad in [
+            "LD_PRELOAD",
+            "PATH",
+            "BASH_FUNC_ls%%",
+            "GIT_CONFIG_KEY_0",
+            "TAR_OPTIONS",
+            "GIT_DIR",
+            "GIT_TRACE2_EVENT",
+            "XDG_CONFIG_HOME",
+            "https_proxy",
+            "MAKEFLAGS",
+        ] {
             let err = rules.build(&vars(&[(bad, "x")])).unwrap_err();
-            assert_eq!(err.to_string(), format!("denied: env {bad} refused"));
+            assert!(
+                err.to_string()
+                    .starts_with(&format!("denied: env {bad} refused")),
+                "{err}"
+            );
         }
     }
 
     #[test]
+    fn broad_and_dead_patterns_are_refused_at_load() {
+        for (pattern, why) in [
+            ("*", "covers every variable"),
+            ("GIT_*", "the whole GIT_* namespace"),
+            ("G*", "the whole GIT_* namespace"),
+            ("TAR_*", "the whole TAR_* namespace"),
+            ("LD_*", "only matches variables that are always refused"),
+            (
+                "LD_PRELOAD",
+                "only matches variables that are always refused",
+            ),
+            (
+                "TAR_OPTIONS",
+                "only matches variables that are always refused",
+            ),
+        ] {
+            let err = EnvRules::new(&[], &[], &at(&[pattern]), false).unwrap_err();
+            let err = err.to_string();
+            assert!(err.starts_with("p.toml:1:1: env.guest_may_set"), "{err}");
+            assert!(err.contains(why), "{pattern}: {err}");
+        }
+        // Narrow globs and exact names load; broad ones only when asked.
+        assert!(EnvRules::new(&[], &[], &at(&["GIT_AUTHOR_*", "APP_*", "TERM"]), false).is_ok());
+        assert!(EnvRules::new(&[], &[], &at(&["GIT_*"]), true).is_ok());
+        assert!(EnvRules::new(&[], &[], &at(&["LD_*"]), true).is_err());
+    }
+
+    #[test]
     fn path_only_when_named_exactly() {
-        let rules = EnvRules::new(&[], &[], &["PATH".into()]).unwrap();
+        let rules = EnvRules::new(&[], &[], &at(&["PATH"]), false).unwrap();
         assert!(rules.build(&vars(&[("PATH", "/x")])).is_ok());
         assert!(rules.build(&vars(&[("LD_PRELOAD", "/x")])).is_err());
     }

@@ -36,10 +36,11 @@
 use super::{ArgForm, ArgRules, Limits, OsLimits, Policy, PolicyBuilder};
 use crate::sandbox::{LandlockMode, Sandbox as SandboxConfig};
 use crate::signals::Signal;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use toml::Spanned;
 
 /// A policy as written in a TOML file. Unknown keys are errors.
 ///
@@ -75,6 +76,10 @@ pub struct PolicyFile {
     /// `[sandbox]`
     #[serde(default)]
     pub sandbox: Sandbox,
+    /// The file's name and text, for `line:column` in the messages of
+    /// checks made when the policy is built.
+    #[serde(skip)]
+    source: Option<(String, String)>,
 }
 
 /// `[programs]`: the allowlist.
@@ -83,9 +88,9 @@ pub struct PolicyFile {
 pub struct Programs {
     /// Names (looked up on `search_path`) or absolute paths, any arguments.
     #[serde(default)]
-    pub allow: Vec<String>,
+    pub allow: Vec<Spanned<String>>,
     /// Where names are looked up; default [`super::DEFAULT_SEARCH_PATH`].
-    pub search_path: Option<Vec<PathBuf>>,
+    pub search_path: Option<Spanned<Vec<PathBuf>>>,
     /// `[[programs.rules]]`: programs allowed with argument rules.
     #[serde(default)]
     pub rules: Vec<ProgramRule>,
@@ -96,7 +101,7 @@ pub struct Programs {
 #[serde(deny_unknown_fields)]
 pub struct ProgramRule {
     /// The program: a name or an absolute path.
-    pub program: String,
+    pub program: Spanned<String>,
     /// Flags refused anywhere in the arguments.
     #[serde(default)]
     pub forbid_flags: Vec<String>,
@@ -112,8 +117,8 @@ pub struct Shell {
     /// Grant the shell. Default false.
     #[serde(default)]
     pub allow: bool,
-    /// The shell binary; default `/bin/sh`.
-    pub path: Option<PathBuf>,
+    /// The shell binary (an absolute path); default `/bin/sh`.
+    pub path: Option<Spanned<PathBuf>>,
 }
 
 /// `[env]`: the children's environment.
@@ -126,9 +131,14 @@ pub struct Env {
     /// Host variables passed to every child.
     #[serde(default)]
     pub pass: Vec<String>,
-    /// Name patterns (globs) of variables the guest may set.
+    /// Names, or narrow name patterns (globs), of variables the guest may
+    /// set.
     #[serde(default)]
-    pub guest_may_set: Vec<String>,
+    pub guest_may_set: Vec<Spanned<String>>,
+    /// Accept broad patterns in `guest_may_set` (`*`, `GIT_*`); see
+    /// [`PolicyBuilder::unsafe_env_globs`].
+    #[serde(default)]
+    pub unsafe_env_globs: bool,
     /// Name patterns (globs) of variables whose values the audit log
     /// withholds (names are always logged).
     #[serde(default)]
@@ -140,7 +150,7 @@ pub struct Env {
 #[serde(deny_unknown_fields)]
 pub struct Dir {
     /// The host directory; relative paths are relative to the policy file.
-    pub host: PathBuf,
+    pub host: Spanned<PathBuf>,
     /// The guest path it is known by; default the same as `host`.
     pub guest: Option<String>,
 }
@@ -167,25 +177,33 @@ pub struct Signals {
 pub struct LimitsTable {
     /// Most children alive at once.
     pub max_live: Option<usize>,
+    /// Most exited children whose handles the guest still holds.
+    pub max_held: Option<usize>,
     /// Most children started in the guest's lifetime.
     pub max_spawns: Option<u64>,
-    /// Wall-clock seconds per child (fractions allowed).
-    #[serde(default, deserialize_with = "seconds")]
+    /// Wall-clock time per child: seconds (fractions allowed) or a
+    /// duration string (`"30s"`, `"500ms"`).
+    #[serde(default, deserialize_with = "super::units::duration")]
     pub timeout_secs: Option<Duration>,
-    /// Seconds between SIGTERM and SIGKILL after a timeout.
-    #[serde(default, deserialize_with = "seconds")]
+    /// Time between SIGTERM and SIGKILL after a timeout (as `timeout_secs`).
+    #[serde(default, deserialize_with = "super::units::duration")]
     pub kill_grace_secs: Option<Duration>,
     /// Most bytes one `communicate` buffers per stream (default 16 MiB).
+    #[serde(default, deserialize_with = "super::units::size")]
     pub communicate_bytes: Option<usize>,
     /// Most bytes all communicates of the guest hold at once (default 64 MiB).
+    #[serde(default, deserialize_with = "super::units::size")]
     pub buffered_bytes: Option<usize>,
     /// Most bytes of program name plus arguments.
+    #[serde(default, deserialize_with = "super::units::size")]
     pub max_arg_bytes: Option<usize>,
     /// Most bytes of the child's environment.
+    #[serde(default, deserialize_with = "super::units::size")]
     pub max_env_bytes: Option<usize>,
     /// `RLIMIT_CPU` seconds.
     pub cpu_secs: Option<u64>,
     /// `RLIMIT_AS` bytes.
+    #[serde(default, deserialize_with = "super::units::size")]
     pub address_space_bytes: Option<u64>,
     /// `RLIMIT_NOFILE`.
     pub open_files: Option<u64>,
@@ -213,18 +231,9 @@ pub struct Sandbox {
     /// child (see [`crate::cgroup`]).
     #[serde(default)]
     pub cgroup: crate::cgroup::CgroupMode,
-}
-
-/// A positive, finite number of seconds.
-fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    let secs = f64::deserialize(d)?;
-    Duration::try_from_secs_f64(secs)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .map(Some)
-        .ok_or_else(|| {
-            serde::de::Error::custom(format!("expected a positive number of seconds, got {secs}"))
-        })
+    /// `"any"` (default), `"none"`, or `["tcp-connect:443", ...]`.
+    #[serde(default)]
+    pub network: crate::sandbox::Network,
 }
 
 /// A policy file that could not be read or parsed. The message names the
@@ -263,11 +272,24 @@ impl PolicyFile {
         };
         let de = toml::Deserializer::parse(text)
             .map_err(|e| PolicyFileError(format!("{}: {}", at(&e), e.message().trim_end())))?;
-        serde_path_to_error::deserialize(de).map_err(|e| {
+        let mut file: PolicyFile = serde_path_to_error::deserialize(de).map_err(|e| {
             let inner = e.inner();
             let message = inner.message().trim_end();
             PolicyFileError(format!("{}: {}: {message}", at(inner), e.path()))
-        })
+        })?;
+        file.source = Some((name.to_string(), text.to_string()));
+        Ok(file)
+    }
+
+    /// `file:line:column: key` of a value, for the builder's messages.
+    fn origin<T>(&self, value: &Spanned<T>, key: &str) -> String {
+        match &self.source {
+            Some((name, text)) => {
+                let (line, col) = line_col(text, value.span().start);
+                format!("{name}:{line}:{col}: {key}")
+            }
+            None => key.to_string(),
+        }
     }
 
     /// Turns the file into a builder; relative paths (`dirs`, `sandbox`)
@@ -280,38 +302,59 @@ impl PolicyFile {
     /// ```
     pub fn into_builder(self, base: &Path) -> PolicyBuilder {
         let mut b = Policy::builder();
-        for p in self.programs.allow {
-            b = b.allow_program(p);
+        for (i, p) in self.programs.allow.iter().enumerate() {
+            b = b
+                .origin(self.origin(p, &format!("programs.allow[{i}]")))
+                .allow_program(p.get_ref());
         }
-        for rule in self.programs.rules {
+        for (i, rule) in self.programs.rules.iter().enumerate() {
             let rules = ArgRules {
-                forms: rule.args,
-                forbid_flags: rule.forbid_flags,
+                forms: rule.args.clone(),
+                forbid_flags: rule.forbid_flags.clone(),
             };
-            b = b.allow_program_with(rule.program, rules);
+            b = b
+                .origin(self.origin(&rule.program, &format!("programs.rules[{i}].program")))
+                .allow_program_with(rule.program.get_ref(), rules);
         }
-        if let Some(sp) = self.programs.search_path {
-            b = b.search_path(sp);
+        if let Some(sp) = &self.programs.search_path {
+            b = b
+                .origin(self.origin(sp, "programs.search_path"))
+                .search_path(sp.get_ref().clone());
         }
         if self.shell.allow {
-            b = b.allow_shell(self.shell.path.unwrap_or_else(|| "/bin/sh".into()));
+            b = match &self.shell.path {
+                Some(path) => b
+                    .origin(self.origin(path, "shell.path"))
+                    .allow_shell(path.get_ref()),
+                None => b.origin("shell.allow").allow_shell("/bin/sh"),
+            };
         }
-        for (k, v) in self.env.set {
+        for (k, v) in &self.env.set {
             b = b.set_env(k, v);
         }
-        for k in self.env.pass {
+        for k in &self.env.pass {
             b = b.pass_env(k);
         }
-        for k in self.env.guest_may_set {
-            b = b.allow_guest_env(k);
+        for (i, k) in self.env.guest_may_set.iter().enumerate() {
+            b = b
+                .origin(self.origin(k, &format!("env.guest_may_set[{i}]")))
+                .allow_guest_env(k.get_ref());
         }
-        for k in self.env.secret {
+        for k in &self.env.secret {
             b = b.secret_env(k);
         }
-        for d in self.dirs {
-            let guest = d.guest.unwrap_or_else(|| d.host.display().to_string());
-            b = b.dir(base.join(d.host), guest);
+        b = b.unsafe_env_globs(self.env.unsafe_env_globs);
+        for (i, d) in self.dirs.iter().enumerate() {
+            let host = d.host.get_ref();
+            let guest = d
+                .guest
+                .clone()
+                .unwrap_or_else(|| host.display().to_string());
+            b = b
+                .origin(self.origin(&d.host, &format!("dirs[{i}].host")))
+                .dir(base.join(host), guest);
         }
+        let mut b = b.origin("");
         if let Some(default) = self.cwd.default {
             b = b.default_cwd(default);
         }
@@ -321,6 +364,7 @@ impl PolicyFile {
         let l = self.limits;
         b = b.limits(Limits {
             max_live: l.max_live,
+            max_held: l.max_held,
             max_spawns: l.max_spawns,
             timeout: l.timeout_secs,
             kill_grace: l.kill_grace_secs,
@@ -349,6 +393,7 @@ impl PolicyFile {
                 .map(|p| base.join(p))
                 .collect(),
             cgroup: self.sandbox.cgroup,
+            network: self.sandbox.network,
         })
     }
 }
@@ -418,7 +463,7 @@ mod tests {
     fn messages_say_what_is_wrong() {
         assert!(err("[shell]\nalow = true\n").contains("unknown field `alow`"));
         assert!(err("[signals]\nallow = [\"sigfoo\"]\n").contains("sigfoo"));
-        assert!(err("[limits]\ntimeout_secs = -2\n").contains("positive number of seconds"));
+        assert!(err("[limits]\ntimeout_secs = -2\n").contains("positive duration"));
     }
 
     #[test]
@@ -456,13 +501,14 @@ guest = "/scratch"
 [cwd]
 default = "/scratch"
 [signals]
-allow = ["term", "kill"]
+allow = ["term", "SIGKILL"]
 [limits]
 max_live = 2
+max_held = 16
 max_spawns = 10
 timeout_secs = 1.5
-kill_grace_secs = 0.5
-communicate_bytes = 1000
+kill_grace_secs = "500ms"
+communicate_bytes = "1.5M"
 max_arg_bytes = 4096
 max_env_bytes = 4096
 cpu_secs = 5
@@ -480,6 +526,9 @@ write = ["/tmp"]
         let policy = file.into_builder(Path::new("/")).build().unwrap();
         let l = policy.limits();
         assert_eq!(l.timeout, Some(Duration::from_millis(1500)));
+        assert_eq!(l.kill_grace, Some(Duration::from_millis(500)));
+        assert_eq!(l.communicate_bytes, Some(3 << 19));
+        assert_eq!(l.max_held, Some(16));
         assert_eq!(l.os.open_files, Some(64));
         assert!(l.os.no_new_privs);
         assert_eq!(policy.dirs()[0].guest, "/scratch");

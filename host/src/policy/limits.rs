@@ -4,11 +4,16 @@
 
 use std::time::Duration;
 
+/// How many exited children a guest may hold when the policy says
+/// nothing ([`Limits::max_held`]).
+pub const DEFAULT_MAX_HELD: usize = 256;
+
 /// The limits of one guest. Every field is off (`None`) by default, except
-/// the two that bound what the host buffers for the guest:
-/// `communicate_bytes` (`None` means [`DEFAULT_COMMUNICATE_BYTES`]) and
-/// `buffered_bytes` (`None` means [`DEFAULT_BUFFERED_BYTES`]). A policy may
-/// raise either explicitly; neither can be switched off.
+/// those that bound what the host holds for the guest:
+/// `communicate_bytes` (`None` means [`DEFAULT_COMMUNICATE_BYTES`]),
+/// `buffered_bytes` (`None` means [`DEFAULT_BUFFERED_BYTES`]) and
+/// `max_held` (`None` means [`DEFAULT_MAX_HELD`]). A policy may raise them
+/// explicitly; none can be switched off.
 ///
 /// ```
 /// use procgate::policy::{Limits, OsLimits};
@@ -25,9 +30,15 @@ use std::time::Duration;
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Limits {
-    /// Most children alive at once (started and not yet reaped, with a
-    /// handle the guest still holds). Past it: `limit-exceeded`.
+    /// Most children alive at once: started and not yet exited, whether
+    /// the guest holds the handle or dropped it (a dropped child counts
+    /// until the host has ended and reaped it). Past it: `limit-exceeded`.
     pub max_live: Option<usize>,
+    /// Most children that have exited while the guest still holds their
+    /// handle (or a pollable of their exit): each pins a zombie, a pidfd
+    /// and its pipes in the host. `None` means [`DEFAULT_MAX_HELD`]; past
+    /// it: `limit-exceeded`.
+    pub max_held: Option<usize>,
     /// Most children the guest may start in its lifetime.
     pub max_spawns: Option<u64>,
     /// Wall-clock time a child may run; then SIGTERM to its process
@@ -124,17 +135,33 @@ impl OsLimits {
     }
 }
 
+impl Limits {
+    /// The bound on held children: [`Limits::max_held`], or
+    /// [`DEFAULT_MAX_HELD`].
+    ///
+    /// ```
+    /// let limits = procgate::policy::Limits::default();
+    /// assert_eq!(limits.held_bound(), procgate::policy::DEFAULT_MAX_HELD);
+    /// ```
+    pub fn held_bound(&self) -> usize {
+        self.max_held.unwrap_or(DEFAULT_MAX_HELD)
+    }
+}
+
 /// What a guest has used so far: the input of the live-process and spawn
 /// limits, counted by the [`crate::ProcgateCtx`].
 ///
 /// ```
-/// let usage = procgate::policy::Usage { live: 1, spawned: 3 };
+/// let usage = procgate::policy::Usage { live: 1, held: 0, spawned: 3 };
 /// assert_eq!(usage.live, 1);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Usage {
-    /// Children alive now.
+    /// Children alive now (not yet exited), handle held or not.
     pub live: usize,
+    /// Children that have exited and whose handle (or exit) the guest
+    /// still holds.
+    pub held: usize,
     /// Children started so far.
     pub spawned: u64,
 }

@@ -26,6 +26,7 @@ mod env;
 mod file;
 mod limits;
 mod programs;
+mod units;
 
 use crate::error::{Error, Result};
 use crate::hooks::{AllowAll, ProcgateHooks};
@@ -42,8 +43,9 @@ pub use env::is_refused_env;
 pub use file::{PolicyFile, PolicyFileError};
 pub use limits::{
     Limits, OsLimits, Usage, COMMUNICATE_OVERHEAD, DEFAULT_BUFFERED_BYTES,
-    DEFAULT_COMMUNICATE_BYTES,
+    DEFAULT_COMMUNICATE_BYTES, DEFAULT_MAX_HELD,
 };
+pub use units::{parse_duration, parse_size};
 
 /// The `tracing` target of audit events: one event per decision.
 pub const AUDIT_TARGET: &str = "procgate::audit";
@@ -73,6 +75,7 @@ pub struct Policy {
     sandbox: Sandbox,
     /// Name patterns of variables whose values the audit log withholds.
     secret_env: globset::GlobSet,
+    warnings: Vec<String>,
 }
 
 /// Builds a [`Policy`] in code.
@@ -88,21 +91,67 @@ pub struct Policy {
 /// ```
 #[derive(Debug, Default)]
 pub struct PolicyBuilder {
-    programs: Vec<(String, Option<ArgRules>)>,
-    search_path: Option<Vec<PathBuf>>,
-    shell: Option<PathBuf>,
+    programs: Vec<At<(String, Option<ArgRules>)>>,
+    search_path: Option<At<Vec<PathBuf>>>,
+    shell: Option<At<PathBuf>>,
     env_set: Vec<(String, String)>,
     env_pass: Vec<String>,
-    guest_env: Vec<String>,
+    guest_env: Vec<At<String>>,
+    unsafe_env_globs: bool,
     secret_env: Vec<String>,
-    dirs: Vec<(PathBuf, String)>,
+    dirs: Vec<At<(PathBuf, String)>>,
     default_cwd: Option<String>,
     signals: Option<BTreeSet<Signal>>,
     limits: Limits,
     sandbox: Sandbox,
+    origin: Option<String>,
+}
+
+/// A policy entry and where it was written (`policy.toml:3:10:
+/// programs.allow[1]`, `--allow`), for the messages of the checks made
+/// when the policy is built.
+#[derive(Debug, Clone)]
+pub(crate) struct At<T> {
+    pub(crate) value: T,
+    pub(crate) at: Option<String>,
+}
+
+impl<T> At<T> {
+    /// `message`, prefixed with where the entry was written.
+    pub(crate) fn say(&self, message: impl std::fmt::Display) -> String {
+        match &self.at {
+            Some(at) => format!("{at}: {message}"),
+            None => message.to_string(),
+        }
+    }
 }
 
 impl PolicyBuilder {
+    fn at<T>(&self, value: T) -> At<T> {
+        At {
+            value,
+            at: self.origin.clone(),
+        }
+    }
+
+    /// Names where the entries added next come from (a file's
+    /// `policy.toml:3:10: programs.allow[1]`, a flag's `--allow`): the
+    /// checks [`PolicyBuilder::build`] makes prefix their messages with it.
+    /// An empty string forgets it.
+    ///
+    /// ```
+    /// let err = procgate::Policy::builder()
+    ///     .origin("--allow")
+    ///     .allow_program("./mytool")
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(err.to_string().starts_with("--allow: program \"./mytool\""));
+    /// ```
+    pub fn origin(mut self, at: impl Into<String>) -> Self {
+        self.origin = Some(at.into()).filter(|at| !at.is_empty());
+        self
+    }
+
     /// Allows a program, by bare name (resolved on the search path) or by
     /// absolute path, with any arguments.
     ///
@@ -110,7 +159,8 @@ impl PolicyBuilder {
     /// let p = procgate::Policy::builder().allow_program("/usr/bin/env").build().unwrap();
     /// ```
     pub fn allow_program(mut self, program: impl Into<String>) -> Self {
-        self.programs.push((program.into(), None));
+        let entry = self.at((program.into(), None));
+        self.programs.push(entry);
         self
     }
 
@@ -127,7 +177,8 @@ impl PolicyBuilder {
     ///     .unwrap();
     /// ```
     pub fn allow_program_with(mut self, program: impl Into<String>, rules: ArgRules) -> Self {
-        self.programs.push((program.into(), Some(rules)));
+        let entry = self.at((program.into(), Some(rules)));
+        self.programs.push(entry);
         self
     }
 
@@ -138,7 +189,8 @@ impl PolicyBuilder {
     /// let p = procgate::Policy::builder().search_path(["/usr/bin"]).build().unwrap();
     /// ```
     pub fn search_path(mut self, dirs: impl IntoIterator<Item = impl Into<PathBuf>>) -> Self {
-        self.search_path = Some(dirs.into_iter().map(Into::into).collect());
+        let dirs = dirs.into_iter().map(Into::into).collect();
+        self.search_path = Some(self.at(dirs));
         self
     }
 
@@ -152,7 +204,7 @@ impl PolicyBuilder {
     /// let p = procgate::Policy::builder().allow_shell("/bin/sh").build().unwrap();
     /// ```
     pub fn allow_shell(mut self, shell: impl Into<PathBuf>) -> Self {
-        self.shell = Some(shell.into());
+        self.shell = Some(self.at(shell.into()));
         self
     }
 
@@ -186,7 +238,24 @@ impl PolicyBuilder {
     /// let p = procgate::Policy::builder().allow_guest_env("MY_APP_*").build().unwrap();
     /// ```
     pub fn allow_guest_env(mut self, pattern: impl Into<String>) -> Self {
-        self.guest_env.push(pattern.into());
+        let entry = self.at(pattern.into());
+        self.guest_env.push(entry);
+        self
+    }
+
+    /// Accepts broad guest-variable patterns (`*`, `GIT_*`, ...) that
+    /// [`PolicyBuilder::build`] otherwise refuses: a program's options can
+    /// come from its environment (`TAR_OPTIONS`, `GIT_DIR`), so letting the
+    /// guest set a whole namespace lets it around argument rules. The
+    /// fixed refusals ([`is_refused_env`]) still apply.
+    ///
+    /// ```
+    /// assert!(procgate::Policy::builder().allow_guest_env("*").build().is_err());
+    /// let p = procgate::Policy::builder().allow_guest_env("*").unsafe_env_globs(true).build();
+    /// assert!(p.is_ok());
+    /// ```
+    pub fn unsafe_env_globs(mut self, yes: bool) -> Self {
+        self.unsafe_env_globs = yes;
         self
     }
 
@@ -213,7 +282,8 @@ impl PolicyBuilder {
     /// let p = procgate::Policy::builder().dir("/tmp", "/scratch").build().unwrap();
     /// ```
     pub fn dir(mut self, host: impl Into<PathBuf>, guest: impl Into<String>) -> Self {
-        self.dirs.push((host.into(), guest.into()));
+        let entry = self.at((host.into(), guest.into()));
+        self.dirs.push(entry);
         self
     }
 
@@ -289,19 +359,31 @@ impl PolicyBuilder {
     /// checks the rest.
     ///
     /// Fails if a granted directory does not exist, a guest path is not
-    /// absolute, the default cwd is not inside a grant, or a guest
-    /// variable pattern is malformed.
+    /// absolute, the default cwd is not inside a grant; if a program entry
+    /// is a relative path, or the shell is not an absolute path; if a
+    /// program, the shell or a search-path directory can be written by the
+    /// guest's children (inside a grant or `sandbox.write`) or by anyone
+    /// but root and the host user; if a guest variable pattern is
+    /// malformed, can only match refused variables, or is broad (`*`, a
+    /// tool's whole namespace) without [`PolicyBuilder::unsafe_env_globs`].
+    /// An allowed program or shell that does not exist is a warning (an
+    /// audit event, and [`Policy::warnings`]). Messages start with the
+    /// entry's [`PolicyBuilder::origin`].
     ///
     /// ```
     /// assert!(procgate::Policy::builder().dir("/no/such/dir", "/x").build().is_err());
+    /// let p = procgate::Policy::builder().allow_program("no-such-program").build().unwrap();
+    /// assert!(p.warnings()[0].contains("not found"));
     /// ```
     pub fn build(self) -> anyhow::Result<Policy> {
-        let search_path = self
-            .search_path
-            .unwrap_or_else(|| DEFAULT_SEARCH_PATH.iter().map(PathBuf::from).collect());
+        let search_path = self.search_path.unwrap_or_else(|| At {
+            value: DEFAULT_SEARCH_PATH.iter().map(PathBuf::from).collect(),
+            at: None,
+        });
         let mut dirs = Vec::new();
-        for (host, guest) in &self.dirs {
-            dirs.push(DirGrant::open(host, guest)?);
+        for entry in &self.dirs {
+            let (host, guest) = &entry.value;
+            dirs.push(DirGrant::open(host, guest).map_err(|e| anyhow::anyhow!(entry.say(e)))?);
         }
         if let Some(default) = &self.default_cwd {
             cwd::resolve(&dirs, None, Some(default))
@@ -312,18 +394,73 @@ impl PolicyBuilder {
             secret
                 .add(globset::Glob::new(p).map_err(|e| anyhow::anyhow!("env.secret {p:?}: {e}"))?);
         }
+        let writable: Vec<PathBuf> = dirs
+            .iter()
+            .map(|d| d.host.clone())
+            .chain(
+                self.sandbox
+                    .write
+                    .iter()
+                    .filter_map(|p| p.canonicalize().ok()),
+            )
+            .collect();
+        if self.sandbox.landlock != LandlockMode::Off {
+            check_no_exec_in_writable(&self.sandbox, &writable)?;
+        }
+        let mut warnings = Vec::new();
+        for dir in &search_path.value {
+            if let Ok(dir) = dir.canonicalize() {
+                programs::check_trusted(&dir, &writable)
+                    .map_err(|e| anyhow::anyhow!(search_path.say(format!("search path: {e}"))))?;
+            }
+        }
+        let programs = programs::Programs::new(self.programs, search_path.value, &writable)?;
+        warnings.extend(programs.warnings());
+        if let Some(shell) = &self.shell {
+            warnings.extend(programs::check_shell(shell, &writable)?);
+        }
+        let env = env::EnvRules::new(
+            &self.env_set,
+            &self.env_pass,
+            &self.guest_env,
+            self.unsafe_env_globs,
+        )?;
+        for warning in &warnings {
+            tracing::warn!(target: AUDIT_TARGET, decision = "load", "policy: {warning}");
+        }
         Ok(Policy {
             secret_env: secret.build()?,
-            programs: programs::Programs::new(self.programs, search_path),
-            shell: self.shell,
-            env: env::EnvRules::new(&self.env_set, &self.env_pass, &self.guest_env)?,
+            programs,
+            shell: self.shell.map(|s| s.value),
+            env,
             dirs,
             default_cwd: self.default_cwd,
             signals: self.signals,
             limits: self.limits,
             sandbox: self.sandbox,
+            warnings,
         })
     }
+}
+
+/// Refuses a Landlock sandbox whose read list (where children may execute)
+/// covers a directory they may write: they could run what they wrote.
+fn check_no_exec_in_writable(sb: &Sandbox, writable: &[PathBuf]) -> anyhow::Result<()> {
+    let read: Vec<PathBuf> = match &sb.read {
+        Some(list) => list.clone(),
+        None => sandbox::DEFAULT_READ.iter().map(PathBuf::from).collect(),
+    };
+    for r in read.iter().filter_map(|r| r.canonicalize().ok()) {
+        if let Some(w) = writable.iter().find(|w| w.starts_with(&r)) {
+            anyhow::bail!(
+                "sandbox.read {} covers {}, which children may write: they could execute what \
+                 they wrote there",
+                r.display(),
+                w.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// What a guest asks for; the input of [`Policy::decide`].
@@ -453,6 +590,17 @@ impl Policy {
     /// ```
     pub fn is_secret_env(&self, name: &str) -> bool {
         self.secret_env.is_match(name)
+    }
+
+    /// What building the policy warned about: entries that can never
+    /// match on this host (an allowed program or shell that does not
+    /// exist). Each was also logged as an audit event.
+    ///
+    /// ```
+    /// assert!(procgate::Policy::default().warnings().is_empty());
+    /// ```
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The filesystem sandbox settings.
@@ -654,21 +802,32 @@ impl Policy {
                 usage.live
             )));
         }
+        if usage.held >= l.held_bound() {
+            return Err(Error::LimitExceeded(format!(
+                "{} exited processes still held, limits.max_held is {}: drop the handles of finished processes",
+                usage.held,
+                l.held_bound()
+            )));
+        }
+        let abi = sandbox::landlock_abi();
         let (landlock, sandbox_note) = match self.sandbox.landlock {
             LandlockMode::Off => (None, "none"),
-            _ if sandbox::landlock_abi() > 0 => {
-                let grants: Vec<PathBuf> = self.dirs.iter().map(|d| d.host.clone()).collect();
-                let paths = sandbox::landlock_paths(&self.sandbox, &spawn.program, &grants);
-                (Some(paths), "landlock")
-            }
-            LandlockMode::BestEffort => {
-                (None, "landlock unavailable on this kernel: running without")
-            }
-            LandlockMode::Require => {
+            LandlockMode::Require if sandbox::require_refusal(abi).is_some() => {
                 return Err(Error::Denied(
-                    "sandbox.landlock is \"require\" but this kernel lacks Landlock".into(),
+                    sandbox::require_refusal(abi).unwrap_or_default(),
                 ));
             }
+            _ if abi > 0 => {
+                let grants: Vec<PathBuf> = self.dirs.iter().map(|d| d.host.clone()).collect();
+                let paths = sandbox::landlock_paths(&self.sandbox, &spawn.program, &grants);
+                let note = if abi >= sandbox::REQUIRED_LANDLOCK_ABI {
+                    "landlock"
+                } else {
+                    "landlock (partial: this kernel's ABI is older than procgate asks)"
+                };
+                (Some(paths), note)
+            }
+            _ => (None, "landlock unavailable on this kernel: running without"),
         };
         let plan = SpawnPlan {
             program: spawn.program,
@@ -696,6 +855,52 @@ struct Spawn {
     arg0: String,
     args: Vec<String>,
     shell: bool,
+}
+
+/// How to allow what a denial refused: the CLI flag and the policy key
+/// (as Deno and WasmEdge say it), for the text of an [`Error::Denied`]
+/// (without the `denied: ` prefix). `None` when the policy cannot allow it
+/// (a refused variable, a relative path, a hook's no). The guest gets the
+/// rule; this is for the audit log, to say once beside the rule.
+///
+/// ```
+/// use procgate::policy::how_to_allow;
+/// assert_eq!(
+///     how_to_allow("program \"tar\" not in allow list").as_deref(),
+///     Some("allow it with --allow tar or programs.allow")
+/// );
+/// assert_eq!(how_to_allow("env LD_PRELOAD refused"), None);
+/// ```
+pub fn how_to_allow(denial: &str) -> Option<String> {
+    let quoted = |s: &str| s.split('"').nth(1).map(str::to_string);
+    if denial.starts_with("program ") && denial.ends_with("\" not in allow list") {
+        let program = quoted(denial)?;
+        return Some(format!("allow it with --allow {program} or programs.allow"));
+    }
+    if denial.starts_with("program ") && denial.contains(": argument") {
+        let program = quoted(denial)?;
+        return Some(format!("see the [[programs.rules]] of {program:?}"));
+    }
+    if denial.starts_with("shell not granted") {
+        return Some("grant it with --allow-shell or shell.allow = true".into());
+    }
+    if let Some(rest) = denial.strip_prefix("env ") {
+        let name = rest.split(' ').next()?;
+        return rest
+            .contains(" not in guest-settable variables")
+            .then(|| format!("allow it with --allow-env {name} or env.guest_may_set"));
+    }
+    if denial.starts_with("cwd ") && denial.ends_with("is not inside a granted directory") {
+        return Some("grant a directory with --dir or [[dirs]]".into());
+    }
+    if let Some(rest) = denial.strip_prefix("signal ") {
+        let name = rest.split(' ').next()?;
+        return Some(format!("add \"{name}\" to signals.allow"));
+    }
+    if denial.starts_with("sandbox.landlock is \"require\"") {
+        return Some("use sandbox.landlock = \"best-effort\" (--landlock best-effort)".into());
+    }
+    None
 }
 
 pub(crate) fn check_nul(what: &str, s: &str) -> Result<()> {
@@ -769,9 +974,13 @@ mod tests {
 
     #[test]
     fn nul_bytes_and_loader_vars_are_refused() {
+        // A pattern naming only refused variables does not even load.
+        let dead = Policy::builder().allow_guest_env("LD_PRELOAD").build();
+        assert!(dead.unwrap_err().to_string().contains("always refused"));
         let p = Policy::builder()
             .allow_program("true")
-            .allow_guest_env("LD_PRELOAD")
+            .allow_guest_env("*")
+            .unsafe_env_globs(true)
             .build()
             .unwrap();
         let args = vec!["a\0b".to_string()];

@@ -36,17 +36,25 @@ pub struct PolicyFlags {
     /// Let the guest set variables matching this name pattern (glob) in a child's environment.
     #[arg(long = "allow-env", value_name = "PATTERN")]
     allow_env: Vec<String>,
+    /// Accept broad --allow-env patterns (`*`, `GIT_*`): a program's options
+    /// can come from its environment, around its argument rules.
+    #[arg(long)]
+    unsafe_env_globs: bool,
     /// Most children alive at once.
     #[arg(long, value_name = "N")]
     max_live: Option<usize>,
+    /// Most exited children the guest may hold unreleased (default 256).
+    #[arg(long, value_name = "N")]
+    max_held: Option<usize>,
     /// Most children the guest may start.
     #[arg(long, value_name = "N")]
     max_spawns: Option<u64>,
-    /// Wall-clock seconds per child; then SIGTERM to its group, SIGKILL after the grace.
-    #[arg(long, value_name = "SECONDS")]
-    timeout: Option<f64>,
-    /// Most bytes one communicate buffers per stream.
-    #[arg(long, value_name = "BYTES")]
+    /// Wall-clock time per child (seconds, or 500ms, 30s, 2m); then SIGTERM
+    /// to its group, SIGKILL after the grace.
+    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    timeout: Option<Duration>,
+    /// Most bytes one communicate buffers per stream (suffixes K, M, G).
+    #[arg(long, value_name = "BYTES", value_parser = size)]
     communicate_bytes: Option<usize>,
     /// Landlock sandbox for children: off, best-effort or require.
     #[arg(long, value_name = "MODE", value_parser = parse_landlock)]
@@ -57,6 +65,17 @@ pub struct PolicyFlags {
     /// Log every policy decision (allowed ones too) on stderr, not only denials.
     #[arg(short, long)]
     verbose: bool,
+}
+
+/// A duration flag, through the policy file's parser.
+fn duration(s: &str) -> Result<Duration, String> {
+    procgate::policy::parse_duration(s)
+}
+
+/// A size flag, through the policy file's parser.
+pub fn size(s: &str) -> Result<usize, String> {
+    let bytes = procgate::policy::parse_size(s)?;
+    usize::try_from(bytes).map_err(|_| format!("{s:?} is too large"))
 }
 
 fn parse_landlock(s: &str) -> Result<LandlockMode, String> {
@@ -121,12 +140,12 @@ impl PolicyFlags {
             None => procgate::Policy::builder(),
         };
         for program in &self.allow {
-            builder = builder.allow_program(program);
+            builder = builder.origin("--allow").allow_program(program);
         }
         if let Some(shell) = &self.shell {
-            builder = builder.allow_shell(shell);
+            builder = builder.origin("--shell").allow_shell(shell);
         } else if self.allow_shell {
-            builder = builder.allow_shell("/bin/sh");
+            builder = builder.origin("--allow-shell").allow_shell("/bin/sh");
         }
         for kv in &self.env {
             let Some((k, v)) = kv.split_once('=') else {
@@ -138,19 +157,16 @@ impl PolicyFlags {
             builder = builder.pass_env(name);
         }
         for pattern in &self.allow_env {
-            builder = builder.allow_guest_env(pattern);
+            builder = builder.origin("--allow-env").allow_guest_env(pattern);
         }
-        let timeout = match self.timeout {
-            Some(secs) => Some(
-                Duration::try_from_secs_f64(secs)
-                    .ok()
-                    .filter(|d| !d.is_zero())
-                    .with_context(|| format!("--timeout {secs}: expected positive seconds"))?,
-            ),
-            None => None,
-        };
+        if self.unsafe_env_globs {
+            builder = builder.unsafe_env_globs(true);
+        }
+        builder = builder.origin("");
+        let timeout = self.timeout;
         builder = builder.update_limits(|l| {
             l.max_live = self.max_live.or(l.max_live);
+            l.max_held = self.max_held.or(l.max_held);
             l.max_spawns = self.max_spawns.or(l.max_spawns);
             l.timeout = timeout.or(l.timeout);
             l.communicate_bytes = self.communicate_bytes.or(l.communicate_bytes);
