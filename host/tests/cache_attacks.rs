@@ -139,6 +139,16 @@ fn a_dir_grant_over_a_cache_not_made_yet_is_refused() {
         ])
         .arg(guest_path("cli_probe"));
     assert_grant_refused(&output(cmd), &home.path());
+
+    // HOME named through a symbolic link, the grant by the real path.
+    let real = home.path().join("real");
+    std::fs::create_dir(&real).unwrap();
+    symlink(&real, home.path().join("home-link")).unwrap();
+    let mut cmd = procgate();
+    cmd.env("HOME", home.path().join("home-link"))
+        .args(["run".as_ref(), "--dir".as_ref(), real.as_os_str()])
+        .arg(guest_path("cli_probe"));
+    assert_grant_refused(&output(cmd), &real);
 }
 
 /// (b) Another guest's valid entry copied over this guest's name (or an
