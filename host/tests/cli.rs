@@ -129,6 +129,18 @@ fn a_denied_spawn_is_logged_on_stderr_with_its_rule() {
         "{stderr}"
     );
     assert!(stderr.contains("shell not granted"), "{stderr}");
+    // The denial says how to allow it, once, after the rule.
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("shell not granted"))
+        .unwrap();
+    assert_eq!(
+        line.matches("grant it with --allow-shell or shell.allow = true")
+            .count(),
+        1,
+        "{line}"
+    );
+    assert_eq!(line.matches("shell not granted").count(), 1, "{line}");
     assert!(!marker.exists());
 }
 
@@ -204,6 +216,10 @@ fn audit_json_writes_one_json_line_per_decision() {
     assert_eq!(first["request"], "exec");
     assert_eq!(first["program"], "sh");
     assert_eq!(first["reason"], "program \"sh\" not in allow list");
+    assert_eq!(
+        first["how_to_allow"],
+        "allow it with --allow sh or programs.allow"
+    );
     let last = decisions[6];
     assert_eq!(last["decision"], "allow", "{last}");
     assert_eq!(last["resolved"], "/usr/bin/true");

@@ -63,7 +63,7 @@ fn stop_with(sig: libc::c_int, name: &str) {
     );
     let request = format!("shell\ncmd={cmd}");
     let mut cli = Cli(Command::new(env!("CARGO_BIN_EXE_procgate"))
-        .args(["run", "--allow-shell", "--kill-grace", "200"])
+        .args(["run", "--allow-shell", "--kill-grace", "200ms"])
         .arg(guest_path("policy_probe"))
         .arg(&request)
         .stdin(Stdio::null())

@@ -4,10 +4,11 @@
 //! ```text
 //! procgate run [--policy FILE] [--allow PROGRAM]... [--allow-shell] [--shell PATH]
 //!              [--dir HOST[::GUEST]]... [--env K=V]... [--pass-env NAME]...
-//!              [--allow-env PATTERN]... [--max-live N] [--max-spawns N]
-//!              [--timeout SECONDS] [--communicate-bytes N] [--landlock MODE]
-//!              [--audit-json FILE] [-v] [--deadline SECONDS]
-//!              [--max-memory BYTES] [--kill-grace MS] [--no-cache] GUEST.wasm [ARGS]...
+//!              [--allow-env PATTERN]... [--unsafe-env-globs] [--max-live N]
+//!              [--max-held N] [--max-spawns N] [--timeout DURATION]
+//!              [--communicate-bytes SIZE] [--landlock MODE]
+//!              [--audit-json FILE] [-v] [--deadline DURATION] [--max-memory SIZE]
+//!              [--kill-grace DURATION] [--no-cache] GUEST.wasm [ARGS]...
 //! ```
 //!
 //! procgate's options come before the guest; everything after the guest
@@ -56,16 +57,18 @@ struct RunArgs {
     /// and grant it as a working directory for children.
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
     dirs: Vec<String>,
-    /// Stop the guest after this many seconds of wall-clock time (host
-    /// calls included); its children are ended.
-    #[arg(long, value_name = "SECONDS")]
-    deadline: Option<f64>,
+    /// Stop the guest after this much wall-clock time (host calls
+    /// included): seconds, or with a unit (`500ms`, `30s`, `2m`); its
+    /// children are ended.
+    #[arg(long, value_name = "DURATION", value_parser = procgate::policy::parse_duration)]
+    deadline: Option<std::time::Duration>,
     /// Most bytes of linear memory the guest may use (suffixes K, M, G).
-    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_memory: Option<usize>,
-    /// Milliseconds a child the guest gave up gets between SIGTERM and SIGKILL.
-    #[arg(long, value_name = "MS")]
-    kill_grace: Option<u64>,
+    /// Time a child the guest gave up gets between SIGTERM and SIGKILL:
+    /// seconds, or with a unit (`200ms`).
+    #[arg(long, value_name = "DURATION", value_parser = procgate::policy::parse_duration)]
+    kill_grace: Option<std::time::Duration>,
     /// Compile the guest afresh instead of using the compiled-component
     /// cache ($PROCGATE_CACHE_DIR, else $XDG_CACHE_HOME/procgate/compiled,
     /// else ~/.cache/procgate/compiled; none without these).
@@ -171,8 +174,8 @@ fn run(args: RunArgs) -> Result<i32> {
         );
     }
     let mut procgate = ProcgateCtx::new(policy);
-    if let Some(ms) = args.kill_grace {
-        procgate = procgate.kill_grace(std::time::Duration::from_millis(ms));
+    if let Some(grace) = args.kill_grace {
+        procgate = procgate.kill_grace(grace);
     }
     let procgate = procgate.inherit(InheritedStdio {
         stdin_from_host: true,
@@ -181,11 +184,7 @@ fn run(args: RunArgs) -> Result<i32> {
     });
 
     let limits = GuestLimits {
-        deadline: args
-            .deadline
-            .map(std::time::Duration::try_from_secs_f64)
-            .transpose()
-            .context("--deadline")?,
+        deadline: args.deadline,
         max_memory: args.max_memory,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

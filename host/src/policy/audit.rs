@@ -54,6 +54,7 @@
 //! | `rule` | string or null | allowed: the rule that allowed it |
 //! | `error` | string or null | refused: the WIT error case (`denied`, `limit-exceeded`, `not-found`, `invalid-argument`, ...) |
 //! | `reason` | string or null | refused: why, naming the rule |
+//! | `how_to_allow` | string or null | refused: the flag and policy key that would allow it ([`super::how_to_allow`]), where there is one |
 //! | `pid` | number or null | signal: the child it is for |
 //! | `signal` | string or null | signal: its name (`SIGTERM`, ...) |
 //!
@@ -389,8 +390,20 @@ pub(super) fn decision(
     };
     r.put("request", request);
     for key in [
-        "program", "args", "cmd", "cwd", "env", "resolved", "host_cwd", "sandbox", "rule", "error",
-        "reason", "pid", "signal",
+        "program",
+        "args",
+        "cmd",
+        "cwd",
+        "env",
+        "resolved",
+        "host_cwd",
+        "sandbox",
+        "rule",
+        "error",
+        "reason",
+        "how_to_allow",
+        "pid",
+        "signal",
     ] {
         r.null(key);
     }
@@ -435,9 +448,20 @@ pub(super) fn decision(
         Err(e) => {
             let (kind, reason) = error_parts(e);
             r.put("error", kind);
+            // How to allow it: said once, here, beside the rule (the guest
+            // gets the rule alone).
+            let how = super::how_to_allow(&reason);
             let reason = r.text(&reason);
             r.put("reason", reason.as_str());
-            format!("refused {what}: {kind}: {}", escape_controls(&reason))
+            let hint = match &how {
+                Some(how) => {
+                    let how = r.text(how);
+                    r.put("how_to_allow", how.as_str());
+                    format!(" ({})", escape_controls(&how))
+                }
+                None => String::new(),
+            };
+            format!("refused {what}: {kind}: {}{hint}", escape_controls(&reason))
         }
     };
     auditor.emit(!allowed, "decision", &message, r.fields, r.truncated)

@@ -37,9 +37,11 @@ fn held_exited_children_are_bounded_and_host_fds_stay_bounded() {
         .strip_prefix("host fds ")
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{run}"));
-    // Each held child costs a pidfd and two pipe ends; the rest of the
-    // allowance is the witness and whatever other tests hold meanwhile.
-    let bound = before + 3 * DEFAULT_MAX_HELD + 256;
+    // Each held child costs a pidfd, two pipe ends and, with a cgroup, its
+    // leaf's open `cgroup.procs`; the rest of the allowance is the witness
+    // and whatever other tests hold meanwhile. (Unbounded, the 2,000
+    // children held about 6,000.)
+    let bound = before + 4 * DEFAULT_MAX_HELD + 256;
     assert!(fds <= bound, "host had {fds} fds (bound {bound}):\n{run}");
 }
 
