@@ -303,7 +303,7 @@ fn child_gone_after_the_host_is_killed(flags: &[&str]) -> bool {
 
 #[test]
 fn children_die_when_the_host_is_killed() {
-    // The clone path (no sandbox).
+    // No sandbox.
     assert!(
         child_gone_after_the_host_is_killed(&[]),
         "the child outlived its killed host"
@@ -311,9 +311,9 @@ fn children_die_when_the_host_is_killed() {
 }
 
 #[test]
-fn children_started_by_fork_die_when_the_host_is_killed() {
-    // A sandbox setting takes std's fork+exec path, with the death signal
-    // set in the child before exec.
+fn sandboxed_children_die_when_the_host_is_killed() {
+    // With Landlock set up in the child before exec (the same clone path,
+    // with more work between clone and execve).
     assert!(
         child_gone_after_the_host_is_killed(&["--landlock", "best-effort"]),
         "the child outlived its killed host"
