@@ -60,7 +60,12 @@ pub fn policy(params: &Params) -> Result<Policy> {
         });
     }
     builder
-        .update_limits(|l| l.communicate_bytes = Some(limit))
+        .update_limits(|l| {
+            l.communicate_bytes = Some(limit);
+            // The concurrent workloads hold up to 1,000 exited children
+            // until they are all gathered; the default bound is 256.
+            l.max_held = Some(4096);
+        })
         .build()
 }
 

@@ -17,6 +17,7 @@ mod lifetimes;
 mod pipeline;
 mod policy;
 mod policy_attacks;
+mod probe;
 mod programs;
 mod signals;
 mod stdio;

@@ -9,87 +9,15 @@
 //! output), or a process a signal would end (which the host checks is still
 //! alive).
 
+use crate::probe::{exec, lines_of, on_kept, probe, s, shell, Req};
 use procgate::hooks::ProcgateHooks;
 use procgate::policy::{ArgForm, ArgPattern, ArgRules, Limits, OsLimits, PolicyBuilder, SpawnPlan};
 use procgate::sandbox::{LandlockMode, Sandbox};
 use procgate::signals::Signal;
 use procgate::Policy;
-use procgate_tests::{
-    allow, kernel_feature, kernel_landlock_abi, scratch, Checkpoints, GuestRun, Run, PYTHON,
-};
+use procgate_tests::{allow, kernel_feature, kernel_landlock_abi, scratch, GuestRun, PYTHON};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// One request of the probe (see `tests/guests/src/bin/policy_probe.rs`).
-#[derive(Clone)]
-struct Req(String);
-
-fn escape(s: &str) -> String {
-    s.replace('\0', "\\0").replace('\n', "\\n")
-}
-
-fn exec(program: &str, args: &[&str]) -> Req {
-    let mut text = format!("exec\nprogram={}", escape(program));
-    for a in args {
-        text += &format!("\narg={}", escape(a));
-    }
-    Req(text)
-}
-
-fn shell(cmd: &str) -> Req {
-    Req(format!("shell\ncmd={}", escape(cmd)))
-}
-
-fn on_kept(op: &str, idx: usize) -> Req {
-    Req(format!("{op}\nidx={idx}"))
-}
-
-impl Req {
-    fn env(self, k: &str, v: &str) -> Req {
-        Req(format!("{}\nenv={}={}", self.0, escape(k), escape(v)))
-    }
-    fn cwd(self, cwd: &str) -> Req {
-        Req(format!("{}\ncwd={}", self.0, escape(cwd)))
-    }
-    fn pipe(self) -> Req {
-        Req(format!("{}\npipe=1", self.0))
-    }
-    fn keep(self) -> Req {
-        Req(format!("{}\nkeep=1", self.0))
-    }
-    fn kill(self) -> Req {
-        Req(format!("{}\nkill=1", self.0))
-    }
-    /// After a `kill-kept`, ask the host whether the kept process is alive.
-    fn then_check_alive(self) -> Req {
-        Req(format!("{}\ncheck=alive", self.0))
-    }
-}
-
-/// Runs the probe under `policy` and returns its output lines, without
-/// the step numbers.
-/// The probe's `check=` requests are answered by [`Checkpoints`] in the
-/// host while the guest runs.
-fn probe(policy: Policy, reqs: &[Req]) -> (Vec<String>, Run) {
-    let args: Vec<&str> = reqs.iter().map(|r| r.0.as_str()).collect();
-    let run = GuestRun::new("policy_probe", &args, policy)
-        .hooks(Checkpoints::default())
-        .run()
-        .unwrap_or_else(|(e, run)| panic!("policy_probe trapped: {e:?}\n{run}"));
-    run.assert_ok();
-    (lines_of(&run), run)
-}
-
-fn lines_of(run: &Run) -> Vec<String> {
-    run.lines()
-        .iter()
-        .map(|l| l.split_once(' ').map(|(_, r)| r).unwrap_or(l).to_string())
-        .collect()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// A named bypass attempt: its policy, its requests, what the last one
 /// must answer, the marker that must not exist afterwards, and text its

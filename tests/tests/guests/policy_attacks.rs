@@ -3,60 +3,16 @@
 //! and asserts a typed error (at load or at the request) and that the
 //! marker file the attack would create never exists.
 //!
-//! The probe helpers (`Req`, `exec`, `shell`, `probe`) are copied from
-//! `policy.rs`, which drives the same `policy_probe` guest.
+//! The requests go through the `policy_probe` guest (`probe.rs`), as in
+//! `policy.rs`.
 
+use crate::probe::{exec, probe, s, shell, Req};
 use procgate::policy::{how_to_allow, ArgForm, ArgPattern, ArgRules, PolicyBuilder, PolicyFile};
 use procgate::sandbox::{LandlockMode, NetGrant, Network, Sandbox};
 use procgate::Policy;
-use procgate_tests::{kernel_feature, kernel_landlock_abi, run_guest, Run, PYTHON};
+use procgate_tests::{kernel_feature, kernel_landlock_abi, PYTHON};
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
-
-/// One request of the probe (see `tests/guests/src/bin/policy_probe.rs`).
-struct Req(String);
-
-fn escape(s: &str) -> String {
-    s.replace('\0', "\\0").replace('\n', "\\n")
-}
-
-fn exec(program: &str, args: &[&str]) -> Req {
-    let mut text = format!("exec\nprogram={}", escape(program));
-    for a in args {
-        text += &format!("\narg={}", escape(a));
-    }
-    Req(text)
-}
-
-fn shell(cmd: &str) -> Req {
-    Req(format!("shell\ncmd={}", escape(cmd)))
-}
-
-impl Req {
-    fn env(self, k: &str, v: &str) -> Req {
-        Req(format!("{}\nenv={}={}", self.0, escape(k), escape(v)))
-    }
-    fn cwd(self, cwd: &str) -> Req {
-        Req(format!("{}\ncwd={}", self.0, escape(cwd)))
-    }
-}
-
-/// Runs the probe under `policy`; its output lines without step numbers.
-fn probe(policy: Policy, reqs: &[Req]) -> (Vec<String>, Run) {
-    let args: Vec<&str> = reqs.iter().map(|r| r.0.as_str()).collect();
-    let run = run_guest("policy_probe", &args, policy);
-    run.assert_ok();
-    let lines = run
-        .lines()
-        .iter()
-        .map(|l| l.split_once(' ').map(|(_, r)| r).unwrap_or(l).to_string())
-        .collect();
-    (lines, run)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// A scratch directory with a granted subdirectory `grant` and a secret
 /// beside it.
