@@ -1,7 +1,8 @@
 //! Children do not outlive their handle or their guest; wait is about the
 //! process; signals cannot reach a recycled pid; writing to a child that
-//! exited is a stream error; a soak of spawn+communicate cycles.
-use procgate_guest::sync::create_subprocess_exec;
+//! exited is a stream error; a soak of spawn+communicate cycles (with
+//! children whose grandchildren escape their process group).
+use procgate_guest::sync::{create_subprocess_exec, create_subprocess_shell};
 use procgate_guest::{Options, DEVNULL, PIPE};
 use procgate_test_programs::checkpoint;
 
@@ -99,10 +100,18 @@ fn main() {
             }
             println!("write {result:?}");
         }
-        // Many spawn+communicate cycles; prints a line every `report`.
+        // Many spawn+communicate cycles; with `EVERY SCRIPT`, every EVERY-th
+        // cycle also runs the shell command SCRIPT (one whose grandchild
+        // escapes its process group), waits for it and drops its handle.
         "soak" => {
             let n: usize = args.next().map(|s| s.parse().unwrap()).unwrap_or(1000);
+            let every: usize = args.next().map(|s| s.parse().unwrap()).unwrap_or(0);
+            let script = args.next().unwrap_or_default();
             for i in 0..n {
+                if every > 0 && i % every == every - 1 {
+                    let p = create_subprocess_shell(&script, Options::new()).unwrap();
+                    assert_eq!(p.wait().unwrap(), 0);
+                }
                 let mut p = create_subprocess_exec(
                     "cat",
                     [""; 0],
