@@ -12,8 +12,8 @@
 //! internal signals), and reports a failure through memory it shares with
 //! the parent (which sleeps until the child has called `execve` or exited).
 //!
-//! Every child is started from one long-lived thread of the host when it
-//! gets the death signal: `PR_SET_PDEATHSIG` fires when the *thread* that
+//! Every child is started from one of a few long-lived threads of the host
+//! when it gets the death signal: `PR_SET_PDEATHSIG` fires when the *thread* that
 //! started the child exits, so a child started from a short-lived thread (an
 //! embedder's `block_in_place`, a runtime shutting down a worker) would be
 //! killed while the guest still holds it.
@@ -23,6 +23,7 @@ use std::ffi::{c_char, c_int, c_void, CString};
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Mutex, OnceLock};
 
@@ -55,7 +56,7 @@ pub struct Spec<'a> {
     pub stdio: [RawFd; 3],
     /// The child's process group.
     pub group: Group,
-    /// `PR_SET_PDEATHSIG(SIGKILL)`, and start from the long-lived thread.
+    /// `PR_SET_PDEATHSIG(SIGKILL)`, and start from a long-lived spawner thread.
     pub die_with_host: bool,
     /// An open `cgroup.procs` the child writes `0` to (joins) first.
     pub cgroup_procs: Option<RawFd>,
@@ -366,44 +367,60 @@ impl Prepared {
 
 type Job = (Prepared, mpsc::SyncSender<io::Result<(u32, OwnedFd)>>);
 
-/// The long-lived thread children with the death signal are started from.
-fn spawner() -> io::Result<&'static Mutex<mpsc::Sender<Job>>> {
-    static SPAWNER: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
-    if let Some(s) = SPAWNER.get() {
+/// The long-lived threads children with the death signal are started
+/// from: one per CPU (at most [`MAX_SPAWNERS`]), so that spawns asked for
+/// at once still run in parallel.
+fn spawners() -> io::Result<&'static [Mutex<mpsc::Sender<Job>>]> {
+    static SPAWNERS: OnceLock<Vec<Mutex<mpsc::Sender<Job>>>> = OnceLock::new();
+    if let Some(s) = SPAWNERS.get() {
         return Ok(s);
     }
-    let (tx, rx) = mpsc::channel::<Job>();
-    std::thread::Builder::new()
-        .name("procgate-spawner".into())
-        .stack_size(128 * 1024)
-        .spawn(move || {
-            // Signals for the process go to other threads.
-            // SAFETY: a plain system call on this thread.
-            unsafe {
-                let mut all: libc::sigset_t = std::mem::zeroed();
-                libc::sigfillset(&mut all);
-                libc::pthread_sigmask(libc::SIG_SETMASK, &all, std::ptr::null_mut());
-            }
-            for (job, reply) in rx {
-                let _ = reply.send(job.run());
-            }
-        })?;
-    Ok(SPAWNER.get_or_init(|| Mutex::new(tx)))
+    let n = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(MAX_SPAWNERS);
+    let mut senders = Vec::with_capacity(n);
+    for i in 0..n {
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name(format!("procgate-spawner-{i}"))
+            .stack_size(128 * 1024)
+            .spawn(move || {
+                // Signals for the process go to other threads.
+                // SAFETY: a plain system call on this thread.
+                unsafe {
+                    let mut all: libc::sigset_t = std::mem::zeroed();
+                    libc::sigfillset(&mut all);
+                    libc::pthread_sigmask(libc::SIG_SETMASK, &all, std::ptr::null_mut());
+                }
+                for (job, reply) in rx {
+                    let _ = reply.send(job.run());
+                }
+            })?;
+        senders.push(Mutex::new(tx));
+    }
+    // Two callers racing here both made threads: the loser's senders are
+    // dropped, and its threads end with their channels.
+    Ok(SPAWNERS.get_or_init(|| senders))
 }
+
+/// Most spawner threads.
+const MAX_SPAWNERS: usize = 4;
 
 /// Starts the child; returns its pid and pidfd once it has called
 /// `execve`. A failure in the child (program missing, not executable, bad
 /// cwd) comes back as the child's errno, and the failed child is reaped
-/// here. With the death signal the child is started from the long-lived
-/// spawner thread (this thread waits for it).
+/// here. With the death signal the child is started from one of the
+/// long-lived spawner threads (this thread waits for it).
 pub fn spawn(spec: &Spec<'_>) -> io::Result<(u32, OwnedFd)> {
     let prepared = Prepared::new(spec)?;
     if !spec.die_with_host {
         return prepared.run();
     }
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
     let (reply, result) = mpsc::sync_channel(1);
     let gone = || io::Error::other("the procgate spawner thread is gone");
-    spawner()?
+    let spawners = spawners()?;
+    spawners[NEXT.fetch_add(1, Ordering::Relaxed) % spawners.len()]
         .lock()
         .map_err(|_| gone())?
         .send((prepared, reply))

@@ -376,12 +376,15 @@ pub(super) fn decision(
     req: &Request<'_>,
     outcome: &Result<Decided>,
 ) -> u64 {
+    let allowed = outcome.is_ok();
+    if !wanted(!allowed) {
+        return 0;
+    }
     let limited = outcome.is_err() || matches!(req, Request::Signal { .. });
     if limited && !auditor.admit() {
         return 0;
     }
     let mut r = Record::default();
-    let allowed = outcome.is_ok();
     r.put("decision", if allowed { "allow" } else { "deny" });
     let (request, what) = match req {
         Request::Exec { program, .. } => ("exec", format!("exec {:?}", r.text(program))),
@@ -467,6 +470,17 @@ pub(super) fn decision(
     auditor.emit(!allowed, "decision", &message, r.fields, r.truncated)
 }
 
+/// Whether an audit event at `warn` (else `info`) level goes anywhere: a
+/// record nobody reads is not built (it would cost every spawn a few JSON
+/// objects).
+fn wanted(warn: bool) -> bool {
+    if warn {
+        tracing::enabled!(target: AUDIT_TARGET, tracing::Level::WARN)
+    } else {
+        tracing::enabled!(target: AUDIT_TARGET, tracing::Level::INFO)
+    }
+}
+
 /// The auditors of the children alive now, by pid (a pid is not reused
 /// while its child is unreaped, and the exit is logged before the reap).
 static CHILDREN: LazyLock<Mutex<HashMap<u32, Arc<Auditor>>>> = LazyLock::new(Default::default);
@@ -486,16 +500,20 @@ pub(crate) fn spawned(
     containment: &str,
     returncode: impl FnOnce() -> Option<i32>,
 ) {
-    let mut r = Record::default();
-    r.put("decision", decision);
-    r.put("pid", pid);
-    r.str("resolved", Some(&resolved.to_string_lossy()));
-    r.put("containment", containment);
-    let message = format!(
-        "started {} as pid {pid}",
-        escape_controls(&r.text(&resolved.to_string_lossy()))
-    );
-    auditor.emit(false, "spawn", &message, r.fields, r.truncated);
+    if wanted(false) {
+        let mut r = Record::default();
+        r.put("decision", decision);
+        r.put("pid", pid);
+        r.str("resolved", Some(&resolved.to_string_lossy()));
+        r.put("containment", containment);
+        let message = format!(
+            "started {} as pid {pid}",
+            escape_controls(&r.text(&resolved.to_string_lossy()))
+        );
+        auditor.emit(false, "spawn", &message, r.fields, r.truncated);
+    }
+    // Followed even when spawns are not logged: its timeout (a warning)
+    // may be.
     children().insert(pid, Arc::clone(auditor));
     // An exit seen before the insert above found nobody to log it.
     if let Some(rc) = returncode() {
@@ -505,6 +523,9 @@ pub(crate) fn spawned(
 
 /// Logs that a spawn allowed by decision `decision` failed to start.
 pub(crate) fn spawn_failed(auditor: &Auditor, decision: u64, err: &Error) {
+    if !wanted(true) {
+        return;
+    }
     let mut r = Record::default();
     let (kind, reason) = error_parts(err);
     r.put("decision", decision);
@@ -521,6 +542,9 @@ pub fn exited(pid: u32, returncode: i32) {
     let Some(auditor) = children().remove(&pid) else {
         return;
     };
+    if !wanted(false) {
+        return;
+    }
     let mut r = Record::default();
     r.put("pid", pid);
     r.put("returncode", returncode);
@@ -539,6 +563,9 @@ pub fn reaped(pid: u32, returncode: Option<i32>) {
 /// delivered through `containment` (`cgroup`, `process-group` or
 /// `child-only`).
 pub fn timed_out(pid: u32, after: Duration, signal: &str, containment: &str) {
+    if !wanted(true) {
+        return;
+    }
     let Some(auditor) = children().get(&pid).cloned() else {
         return;
     };
