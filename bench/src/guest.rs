@@ -62,6 +62,8 @@ pub fn policy(params: &Params) -> Result<Policy> {
     builder
         .update_limits(|l| {
             l.communicate_bytes = Some(limit);
+            // Both outputs of one communicate, past the 64 MiB default.
+            l.buffered_bytes = Some(limit.saturating_mul(2));
             // The concurrent workloads hold up to 1,000 exited children
             // until they are all gathered; the default bound is 256.
             l.max_held = Some(4096);
