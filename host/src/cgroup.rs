@@ -239,11 +239,22 @@ fn remove_stale(parent: &Path) {
         if Path::new(&format!("/proc/{pid}")).exists() {
             continue;
         }
+        // A warning when it held processes (they outlived their host);
+        // removing an empty one is housekeeping.
+        let populated = !unpopulated(&sub);
         let left = kill_and_remove_blocking(&sub);
-        tracing::warn!(
-            target: crate::policy::AUDIT_TARGET, cgroup = %sub.display(), ?left,
-            "removed the cgroup of a host that is gone (pid {pid}), killing what was left in it"
-        );
+        if !populated {
+            tracing::info!(
+                target: crate::policy::AUDIT_TARGET, cgroup = %sub.display(),
+                "removed the empty cgroup of a host that is gone (pid {pid})"
+            );
+        } else {
+            tracing::warn!(
+                target: crate::policy::AUDIT_TARGET, cgroup = %sub.display(), ?left,
+                "removed the cgroup of a host that is gone (pid {pid}), killing what was left in it \
+                 (left: the pids that could not be ended)"
+            );
+        }
     }
 }
 

@@ -329,5 +329,13 @@ fn inherited_output_goes_to_the_clis_own_stdout_and_stderr() {
     let out = procgate(&["run", "--allow-shell", wasm.to_str().unwrap(), "inherit"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "guest before\nto-out\nrc 0\n");
-    assert_eq!(text(&out.stderr), "to-err\n");
+    // A host killed by a test running beside this one leaves a cgroup that
+    // this CLI removes, with a warning if processes were left in it: that
+    // line is not the child's output.
+    let stderr: String = text(&out.stderr)
+        .lines()
+        .filter(|l| !l.contains("cgroup of a host that is gone"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(stderr, "to-err\n");
 }
