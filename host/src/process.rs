@@ -564,18 +564,9 @@ impl Drop for ChildExit {
         };
         let pid = self.pid;
         let reap = move || {
-            let mut poll = libc::pollfd {
-                fd: pidfd.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: a plain system call on our own pollfd.
-            unsafe { libc::poll(&mut poll, 1, KILL_WAIT.as_millis() as i32) };
-            match waitid(&pidfd, libc::WNOHANG) {
-                Ok(Some(rc)) => crate::policy::audit::reaped(pid, Some(rc)),
-                Err(_) => crate::policy::audit::reaped(pid, None),
-                Ok(None) => tracing::warn!(target: crate::policy::AUDIT_TARGET, pid,
-                    "could not end process {pid} within {KILL_WAIT:?} of SIGKILL; left unreaped"),
+            if !reap_within(pid, &pidfd, KILL_WAIT) {
+                tracing::warn!(target: crate::policy::AUDIT_TARGET, pid,
+                    "could not end process {pid} within {KILL_WAIT:?} of SIGKILL; left unreaped");
             }
         };
         let spawned = std::thread::Builder::new()
@@ -586,17 +577,29 @@ impl Drop for ChildExit {
             // above, so it normally goes at once; wait for it here briefly.
             tracing::warn!(target: crate::policy::AUDIT_TARGET, pid,
                 "no thread to reap process {pid} ({e}); reaping it here");
-            if let Ok(pidfd) = self.pidfd.get_ref().try_clone() {
-                let mut poll = libc::pollfd {
-                    fd: pidfd.as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                };
-                // SAFETY: a plain system call on our own pollfd.
-                unsafe { libc::poll(&mut poll, 1, 100) };
-                crate::policy::audit::reaped(pid, waitid(&pidfd, libc::WNOHANG).ok().flatten());
-            }
+            reap_within(pid, self.pidfd.get_ref(), Duration::from_millis(100));
         }
+    }
+}
+
+/// Waits up to `within` for the killed child `pid` behind `pidfd` to exit,
+/// then reaps it and logs its exit. Returns whether it is gone (reaped here,
+/// or already reaped elsewhere).
+fn reap_within(pid: u32, pidfd: &OwnedFd, within: Duration) -> bool {
+    let mut poll = libc::pollfd {
+        fd: pidfd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: a plain system call on our own pollfd.
+    unsafe { libc::poll(&mut poll, 1, within.as_millis() as i32) };
+    match waitid(pidfd, libc::WNOHANG) {
+        Ok(Some(rc)) => {
+            crate::policy::audit::exited(pid, rc);
+            true
+        }
+        Ok(None) => false,
+        Err(_) => true,
     }
 }
 

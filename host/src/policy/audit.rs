@@ -552,13 +552,6 @@ pub fn exited(pid: u32, returncode: i32) {
     auditor.emit(false, "exit", &message, r.fields, false);
 }
 
-/// Logs the exit of child `pid`, if its return code is known.
-pub fn reaped(pid: u32, returncode: Option<i32>) {
-    if let Some(rc) = returncode {
-        exited(pid, rc);
-    }
-}
-
 /// Logs that child `pid` ran past its timeout `after` and gets `signal`,
 /// delivered through `containment` (`cgroup`, `process-group` or
 /// `child-only`).
