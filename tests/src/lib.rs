@@ -643,3 +643,8 @@ pub fn output_within(cmd: &mut Command, limit: Duration) -> std::process::Output
         stderr: err.join().unwrap(),
     }
 }
+
+// The guest test programs and the cases each dispatches on, as
+// `tests/build.rs` found them: `guest_programs::*` (one type per program),
+// `foreach_guest_program!` and `guest_case!`.
+include!(concat!(env!("OUT_DIR"), "/guest_programs.rs"));

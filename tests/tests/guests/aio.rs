@@ -1,6 +1,8 @@
 //! The async face: several processes at once from one guest; cancelling
 //! an in-flight wait or communicate.
 
+host_tests_for!(aio);
+
 use procgate::runner::GuestLimits;
 use procgate_tests::{allow, fd_lock, run_guest, GuestRun};
 use std::time::Duration;

@@ -2,6 +2,8 @@
 //! typed error for the guest, and the host keeps serving. What the log
 //! holds is checked on the CLI's log files in `host/tests/audit.rs`.
 
+host_tests_for!(audit_events);
+
 use procgate::policy::Limits;
 use procgate_tests::{allow, run_guest};
 

@@ -4,6 +4,8 @@
 //! peak RSS (`VmHWM`, reset through `/proc/self/clear_refs` just before the
 //! guest starts) is compared with the bound the README states.
 
+host_tests_for!(hostile_memory);
+
 use procgate::policy::{DEFAULT_BUFFERED_BYTES, DEFAULT_COMMUNICATE_BYTES};
 use procgate_tests::{allow, run_guest, GuestRun};
 use std::process::Command;

@@ -2,6 +2,8 @@
 //! here through the library: it prints its arguments verbatim and reports
 //! the shell, `id` and `/` as not granted.
 
+host_tests_for!(cli_probe);
+
 use procgate::Policy;
 use procgate_tests::{allow, run_guest};
 

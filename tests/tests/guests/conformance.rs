@@ -4,6 +4,8 @@
 //! the guest library, under a policy that allows exactly what the case
 //! uses.
 
+host_tests_for!(conformance);
+
 use procgate::policy::PolicyBuilder;
 use procgate::Policy;
 use procgate_tests::{

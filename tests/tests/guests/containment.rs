@@ -4,6 +4,8 @@
 //! when its handle is dropped; no cgroup is left behind. Real processes;
 //! the escapee writes its pid into the test's own directory.
 
+host_tests_for!(containment);
+
 use procgate::policy::{Limits, PolicyBuilder};
 use procgate::sandbox::Sandbox;
 use procgate::Policy;

@@ -1,6 +1,8 @@
 //! Whatever way a guest ends, its children and grandchildren are ended
 //! (SIGTERM, grace, SIGKILL to the group) and nothing is left in /proc.
 
+host_tests_for!(endings);
+
 use procgate::runner::{DeadlineExceeded, GuestLimits, MemoryExceeded};
 use procgate_tests::{allow, wait_gone, Checkpoints, GuestRun, Run};
 use std::time::Duration;

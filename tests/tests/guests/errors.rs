@@ -1,5 +1,7 @@
 //! Errors are values: denied program, denied shell, not found, NUL bytes.
 
+host_tests_for!(errors);
+
 use procgate_tests::{allow, run_guest, scratch};
 
 #[test]

@@ -1,5 +1,7 @@
 //! create-subprocess-exec and create-subprocess-shell, communicate, wait.
 
+host_tests_for!(exec, shell_status);
+
 use procgate_tests::{allow, run_guest};
 
 #[test]

@@ -2,6 +2,8 @@
 //! are bounded (`limits.max_held`), and a child whose handle it dropped is
 //! live until the host has reaped it.
 
+host_tests_for!(held);
+
 use procgate::policy::DEFAULT_MAX_HELD;
 use procgate::Policy;
 use procgate_tests::{fd_lock, open_fds, run_guest, GuestRun};

@@ -1,6 +1,8 @@
 //! Hostile input through the WIT boundary: each a typed error (or a trap of
 //! that guest alone), and the host still serves the next guest.
 
+host_tests_for!(hostile);
+
 use procgate::policy::Limits;
 use procgate_tests::{allow, run_guest, GuestRun};
 

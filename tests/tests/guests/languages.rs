@@ -6,6 +6,8 @@
 //! case's lines. Each language also runs the reference's three examples
 //! (`examples/LANG`) under their policy files.
 
+host_tests_for!(cases);
+
 use procgate::policy::PolicyFile;
 use procgate::runner::GuestLimits;
 use procgate::Policy;

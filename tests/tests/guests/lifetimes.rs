@@ -5,6 +5,8 @@
 //! where the point is that it ends before the guest does, gone while the
 //! guest still runs.
 
+host_tests_for!(lifetimes);
+
 use procgate_tests::{allow, run_guest, scratch, wait_gone, Checkpoints, GuestRun, Run};
 
 /// Runs the lifetimes guest's `args` under a policy allowing `programs`

@@ -1,5 +1,25 @@
 //! Guest programs (`tests/guests`) run by the host against real processes.
-//! One module per area; every test program has a test (see `programs`).
+//! One module per area.
+//!
+//! The rule, checked when this crate compiles (`programs.rs`): every guest
+//! test program `tests/guests/src/bin/NAME.rs` has one home module here,
+//! which holds its host tests and says so in one line at its top,
+//! `host_tests_for!(NAME);` (several programs: `host_tests_for!(a, b);`).
+//! A program without such a line fails to compile, and so does a line
+//! naming a program that does not exist or one another module already
+//! declares. A module may also run programs homed elsewhere (`exec` serves
+//! several); modules that only do that declare nothing. The case names a
+//! test passes to a program can be checked the same way:
+//! `procgate_tests::guest_case!(NAME, "case")` compiles only if `NAME.rs`
+//! matches on `"case"` (the policy corpus uses it).
+
+/// Declares that this module holds the host tests of the guest programs
+/// named (see the rule above).
+macro_rules! host_tests_for {
+    ($($program:ident),+ $(,)?) => {
+        $(impl crate::programs::HostTested for procgate_tests::guest_programs::$program {})+
+    };
+}
 
 mod aio;
 mod audit;

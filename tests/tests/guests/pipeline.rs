@@ -1,6 +1,8 @@
 //! Host-side pipelines (`stdio::stdout-of`): the bytes go from one child to
 //! the next in the host; the policy decides every process of the pipeline.
 
+host_tests_for!(pipeline);
+
 use procgate_tests::{allow, run_guest};
 
 #[test]

@@ -9,6 +9,8 @@
 //! output), or a process a signal would end (which the host checks is still
 //! alive).
 
+host_tests_for!(policy_probe);
+
 use crate::probe::{exec, lines_of, on_kept, probe, s, shell, Req};
 use procgate::hooks::ProcgateHooks;
 use procgate::policy::{ArgForm, ArgPattern, ArgRules, Limits, OsLimits, PolicyBuilder, SpawnPlan};

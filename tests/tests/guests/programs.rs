@@ -1,31 +1,30 @@
-//! Every guest test program is used by a test here.
+//! Every guest test program has host tests, checked when this crate
+//! compiles (the rule is at the top of `main.rs`). As wasmtime's
+//! `foreach_p2!(assert_test_exists)`: `tests/build.rs` lists the programs
+//! in `tests/guests/src/bin`, and for each one this module requires an
+//! implementation of [`HostTested`], which `host_tests_for!(program)`
+//! writes in the module holding its tests. So a program without host
+//! tests, or a `host_tests_for!` naming a program that does not exist,
+//! does not compile; a program declared by two modules does not either
+//! (two implementations): each program has one home module.
 
-use procgate_tests::root;
+/// Implemented, by `host_tests_for!`, for each guest program
+/// (`procgate_tests::guest_programs::*`) that has host tests.
+#[diagnostic::on_unimplemented(
+    message = "guest program `{Self}` (tests/guests/src/bin) has no host test",
+    label = "no module declares `host_tests_for!` for this program",
+    note = "write `host_tests_for!(PROGRAM);` at the top of the module in tests/tests/guests that runs it (see main.rs)"
+)]
+pub(crate) trait HostTested {}
 
-#[test]
-fn every_test_program_has_a_test() {
-    let bins = root().join("tests/guests/src/bin");
-    let mut tests = String::new();
-    for entry in std::fs::read_dir(root().join("tests/tests/guests")).unwrap() {
-        tests += &std::fs::read_to_string(entry.unwrap().path()).unwrap();
-    }
-    for entry in std::fs::read_dir(bins).unwrap() {
-        let name = entry
-            .unwrap()
-            .path()
-            .file_stem()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
-        // Run through `run_guest("name", ...)` or `GuestRun::new("name", ...)`,
-        // however rustfmt wrapped the call.
-        let used = ["run_guest(", "GuestRun::new("].iter().any(|call| {
-            tests.match_indices(call).any(|(i, _)| {
-                tests[i + call.len()..]
-                    .trim_start()
-                    .starts_with(&format!("\"{name}\""))
-            })
-        });
-        assert!(used, "test program {name} has no test");
-    }
+/// Fails to compile unless `$program` is [`HostTested`].
+macro_rules! assert_test_exists {
+    ($program:ident) => {
+        const _: () = {
+            const fn tested<T: HostTested>() {}
+            tested::<procgate_tests::guest_programs::$program>()
+        };
+    };
 }
+
+procgate_tests::foreach_guest_program!(assert_test_exists);

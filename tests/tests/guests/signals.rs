@@ -1,5 +1,7 @@
 //! kill, terminate, send-signal; signals after exit.
 
+host_tests_for!(signals);
+
 use procgate_tests::{allow, run_guest};
 
 fn policy() -> procgate::Policy {

@@ -1,5 +1,7 @@
 //! Each stdio mode: inherit, pipe, devnull, stdout-for-stderr.
 
+host_tests_for!(stdio);
+
 use procgate_tests::run_guest;
 
 fn shell() -> procgate::Policy {

@@ -1,5 +1,7 @@
 //! stdout line by line, stdin streaming, readline then communicate.
 
+host_tests_for!(streams);
+
 use procgate_tests::{allow, run_guest};
 
 #[test]

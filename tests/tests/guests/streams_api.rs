@@ -2,6 +2,8 @@
 //! `StreamWriter`, stderr=STDOUT, returncode, process-exited) and the edge
 //! semantics of `communicate` and `wait`, each on both faces.
 
+host_tests_for!(streams_api);
+
 use procgate_tests::{allow, assert_both_faces, root, run_guest};
 
 /// Runs `case` of the `streams_api` guest on both faces, with `python3`
