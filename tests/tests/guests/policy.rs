@@ -11,7 +11,7 @@
 
 host_tests_for!(policy_probe);
 
-use crate::probe::{exec, lines_of, on_kept, probe, s, shell, Req};
+use crate::probe::{exec, kill_kept, lines_of, probe, s, shell, Req, Step};
 use procgate::hooks::ProcgateHooks;
 use procgate::policy::{ArgForm, ArgPattern, ArgRules, Limits, OsLimits, PolicyBuilder, SpawnPlan};
 use procgate::sandbox::{LandlockMode, Sandbox};
@@ -21,28 +21,69 @@ use procgate_tests::{allow, kernel_feature, kernel_landlock_abi, scratch, GuestR
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// A named bypass attempt: its policy, its requests, what the last one
-/// must answer, the marker that must not exist afterwards, and text its
-/// output must not hold (what the attack would print if it worked).
+/// A named bypass attempt, one row of [`CORPUS`]: its policy (made for the
+/// case's scratch layout), its requests, what the last one must answer,
+/// and text its output must not hold (what the attack would print if it
+/// worked). The last request would create the case's marker `{m}` if it
+/// ran, which must not exist afterwards.
 struct Case {
     name: &'static str,
-    policy: PolicyBuilder,
-    reqs: Vec<Req>,
-    expect: String,
-    marker: PathBuf,
-    leak: Option<String>,
+    policy: fn(&Scratch) -> PolicyBuilder,
+    steps: &'static [Step],
+    expect: Expect,
+    leak: Option<&'static str>,
 }
+
+impl Case {
+    const fn new(
+        name: &'static str,
+        policy: fn(&Scratch) -> PolicyBuilder,
+        steps: &'static [Step],
+        expect: Expect,
+    ) -> Case {
+        Case {
+            name,
+            policy,
+            steps,
+            expect,
+            leak: None,
+        }
+    }
+
+    const fn leaking(self, text: &'static str) -> Case {
+        Case {
+            leak: Some(text),
+            ..self
+        }
+    }
+}
+
+/// What the last request of a case must answer: the guest's error, or a
+/// line of the probe as it starts.
+#[derive(Clone, Copy)]
+enum Expect {
+    Denied(&'static str),
+    Limit(&'static str),
+    Invalid(&'static str),
+    Line(&'static str),
+}
+
+impl Expect {
+    /// The line the probe prints, from the filled-in text.
+    fn line(self, fill: impl Fn(&str) -> String) -> String {
+        match self {
+            Denied(rule) => denied(&fill(rule)),
+            Limit(text) => format!("Err(LimitExceeded({:?}))", fill(text)),
+            Invalid(text) => format!("Err(InvalidArgument({:?}))", fill(text)),
+            Line(text) => fill(text),
+        }
+    }
+}
+
+use Expect::{Denied, Invalid, Limit, Line};
 
 fn denied(rule: &str) -> String {
     format!("Err(Denied({rule:?}))")
-}
-
-fn limit(text: &str) -> String {
-    format!("Err(LimitExceeded({text:?}))")
-}
-
-fn invalid(text: &str) -> String {
-    format!("Err(InvalidArgument({text:?}))")
 }
 
 /// The scratch layout a test (or one corpus case) uses, in a directory of
@@ -88,6 +129,37 @@ impl Scratch {
     fn marker(&self, case: &str) -> PathBuf {
         self.root.join(format!("{case}.marker"))
     }
+
+    /// `text` of a row of case `case` with its placeholders filled in (see
+    /// [`CORPUS`]); braces around anything else stay as they are.
+    fn fill(&self, case: &str, text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            out += &rest[..open];
+            let Some(len) = rest[open..].find('}') else {
+                break;
+            };
+            let inner = &rest[open + 1..open + len];
+            let repeat = inner
+                .rsplit_once('*')
+                .and_then(|(t, n)| Some((t, n.parse::<usize>().ok()?)));
+            match (inner, repeat) {
+                ("m", _) => out += s(&self.marker(case)),
+                ("root", _) => out += s(&self.root),
+                ("bin", _) => out += s(&self.bin),
+                ("grant", _) => out += s(&self.grant),
+                ("up", _) => {
+                    let depth = self.grant.canonicalize().unwrap().components().count() - 1;
+                    out += &"../".repeat(depth)
+                }
+                (_, Some((text, n))) => out += &text.repeat(n),
+                _ => out += &rest[open..=open + len],
+            }
+            rest = &rest[open + len + 1..];
+        }
+        out + rest
+    }
 }
 
 fn forbid(flags: &[&str]) -> ArgRules {
@@ -96,426 +168,258 @@ fn forbid(flags: &[&str]) -> ArgRules {
         .fold(ArgRules::default(), |r, f| r.forbid_flag(*f))
 }
 
-fn sort_rules() -> ArgRules {
-    forbid(&["-o", "--output", "--compress-program"])
+// The policies of the corpus.
+
+fn echo_only(_: &Scratch) -> PolicyBuilder {
+    allow(&["echo"])
 }
 
-fn find_rules() -> ArgRules {
-    forbid(&[
+fn echo_in_grant(sc: &Scratch) -> PolicyBuilder {
+    allow(&["echo"])
+        .dir(&sc.grant, "/work")
+        .default_cwd("/work")
+}
+
+/// `env` with any variable the guest sets: broad patterns load only with
+/// `unsafe_env_globs`; the fixed refusals must hold even then.
+fn env_any(_: &Scratch) -> PolicyBuilder {
+    allow(&["env"]).allow_guest_env("*").unsafe_env_globs(true)
+}
+
+fn sort(_: &Scratch) -> PolicyBuilder {
+    let rules = forbid(&["-o", "--output", "--compress-program"]);
+    Policy::builder().allow_program_with("sort", rules)
+}
+
+fn python(_: &Scratch) -> PolicyBuilder {
+    Policy::builder().allow_program_with("python3", forbid(&["-c", "-m"]))
+}
+
+fn find(_: &Scratch) -> PolicyBuilder {
+    let rules = forbid(&[
         "-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint", "-fprint0", "-fprintf", "-fls",
-    ])
+    ]);
+    Policy::builder().allow_program_with("find", rules)
 }
 
-fn python_rules() -> ArgRules {
-    forbid(&["-c", "-m"])
-}
-
-/// The corpus. Each case's last request would create its marker if it ran.
-fn corpus(sc: &Scratch) -> Vec<Case> {
-    let cases = std::cell::RefCell::new(Vec::new());
-    let add = |name: &'static str,
-               policy: PolicyBuilder,
-               reqs: Vec<Req>,
-               expect: String,
-               leak: Option<String>| {
-        cases.borrow_mut().push(Case {
-            name,
-            policy,
-            reqs,
-            expect,
-            marker: sc.marker(name),
-            leak,
-        })
-    };
-    let case = |name: &'static str, policy: PolicyBuilder, reqs: Vec<Req>, expect: String| {
-        add(name, policy, reqs, expect, None)
-    };
-    let m = |name: &str| sc.marker(name).to_str().unwrap().to_string();
-    let echo_only = || allow(&["echo"]);
-    let not_allowed = |p: &str| denied(&format!("program {p:?} not in allow list"));
-    let relative = |p: &str| {
-        denied(&format!(
-            "program {p:?} not in allow list (relative paths are never allowed)"
+/// `touch` with three argument forms: `-m` alone, one path in the grant,
+/// one name ending in `.marker`.
+fn touch_forms(sc: &Scratch) -> PolicyBuilder {
+    let rules = ArgRules::default()
+        .form(ArgForm::exact(["-m"]))
+        .form(ArgForm::new([ArgPattern::glob(&format!(
+            "{}/*",
+            s(&sc.grant)
         ))
-    };
+        .unwrap()]))
+        .form(ArgForm::new([
+            ArgPattern::regex("[a-z-]+\\.marker").unwrap()
+        ]));
+    Policy::builder().allow_program_with("touch", rules)
+}
 
-    // Path tricks: each names `touch` (or a link to it) some other way,
-    // one that would find it if allowed: the relative names from the
-    // working directory, the grant, which holds `touch` and `bin/touch`.
-    let evil = sc.bin.join("evil");
-    let fake_echo = sc.bin.join("echo");
-    let depth = sc.grant.canonicalize().unwrap().components().count() - 1;
-    let to_root_touch = format!("{}usr/bin/touch", "../".repeat(depth));
+fn touch(_: &Scratch) -> PolicyBuilder {
+    allow(&["touch"])
+}
+
+fn touch_in_grant(sc: &Scratch) -> PolicyBuilder {
+    allow(&["touch"]).dir(&sc.grant, "/work")
+}
+
+fn touch_small(_: &Scratch) -> PolicyBuilder {
+    allow(&["touch"]).update_limits(|l| {
+        l.max_arg_bytes = Some(256);
+        l.max_env_bytes = Some(256);
+    })
+}
+
+fn counted(limit: fn(&mut Limits)) -> PolicyBuilder {
+    allow(&["true", "touch", "sleep"]).update_limits(limit)
+}
+
+/// The corpus, one case a row: name, policy, requests, what the last
+/// request answers. In the texts, `{m}` is the case's marker (a path in
+/// the scratch root), `{root}`, `{bin}` and `{grant}` the directories of
+/// the [`Scratch`] layout, `{up}` as many `../` as lead from the grant to
+/// `/`, `{TEXT*N}` TEXT N times, and in the expected answer `{argv_bytes}`
+/// the size the host counts for the last request's arguments before it
+/// resolves the program (2, for the program and its NUL, plus each
+/// argument and its NUL).
+#[rustfmt::skip]
+const CORPUS: &[Case] = &[
+    // Path tricks: each names `touch` (or a link to it) some other way, one
+    // that would find it if allowed: the relative names from the working
+    // directory, the grant, which holds `touch` and `bin/touch`.
+    Case::new("name-not-allowed", echo_in_grant, &[Step::exec("touch", &["{m}"])],
+        Denied(r#"program "touch" not in allow list"#)),
+    Case::new("absolute-not-allowed", echo_in_grant, &[Step::exec("/usr/bin/touch", &["{m}"])],
+        Denied(r#"program "/usr/bin/touch" not in allow list"#)),
+    Case::new("relative-dot", echo_in_grant, &[Step::exec("./touch", &["{m}"])],
+        Denied(r#"program "./touch" not in allow list (relative paths are never allowed)"#)),
+    Case::new("relative-dotdot", echo_in_grant, &[Step::exec("{up}usr/bin/touch", &["{m}"])],
+        Denied(r#"program "{up}usr/bin/touch" not in allow list (relative paths are never allowed)"#)),
+    Case::new("name-with-slash", echo_in_grant, &[Step::exec("bin/touch", &["{m}"])],
+        Denied(r#"program "bin/touch" not in allow list (relative paths are never allowed)"#)),
+    Case::new("dotdot-inside-absolute", echo_in_grant, &[Step::exec("/usr/bin/../bin/touch", &["{m}"])],
+        Denied(r#"program "/usr/bin/../bin/touch" not in allow list"#)),
+    Case::new("double-slashes", echo_in_grant, &[Step::exec("//usr//bin//touch", &["{m}"])],
+        Denied(r#"program "//usr//bin//touch" not in allow list"#)),
     // Up from a directory named like the allowed program.
-    let through_echo = format!("{}/echo/../bin/evil", s(&sc.root));
-    for (name, program) in [
-        ("name-not-allowed", "touch"),
-        ("absolute-not-allowed", "/usr/bin/touch"),
-        ("relative-dot", "./touch"),
-        ("relative-dotdot", to_root_touch.as_str()),
-        ("name-with-slash", "bin/touch"),
-        ("dotdot-inside-absolute", "/usr/bin/../bin/touch"),
-        ("double-slashes", "//usr//bin//touch"),
-        ("through-allowed-name", through_echo.as_str()),
-        ("symlink-to-disallowed", s(&evil)),
-        ("symlink-named-like-allowed", s(&fake_echo)),
-    ] {
-        let expect = if program.contains('/') && !program.starts_with('/') {
-            relative(program)
-        } else {
-            not_allowed(program)
-        };
-        let policy = echo_only().dir(&sc.grant, "/work").default_cwd("/work");
-        case(name, policy, vec![exec(program, &[&m(name)])], expect);
-    }
-    case(
-        "shell-program-by-exec",
-        echo_only(),
-        vec![exec(
-            "sh",
-            &["-c", &format!("touch {}", m("shell-program-by-exec"))],
-        )],
-        not_allowed("sh"),
-    );
+    Case::new("through-allowed-name", echo_in_grant, &[Step::exec("{root}/echo/../bin/evil", &["{m}"])],
+        Denied(r#"program "{root}/echo/../bin/evil" not in allow list"#)),
+    Case::new("symlink-to-disallowed", echo_in_grant, &[Step::exec("{bin}/evil", &["{m}"])],
+        Denied(r#"program "{bin}/evil" not in allow list"#)),
+    Case::new("symlink-named-like-allowed", echo_in_grant, &[Step::exec("{bin}/echo", &["{m}"])],
+        Denied(r#"program "{bin}/echo" not in allow list"#)),
+    Case::new("shell-program-by-exec", echo_only, &[Step::exec("sh", &["-c", "touch {m}"])],
+        Denied(r#"program "sh" not in allow list"#)),
 
-    // Environment injection, with the guest allowed `pattern`: the child
-    // is `env`, which would print the variable if it got it.
-    let bin = s(&sc.bin);
-    for (name, pattern, var, value) in [
-        ("path-injection", "*", "PATH", bin),
-        ("ld-preload", "*", "LD_PRELOAD", "/tmp/evil.so"),
-        ("ld-library-path", "*", "LD_LIBRARY_PATH", bin),
-        ("bash-env", "*", "BASH_ENV", "/tmp/rc"),
-        (
-            "exported-function",
-            "*",
-            "BASH_FUNC_echo%%",
-            "() { touch x; }",
-        ),
-        ("python-startup", "*", "PYTHONSTARTUP", "/tmp/x.py"),
-        ("git-config-env", "*", "GIT_CONFIG_KEY_0", "core.pager"),
-        ("glibc-tunables", "*", "GLIBC_TUNABLES", "x"),
-    ] {
-        add(
-            name,
-            // Broad patterns load only with `unsafe_env_globs`; the fixed
-            // refusals must hold even then.
-            allow(&["env"])
-                .allow_guest_env(pattern)
-                .unsafe_env_globs(true),
-            vec![exec("env", &[]).env(var, value).pipe()],
-            denied(&format!("env {var} refused")),
-            Some(format!("{var}=")),
-        );
-    }
-    add(
-        "env-outside-patterns",
-        allow(&["env"]).allow_guest_env("APP_*"),
-        vec![exec("env", &[]).env("EVIL", "1").pipe()],
-        denied("env EVIL not in guest-settable variables [\"APP_*\"]"),
-        Some("EVIL=".into()),
-    );
+    // Environment injection: the child is `env`, which would print the
+    // variable if it got it.
+    Case::new("path-injection", env_any, &[Step::exec("env", &[]).env("PATH", "{bin}").pipe()],
+        Denied("env PATH refused")).leaking("PATH="),
+    Case::new("ld-preload", env_any, &[Step::exec("env", &[]).env("LD_PRELOAD", "/tmp/evil.so").pipe()],
+        Denied("env LD_PRELOAD refused")).leaking("LD_PRELOAD="),
+    Case::new("ld-library-path", env_any, &[Step::exec("env", &[]).env("LD_LIBRARY_PATH", "{bin}").pipe()],
+        Denied("env LD_LIBRARY_PATH refused")).leaking("LD_LIBRARY_PATH="),
+    Case::new("bash-env", env_any, &[Step::exec("env", &[]).env("BASH_ENV", "/tmp/rc").pipe()],
+        Denied("env BASH_ENV refused")).leaking("BASH_ENV="),
+    Case::new("exported-function", env_any, &[Step::exec("env", &[]).env("BASH_FUNC_echo%%", "() { touch x; }").pipe()],
+        Denied("env BASH_FUNC_echo%% refused")).leaking("BASH_FUNC_echo%%="),
+    Case::new("python-startup", env_any, &[Step::exec("env", &[]).env("PYTHONSTARTUP", "/tmp/x.py").pipe()],
+        Denied("env PYTHONSTARTUP refused")).leaking("PYTHONSTARTUP="),
+    Case::new("git-config-env", env_any, &[Step::exec("env", &[]).env("GIT_CONFIG_KEY_0", "core.pager").pipe()],
+        Denied("env GIT_CONFIG_KEY_0 refused")).leaking("GIT_CONFIG_KEY_0="),
+    Case::new("glibc-tunables", env_any, &[Step::exec("env", &[]).env("GLIBC_TUNABLES", "x").pipe()],
+        Denied("env GLIBC_TUNABLES refused")).leaking("GLIBC_TUNABLES="),
+    Case::new("env-outside-patterns", |_| allow(&["env"]).allow_guest_env("APP_*"),
+        &[Step::exec("env", &[]).env("EVIL", "1").pipe()],
+        Denied(r#"env EVIL not in guest-settable variables ["APP_*"]"#)).leaking("EVIL="),
 
-    // Argument rules and their evasions: `sort --output` in every spelling
-    // (`@` stands for the marker), by every name of sort.
-    let flag = |arg: &str, f: &str| format!("argument {arg:?} carries forbidden flag {f:?}");
-    let mysort = sc.bin.join("mysort");
-    for (name, program, template, forbidden) in [
-        ("long-flag-equals", "sort", "--output=@", "--output"),
-        ("long-flag-abbreviated", "sort", "--outp=@", "--output"),
-        ("short-flag-attached", "sort", "-o@", "-o"),
-        ("short-flags-combined", "sort", "-uo@", "-o"),
-        ("shortest-abbreviation", "sort", "--o=@", "--output"),
-        (
-            "rules-by-absolute-path",
-            "/usr/bin/sort",
-            "--output=@",
-            "--output",
-        ),
-        (
-            "rules-through-symlink",
-            s(&mysort),
-            "--output=@",
-            "--output",
-        ),
-    ] {
-        let arg = template.replace('@', &m(name));
-        case(
-            name,
-            Policy::builder().allow_program_with("sort", sort_rules()),
-            vec![exec(program, &[&arg, "/dev/null"])],
-            denied(&format!("program \"sort\": {}", flag(&arg, forbidden))),
-        );
-    }
-    case(
-        "long-flag-separate",
-        Policy::builder().allow_program_with("sort", sort_rules()),
-        vec![exec(
-            "sort",
-            &["--output", &m("long-flag-separate"), "/dev/null"],
-        )],
-        denied(&format!(
-            "program \"sort\": {}",
-            flag("--output", "--output")
-        )),
-    );
-    let py = || Policy::builder().allow_program_with("python3", python_rules());
-    let py_code = |name: &str| format!("open({:?}, 'w')", m(name));
-    let py_denied = |arg: &str, f: &str| denied(&format!("program \"python3\": {}", flag(arg, f)));
-    case(
-        "python-c",
-        py(),
-        vec![exec("python3", &["-c", &py_code("python-c")])],
-        py_denied("-c", "-c"),
-    );
-    case(
-        "python-combined-c",
-        py(),
-        vec![exec("python3", &["-Ic", &py_code("python-combined-c")])],
-        py_denied("-Ic", "-c"),
-    );
-    let glued = format!("-c{}", py_code("python-attached-c"));
-    case(
-        "python-attached-c",
-        py(),
-        vec![exec("python3", &[&glued])],
-        py_denied(&glued, "-c"),
-    );
-    let py_link = sc.bin.join("py");
-    case(
-        "python-through-symlink",
-        py(),
-        vec![exec(
-            s(&py_link),
-            &["-c", &py_code("python-through-symlink")],
-        )],
-        py_denied("-c", "-c"),
-    );
-    // `find DIR -maxdepth 0 <action>`, each action creating the marker `@`.
-    for (name, action) in [
-        ("find-exec", &["-exec", "touch", "@", ";"][..]),
-        ("find-execdir", &["-execdir", "touch", "@", ";"][..]),
-        ("find-fprint", &["-fprint", "@"][..]),
-    ] {
-        let marker = m(name);
-        let mut args = vec![s(&sc.grant), "-maxdepth", "0"];
-        args.extend(
-            action
-                .iter()
-                .map(|a| if *a == "@" { marker.as_str() } else { a }),
-        );
-        case(
-            name,
-            Policy::builder().allow_program_with("find", find_rules()),
-            vec![exec("find", &args)],
-            denied(&format!("program \"find\": {}", flag(action[0], action[0]))),
-        );
-    }
-    let touch_forms = || {
-        let rules = ArgRules::default()
-            .form(ArgForm::exact(["-m"]))
-            .form(ArgForm::new([ArgPattern::glob(&format!(
-                "{}/*",
-                s(&sc.grant)
-            ))
-            .unwrap()]))
-            .form(ArgForm::new([
-                ArgPattern::regex("[a-z-]+\\.marker").unwrap()
-            ]));
-        Policy::builder().allow_program_with("touch", rules)
-    };
-    let no_form = |args: &[&str]| {
-        denied(&format!(
-            "program \"touch\": arguments {args:?} match none of the 3 allowed forms"
-        ))
-    };
-    // Each touch would create its marker (`@`), and matches no form.
-    let climb = format!("{}/../glob-dotdot.marker", s(&sc.grant));
-    for (name, args) in [
-        ("no-matching-form", vec!["@"]),
-        ("exact-form-extra-arg", vec!["-m", "@"]),
-        ("glob-dotdot", vec![climb.as_str()]),
-        ("regex-is-anchored", vec!["@"]),
-    ] {
-        let marker = m(name);
-        let args: Vec<&str> = args
-            .iter()
-            .map(|a| if *a == "@" { marker.as_str() } else { a })
-            .collect();
-        case(
-            name,
-            touch_forms(),
-            vec![exec("touch", &args)],
-            no_form(&args),
-        );
-    }
+    // Argument rules and their evasions: `sort --output` in every
+    // spelling, by every name of sort.
+    Case::new("long-flag-equals", sort, &[Step::exec("sort", &["--output={m}", "/dev/null"])],
+        Denied(r#"program "sort": argument "--output={m}" carries forbidden flag "--output""#)),
+    Case::new("long-flag-abbreviated", sort, &[Step::exec("sort", &["--outp={m}", "/dev/null"])],
+        Denied(r#"program "sort": argument "--outp={m}" carries forbidden flag "--output""#)),
+    Case::new("short-flag-attached", sort, &[Step::exec("sort", &["-o{m}", "/dev/null"])],
+        Denied(r#"program "sort": argument "-o{m}" carries forbidden flag "-o""#)),
+    Case::new("short-flags-combined", sort, &[Step::exec("sort", &["-uo{m}", "/dev/null"])],
+        Denied(r#"program "sort": argument "-uo{m}" carries forbidden flag "-o""#)),
+    Case::new("shortest-abbreviation", sort, &[Step::exec("sort", &["--o={m}", "/dev/null"])],
+        Denied(r#"program "sort": argument "--o={m}" carries forbidden flag "--output""#)),
+    Case::new("rules-by-absolute-path", sort, &[Step::exec("/usr/bin/sort", &["--output={m}", "/dev/null"])],
+        Denied(r#"program "sort": argument "--output={m}" carries forbidden flag "--output""#)),
+    Case::new("rules-through-symlink", sort, &[Step::exec("{bin}/mysort", &["--output={m}", "/dev/null"])],
+        Denied(r#"program "sort": argument "--output={m}" carries forbidden flag "--output""#)),
+    Case::new("long-flag-separate", sort, &[Step::exec("sort", &["--output", "{m}", "/dev/null"])],
+        Denied(r#"program "sort": argument "--output" carries forbidden flag "--output""#)),
+    Case::new("python-c", python, &[Step::exec("python3", &["-c", r#"open("{m}", 'w')"#])],
+        Denied(r#"program "python3": argument "-c" carries forbidden flag "-c""#)),
+    Case::new("python-combined-c", python, &[Step::exec("python3", &["-Ic", r#"open("{m}", 'w')"#])],
+        Denied(r#"program "python3": argument "-Ic" carries forbidden flag "-c""#)),
+    Case::new("python-attached-c", python, &[Step::exec("python3", &[r#"-copen("{m}", 'w')"#])],
+        Denied(r#"program "python3": argument "-copen(\"{m}\", 'w')" carries forbidden flag "-c""#)),
+    Case::new("python-through-symlink", python, &[Step::exec("{bin}/py", &["-c", r#"open("{m}", 'w')"#])],
+        Denied(r#"program "python3": argument "-c" carries forbidden flag "-c""#)),
+    // `find DIR -maxdepth 0 ACTION`, each action creating the marker.
+    Case::new("find-exec", find, &[Step::exec("find", &["{grant}", "-maxdepth", "0", "-exec", "touch", "{m}", ";"])],
+        Denied(r#"program "find": argument "-exec" carries forbidden flag "-exec""#)),
+    Case::new("find-execdir", find, &[Step::exec("find", &["{grant}", "-maxdepth", "0", "-execdir", "touch", "{m}", ";"])],
+        Denied(r#"program "find": argument "-execdir" carries forbidden flag "-execdir""#)),
+    Case::new("find-fprint", find, &[Step::exec("find", &["{grant}", "-maxdepth", "0", "-fprint", "{m}"])],
+        Denied(r#"program "find": argument "-fprint" carries forbidden flag "-fprint""#)),
+    // Each touch would create its marker, and matches no form.
+    Case::new("no-matching-form", touch_forms, &[Step::exec("touch", &["{m}"])],
+        Denied(r#"program "touch": arguments ["{m}"] match none of the 3 allowed forms"#)),
+    Case::new("exact-form-extra-arg", touch_forms, &[Step::exec("touch", &["-m", "{m}"])],
+        Denied(r#"program "touch": arguments ["-m", "{m}"] match none of the 3 allowed forms"#)),
+    Case::new("glob-dotdot", touch_forms, &[Step::exec("touch", &["{grant}/../glob-dotdot.marker"])],
+        Denied(r#"program "touch": arguments ["{grant}/../glob-dotdot.marker"] match none of the 3 allowed forms"#)),
+    Case::new("regex-is-anchored", touch_forms, &[Step::exec("touch", &["{m}"])],
+        Denied(r#"program "touch": arguments ["{m}"] match none of the 3 allowed forms"#)),
 
     // The shell.
-    case(
-        "shell-not-granted",
-        echo_only(),
-        vec![shell(&format!("touch {}", m("shell-not-granted")))],
-        denied("shell not granted (create-subprocess-shell is off)"),
-    );
+    Case::new("shell-not-granted", echo_only, &[Step::shell("touch {m}")],
+        Denied("shell not granted (create-subprocess-shell is off)")),
 
-    // Working directories.
-    let grant = || allow(&["touch"]).dir(&sc.grant, "/work");
-    let outside = |cwd: &str| denied(&format!("cwd {cwd:?} is not inside a granted directory"));
-    // A relative touch would land in the scratch root, outside the grant.
-    case(
-        "cwd-dotdot",
-        grant(),
-        vec![exec("touch", &[&m("cwd-dotdot")]).cwd("/work/..")],
-        outside("/work/.."),
-    );
-    case(
-        "cwd-outside-grants",
-        grant(),
-        vec![exec("touch", &[&m("cwd-outside-grants")]).cwd("/etc")],
-        outside("/etc"),
-    );
-    case(
-        "cwd-symlink-out",
-        grant(),
-        vec![exec("touch", &["cwd-symlink-out.marker"]).cwd("/work/out")],
-        outside("/work/out"),
-    );
-    case(
-        "cwd-relative-symlink-up",
-        grant(),
-        vec![exec("touch", &["cwd-relative-symlink-up.marker"]).cwd("/work/up")],
-        outside("/work/up"),
-    );
-    case(
-        "cwd-relative",
-        grant(),
-        vec![exec("touch", &[&m("cwd-relative")]).cwd("work")],
-        outside("work"),
-    );
-    case(
-        "cwd-prefix",
-        grant(),
-        vec![exec("touch", &[&m("cwd-prefix")]).cwd("/workx")],
-        outside("/workx"),
-    );
-    case(
-        "cwd-nul",
-        grant(),
-        vec![exec("touch", &[&m("cwd-nul")]).cwd("/work\0/..")],
-        invalid("cwd contains a NUL byte"),
-    );
+    // Working directories. A relative touch would land in the scratch
+    // root, outside the grant.
+    Case::new("cwd-dotdot", touch_in_grant, &[Step::exec("touch", &["{m}"]).cwd("/work/..")],
+        Denied(r#"cwd "/work/.." is not inside a granted directory"#)),
+    Case::new("cwd-outside-grants", touch_in_grant, &[Step::exec("touch", &["{m}"]).cwd("/etc")],
+        Denied(r#"cwd "/etc" is not inside a granted directory"#)),
+    Case::new("cwd-symlink-out", touch_in_grant, &[Step::exec("touch", &["cwd-symlink-out.marker"]).cwd("/work/out")],
+        Denied(r#"cwd "/work/out" is not inside a granted directory"#)),
+    Case::new("cwd-relative-symlink-up", touch_in_grant, &[Step::exec("touch", &["cwd-relative-symlink-up.marker"]).cwd("/work/up")],
+        Denied(r#"cwd "/work/up" is not inside a granted directory"#)),
+    Case::new("cwd-relative", touch_in_grant, &[Step::exec("touch", &["{m}"]).cwd("work")],
+        Denied(r#"cwd "work" is not inside a granted directory"#)),
+    Case::new("cwd-prefix", touch_in_grant, &[Step::exec("touch", &["{m}"]).cwd("/workx")],
+        Denied(r#"cwd "/workx" is not inside a granted directory"#)),
+    Case::new("cwd-nul", touch_in_grant, &[Step::exec("touch", &["{m}"]).cwd("/work\0/..")],
+        Invalid("cwd contains a NUL byte")),
 
-    // Sizes and NUL bytes.
-    let small = |max: usize| {
-        allow(&["touch"]).update_limits(|l| {
-            l.max_arg_bytes = Some(max);
-            l.max_env_bytes = Some(max);
-        })
-    };
-    // The marker's own path, spelled long: `ROOT/././.../oversize-args.marker`.
-    let long = format!("{}{}/oversize-args.marker", s(&sc.root), "/.".repeat(150));
-    // Checked before the program is resolved: it counts as one byte.
-    let size = 1 + 1 + long.len() + 1;
-    case(
-        "oversize-args",
-        small(256),
-        vec![exec("touch", &[&long])],
-        limit(&format!(
-            "arguments take at least {size} bytes, over limits.max_arg_bytes (256)"
-        )),
-    );
-    case(
-        "oversize-env",
-        small(256).allow_guest_env("BIG"),
-        vec![exec("touch", &[&m("oversize-env")]).env("BIG", &"x".repeat(300))],
-        limit("the guest's variables take 305 bytes, over limits.max_env_bytes (256)"),
-    );
-    case(
-        "nul-in-argument",
-        allow(&["touch"]),
-        vec![exec("touch", &[&format!("{}\0x", m("nul-in-argument"))])],
-        invalid("argument contains a NUL byte"),
-    );
-    case(
-        "nul-in-program",
-        allow(&["touch"]),
-        vec![exec("touch\0", &[&m("nul-in-program")])],
-        invalid("program contains a NUL byte"),
-    );
-    case(
-        "nul-in-env-value",
-        allow(&["touch"]).allow_guest_env("A"),
-        vec![exec("touch", &[&m("nul-in-env-value")]).env("A", "b\0c")],
-        invalid("environment variable contains a NUL byte"),
-    );
-    case(
-        "empty-program",
-        allow(&["touch"]),
-        // Were an empty program to fall through to its first argument (as
-        // `env` or a shell would), this would run touch.
-        vec![exec("", &["touch", &m("empty-program")])],
-        invalid("empty program name"),
-    );
+    // Sizes and NUL bytes. The marker's own path, spelled long (checked
+    // before the program is resolved).
+    Case::new("oversize-args", touch_small, &[Step::exec("touch", &["{root}{/.*150}/oversize-args.marker"])],
+        Limit("arguments take at least {argv_bytes} bytes, over limits.max_arg_bytes (256)")),
+    Case::new("oversize-env", |sc| touch_small(sc).allow_guest_env("BIG"),
+        &[Step::exec("touch", &["{m}"]).env("BIG", "{x*300}")],
+        Limit("the guest's variables take 305 bytes, over limits.max_env_bytes (256)")),
+    Case::new("nul-in-argument", touch, &[Step::exec("touch", &["{m}\0x"])],
+        Invalid("argument contains a NUL byte")),
+    Case::new("nul-in-program", touch, &[Step::exec("touch\0", &["{m}"])],
+        Invalid("program contains a NUL byte")),
+    Case::new("nul-in-env-value", |_| allow(&["touch"]).allow_guest_env("A"),
+        &[Step::exec("touch", &["{m}"]).env("A", "b\0c")],
+        Invalid("environment variable contains a NUL byte")),
+    // Were an empty program to fall through to its first argument (as `env`
+    // or a shell would), this would run touch.
+    Case::new("empty-program", touch, &[Step::exec("", &["touch", "{m}"])],
+        Invalid("empty program name")),
 
     // Spawning past each limit.
-    let counted = |f: fn(&mut Limits)| allow(&["true", "touch", "sleep"]).update_limits(f);
-    case(
-        "past-max-spawns",
-        counted(|l| l.max_spawns = Some(2)),
-        vec![
-            exec("true", &[]),
-            exec("true", &[]),
-            exec("touch", &[&m("past-max-spawns")]),
-        ],
-        limit("limits.max_spawns (2) reached"),
-    );
-    case(
-        "past-max-live",
-        counted(|l| l.max_live = Some(2)),
-        vec![
-            exec("sleep", &["100"]).keep(),
-            exec("sleep", &["100"]).keep(),
-            exec("touch", &[&m("past-max-live")]),
-        ],
-        limit("2 live processes, limits.max_live is 2"),
-    );
+    Case::new("past-max-spawns", |_| counted(|l| l.max_spawns = Some(2)),
+        &[Step::exec("true", &[]), Step::exec("true", &[]), Step::exec("touch", &["{m}"])],
+        Limit("limits.max_spawns (2) reached")),
+    Case::new("past-max-live", |_| counted(|l| l.max_live = Some(2)),
+        &[Step::exec("sleep", &["100"]).keep(), Step::exec("sleep", &["100"]).keep(), Step::exec("touch", &["{m}"])],
+        Limit("2 live processes, limits.max_live is 2")),
 
-    // Signals.
-    case(
-        "signal-not-allowed",
-        // The host checks from /proc that the kept sleep still runs.
-        allow(&["sleep", "true"]).allow_signals([Signal::Term]),
-        vec![
-            exec("sleep", &["100"]).keep(),
-            on_kept("kill-kept", 0).then_check_alive(),
-        ],
-        "kill Err(Denied(\"signal kill not in allowed signals\")) then alive".to_string(),
-    );
-    cases.into_inner()
-}
+    // Signals. The host checks from /proc that the kept sleep still runs.
+    Case::new("signal-not-allowed", |_| allow(&["sleep", "true"]).allow_signals([Signal::Term]),
+        &[Step::exec("sleep", &["100"]).keep(), Step::kill_kept(0).then_check_alive()],
+        Line(r#"kill Err(Denied("signal kill not in allowed signals")) then alive"#)),
+];
 
-/// Runs corpus case number `i` in a scratch directory of its own; returns
-/// its name and what went wrong (empty if it was refused and had no
-/// effect).
-fn run_case(i: usize) -> (&'static str, Vec<String>) {
+/// Runs a corpus case in a scratch directory of its own; returns what
+/// went wrong (nothing if it was refused and had no effect).
+fn run_case(case: &Case) -> Vec<String> {
     let sc = Scratch::new("policy-corpus");
-    let case = corpus(&sc).swap_remove(i);
-    let policy = case.policy.build().unwrap();
-    let (lines, run) = probe(policy, &case.reqs);
+    let fill = |text: &str| sc.fill(case.name, text);
+    let policy = (case.policy)(&sc).build().unwrap();
+    let reqs: Vec<Req> = case.steps.iter().map(|step| step.req(fill)).collect();
+    let (lines, run) = probe(policy, &reqs);
     let last = lines.last().cloned().unwrap_or_default();
+    let last_args = case.steps.last().map_or(&[][..], Step::args);
+    let argv_bytes = 2 + last_args.iter().map(|a| fill(a).len() + 1).sum::<usize>();
+    let expect = case
+        .expect
+        .line(|text| fill(&text.replace("{argv_bytes}", &argv_bytes.to_string())));
     let mut failures = Vec::new();
-    if !last.starts_with(&case.expect) {
-        failures.push(format!("wanted {}\n  got {last}\n{run}", case.expect));
+    if !last.starts_with(&expect) {
+        failures.push(format!("wanted {expect}\n  got {last}\n{run}"));
     }
-    if case.marker.exists() {
+    if sc.marker(case.name).exists() {
         failures.push("the marker was created".into());
     }
-    if let Some(leak) = &case.leak {
-        if run.stdout.contains(leak.as_str()) {
+    if let Some(leak) = case.leak {
+        if run.stdout.contains(leak) {
             failures.push(format!("the child got {leak}...\n{run}"));
         }
     }
-    (case.name, failures)
+    failures
 }
 
 /// Cases that show a real bypass on the code as it is (the attack works):
@@ -526,12 +430,16 @@ const KNOWN_OPEN_BYPASSES: &[&str] = &[];
 
 #[test]
 fn bypass_corpus_is_refused_and_starts_nothing() {
-    let n = corpus(&Scratch::new("policy-corpus")).len();
-    assert!(n >= 40, "only {n} cases");
+    let n = CORPUS.len();
+    assert_eq!(n, 56, "the corpus has {n} cases");
+    let mut names: Vec<&str> = CORPUS.iter().map(|c| c.name).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), n, "two cases share a name (and a marker)");
     let mut failures = Vec::new();
     let mut open = Vec::new();
-    for i in 0..n {
-        let (name, failed) = run_case(i);
+    for case in CORPUS {
+        let (name, failed) = (case.name, run_case(case));
         if KNOWN_OPEN_BYPASSES.contains(&name) {
             open.push(name);
             if failed.is_empty() {
@@ -679,7 +587,7 @@ fn the_live_count_drops_when_a_child_exits() {
     let reqs = [
         exec("sleep", &["100"]).keep(),
         exec("true", &[]),
-        on_kept("kill-kept", 0),
+        kill_kept(0),
         // Exited (the handle is still held): no longer live.
         exec("true", &[]),
     ];
@@ -895,7 +803,7 @@ fn hooks_decide_after_the_policy_allows() {
         exec("touch", &[s(&marker), "forbidden"]),
         exec("sh", &[]),
         exec("sleep", &["100"]).keep(),
-        on_kept("kill-kept", 0),
+        kill_kept(0),
     ];
     let args: Vec<&str> = reqs.iter().map(|r| r.0.as_str()).collect();
     let run = GuestRun::new("policy_probe", &args, policy)

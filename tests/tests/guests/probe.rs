@@ -1,10 +1,17 @@
 //! The requests of the `policy_probe` guest
 //! (`tests/guests/src/bin/policy_probe.rs`), shared by the policy tests
 //! (`policy.rs`, `policy_attacks.rs`): one text per request, run in order.
+//! The operations named in the texts are checked against the guest's own
+//! `match` with `guest_case!` (a misspelt or removed one does not compile);
+//! the `key=` names after them are not checked.
 
 use procgate::Policy;
-use procgate_tests::{Checkpoints, GuestRun, Run};
+use procgate_tests::{guest_case, Checkpoints, GuestRun, Run};
 use std::path::Path;
+
+const EXEC: &str = guest_case!(policy_probe, "exec");
+const SHELL: &str = guest_case!(policy_probe, "shell");
+const KILL_KEPT: &str = guest_case!(policy_probe, "kill-kept");
 
 /// One request of the probe (see `tests/guests/src/bin/policy_probe.rs`).
 #[derive(Clone)]
@@ -15,7 +22,7 @@ pub(crate) fn escape(s: &str) -> String {
 }
 
 pub(crate) fn exec(program: &str, args: &[&str]) -> Req {
-    let mut text = format!("exec\nprogram={}", escape(program));
+    let mut text = format!("{EXEC}\nprogram={}", escape(program));
     for a in args {
         text += &format!("\narg={}", escape(a));
     }
@@ -23,11 +30,12 @@ pub(crate) fn exec(program: &str, args: &[&str]) -> Req {
 }
 
 pub(crate) fn shell(cmd: &str) -> Req {
-    Req(format!("shell\ncmd={}", escape(cmd)))
+    Req(format!("{SHELL}\ncmd={}", escape(cmd)))
 }
 
-pub(crate) fn on_kept(op: &str, idx: usize) -> Req {
-    Req(format!("{op}\nidx={idx}"))
+/// Kills the `idx`th kept process and waits for it.
+pub(crate) fn kill_kept(idx: usize) -> Req {
+    Req(format!("{KILL_KEPT}\nidx={idx}"))
 }
 
 impl Req {
@@ -49,6 +57,113 @@ impl Req {
     /// After a `kill-kept`, ask the host whether the kept process is alive.
     pub(crate) fn then_check_alive(self) -> Req {
         Req(format!("{}\ncheck=alive", self.0))
+    }
+}
+
+/// A request as a `const` template, for tables: what [`exec`], [`shell`]
+/// and [`kill_kept`] and the methods of [`Req`] build, with placeholders
+/// in its texts that [`Step::req`] fills in.
+#[derive(Clone, Copy)]
+pub(crate) struct Step {
+    op: &'static str,
+    /// The program of an `exec`, the command of a `shell`.
+    text: &'static str,
+    args: &'static [&'static str],
+    env: Option<(&'static str, &'static str)>,
+    cwd: Option<&'static str>,
+    idx: usize,
+    pipe: bool,
+    keep: bool,
+    check_alive: bool,
+}
+
+impl Step {
+    const fn new(op: &'static str, text: &'static str) -> Step {
+        Step {
+            op,
+            text,
+            args: &[],
+            env: None,
+            cwd: None,
+            idx: 0,
+            pipe: false,
+            keep: false,
+            check_alive: false,
+        }
+    }
+    pub(crate) const fn exec(program: &'static str, args: &'static [&'static str]) -> Step {
+        Step {
+            args,
+            ..Step::new(EXEC, program)
+        }
+    }
+    pub(crate) const fn shell(cmd: &'static str) -> Step {
+        Step::new(SHELL, cmd)
+    }
+    pub(crate) const fn kill_kept(idx: usize) -> Step {
+        Step {
+            idx,
+            ..Step::new(KILL_KEPT, "")
+        }
+    }
+    pub(crate) const fn env(self, k: &'static str, v: &'static str) -> Step {
+        Step {
+            env: Some((k, v)),
+            ..self
+        }
+    }
+    pub(crate) const fn cwd(self, cwd: &'static str) -> Step {
+        Step {
+            cwd: Some(cwd),
+            ..self
+        }
+    }
+    pub(crate) const fn pipe(self) -> Step {
+        Step { pipe: true, ..self }
+    }
+    pub(crate) const fn keep(self) -> Step {
+        Step { keep: true, ..self }
+    }
+    pub(crate) const fn then_check_alive(self) -> Step {
+        Step {
+            check_alive: true,
+            ..self
+        }
+    }
+
+    /// The arguments of an `exec`, placeholders unfilled.
+    pub(crate) fn args(&self) -> &'static [&'static str] {
+        self.args
+    }
+
+    /// The request, with each text (program, command, arguments, variable,
+    /// working directory) passed through `fill`.
+    pub(crate) fn req(&self, fill: impl Fn(&str) -> String) -> Req {
+        let mut req = match self.op {
+            EXEC => {
+                let args: Vec<String> = self.args.iter().map(|a| fill(a)).collect();
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                exec(&fill(self.text), &args)
+            }
+            SHELL => shell(&fill(self.text)),
+            _ => kill_kept(self.idx),
+        };
+        if let Some((k, v)) = self.env {
+            req = req.env(&fill(k), &fill(v));
+        }
+        if let Some(cwd) = self.cwd {
+            req = req.cwd(&fill(cwd));
+        }
+        if self.pipe {
+            req = req.pipe();
+        }
+        if self.keep {
+            req = req.keep();
+        }
+        if self.check_alive {
+            req = req.then_check_alive();
+        }
+        req
     }
 }
 
