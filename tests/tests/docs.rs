@@ -67,6 +67,27 @@ fn prose_lines(text: &str) -> Vec<(usize, &str)> {
     out
 }
 
+/// The paragraphs outside fenced code blocks, each with the number of its
+/// first line, their lines joined by spaces: a code span or a link may
+/// continue on the next line.
+fn paragraphs(text: &str) -> Vec<(usize, String)> {
+    let mut out: Vec<(usize, String)> = Vec::new();
+    let mut open = false;
+    for (n, line) in prose_lines(text) {
+        if line.trim().is_empty() {
+            open = false;
+        } else if open {
+            let last = out.last_mut().unwrap();
+            last.1.push(' ');
+            last.1.push_str(line.trim());
+        } else {
+            out.push((n, line.trim().to_string()));
+            open = true;
+        }
+    }
+    out
+}
+
 /// The cells of a table row (`| a | b |`), or none for other lines.
 fn cells(line: &str) -> Option<Vec<&str>> {
     let line = line.trim();
@@ -180,8 +201,8 @@ fn every_link_in_the_readme_and_docs_stays_in_the_repository_and_resolves() {
     for file in markdown_files() {
         let text = read(&file);
         let dir = Path::new(&file).parent().unwrap_or(Path::new(""));
-        for (n, line) in prose_lines(&text) {
-            for target in links(line) {
+        for (n, line) in paragraphs(&text) {
+            for target in links(&line) {
                 if target.starts_with("http://")
                     || target.starts_with("https://")
                     || target.starts_with("mailto:")
@@ -242,8 +263,8 @@ fn every_test_the_docs_cite_exists() {
     let mut cited = 0;
     for file in markdown_files() {
         let text = read(&file);
-        for (n, line) in prose_lines(&text) {
-            for span in code_spans(line) {
+        for (n, line) in paragraphs(&text) {
+            for span in code_spans(&line) {
                 let Some((path, function)) = span.split_once(".rs::") else {
                     continue;
                 };
@@ -541,6 +562,97 @@ fn docs_policy_lists_every_key_of_the_policy_file_and_no_other() {
         wrong.push(format!(
             "docs/policy.md documents `{k}`, which the policy file does not accept"
         ));
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The pieces of code in a Markdown file: whole lines of fenced blocks and
+/// the code spans of the other lines.
+fn code_pieces(text: &str) -> Vec<(usize, String)> {
+    let mut fenced = false;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        } else if fenced {
+            out.push((i + 1, line.to_string()));
+        }
+    }
+    for (n, paragraph) in paragraphs(text) {
+        out.extend(
+            code_spans(&paragraph)
+                .into_iter()
+                .map(|s| (n, s.to_string())),
+        );
+    }
+    out
+}
+
+#[test]
+fn every_procgate_run_command_in_the_docs_uses_real_flags() {
+    let flags: BTreeSet<String> = flags_in_help()
+        .remove("run")
+        .unwrap_or_default()
+        .iter()
+        .map(|f| f.split(' ').next().unwrap().to_string())
+        .collect();
+    let mut wrong = Vec::new();
+    let mut commands = 0;
+    for file in markdown_files() {
+        for (n, code) in code_pieces(&read(&file)) {
+            let Some((_, rest)) = code.split_once("procgate run") else {
+                continue;
+            };
+            commands += 1;
+            for token in rest.split_whitespace() {
+                // procgate's options end at the guest file (or `--`).
+                if token == "--" || token.ends_with(".wasm") {
+                    break;
+                }
+                let flag = token.split('=').next().unwrap();
+                if flag.starts_with('-') && !flags.contains(flag) {
+                    wrong.push(format!(
+                        "{file}:{n}: `{flag}` is not a flag of `procgate run`"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(commands > 0, "no `procgate run` command found in the docs");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The policy file's top-level tables, which start every key path.
+const SECTIONS: &[&str] = &[
+    "programs", "shell", "env", "dirs", "cwd", "signals", "limits", "sandbox",
+];
+
+#[test]
+fn every_policy_key_the_docs_name_exists() {
+    let keys = keys_in_code();
+    for section in SECTIONS {
+        assert!(keys.contains(*section), "no policy table {section}");
+    }
+    let mut wrong = Vec::new();
+    for file in markdown_files() {
+        for (n, line) in paragraphs(&read(&file)) {
+            for span in code_spans(&line) {
+                // `limits.timeout_secs`, `sandbox.network = "none"`.
+                let path = span.split([' ', '=']).next().unwrap();
+                let Some((first, _)) = path.split_once('.') else {
+                    continue;
+                };
+                let is_key_like = path
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.');
+                let is_file = [".rs", ".toml", ".md", ".py", ".js", ".c", ".wasm"]
+                    .iter()
+                    .any(|ext| path.ends_with(ext));
+                if SECTIONS.contains(&first) && is_key_like && !is_file && !keys.contains(path) {
+                    wrong.push(format!("{file}:{n}: `{path}` is not a policy key"));
+                }
+            }
+        }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
