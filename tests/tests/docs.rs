@@ -9,6 +9,9 @@
 //! - Every Markdown link in `README.md` and `docs/` stays inside the
 //!   repository and reaches an existing file (and heading, for `#anchor`).
 //! - Every test the docs cite as `path/to/file.rs::function` exists there.
+//! - Every `procgate run ...` command in them uses real flags, and every
+//!   policy key path they name (`limits.max_live`) is a key.
+//! - The README stays a few screens long.
 
 use procgate::policy::PolicyFile;
 use std::collections::{BTreeMap, BTreeSet};
@@ -655,4 +658,17 @@ fn every_policy_key_the_docs_name_exists() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_readme_stays_a_few_screens() {
+    // The manual lives in docs/; the README says what procgate is, how to
+    // start, and where to read on (it had grown to 73 KB).
+    let readme = read("README.md");
+    let lines = readme.lines().count();
+    assert!(
+        readme.len() <= 12 * 1024 && lines <= 220,
+        "README.md is {} bytes, {lines} lines: move details to docs/",
+        readme.len()
+    );
 }
