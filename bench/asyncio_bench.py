@@ -23,14 +23,22 @@ OPS = 200
 WARMUP = 20
 SLEEP = "0.2"
 CHUNK = 65536
+PLUGINS = 50
+STEPS = 20
+GUESTS_PER_SAMPLE = 100
+
+
+def status_kib(field="VmRSS"):
+    """A KiB field of /proc/self/status: VmRSS now, VmHWM the peak."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return float(line.split()[1])
+    raise RuntimeError(f"no {field}")
 
 
 def rss_kib():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return float(line.split()[1])
-    raise RuntimeError("no VmRSS")
+    return status_kib("VmRSS")
 
 
 async def spawn_true():
@@ -137,6 +145,73 @@ async def memory(n):
     return (after - before) / n, extra
 
 
+def step(plugin, i):
+    """Step i of a plugin of plugins-50x20 (the table of the guest
+    bench/guests/src/bin/plugin.rs): the command and a check of its stdout."""
+    k = i % 4
+    if k == 0:
+        want = f"plugin-{plugin} step-{i}\n".encode()
+        return ["/usr/bin/echo", f"plugin-{plugin}", f"step-{i}"], lambda out: out == want
+    if k == 1:
+        return ["/usr/bin/uname", "-s"], lambda out: out == b"Linux\n"
+    if k == 2:
+        return ["/usr/bin/ls", "/usr"], lambda out: b"bin" in out.split(b"\n")
+    return ["/usr/bin/head", "-c", "4096", "/dev/zero"], lambda out: len(out) == 4096
+
+
+async def plugin(plugin_id):
+    """One plugin: its steps one after another, stdout and stderr captured."""
+    for i in range(STEPS):
+        argv, check = step(plugin_id, i)
+        proc = await asyncio.create_subprocess_exec(*argv, stdout=PIPE, stderr=PIPE)
+        out, err = await proc.communicate()
+        assert proc.returncode == 0, (i, argv, proc.returncode)
+        assert check(out), (i, argv, out)
+        assert err == b"", (i, argv, err)
+
+
+async def plugins():
+    await plugin(PLUGINS)  # untimed warm-up
+    before = rss_kib()
+    start = time.perf_counter()
+    await asyncio.gather(*(plugin(p) for p in range(PLUGINS)))
+    ms = (time.perf_counter() - start) * 1e3
+    extra = {
+        "peak_rss_mib": status_kib("VmHWM") / 1024,
+        "rss_before_mib": before / 1024,
+        "plugins": PLUGINS,
+        "steps": STEPS,
+    }
+    return ms, extra
+
+
+async def guests(n, concurrent):
+    """n "guests" (a task running one echo), one after another or at once;
+    batches repeated until GUESTS_PER_SAMPLE ran, the median batch in
+    µs per guest."""
+    await echo_hello()
+    batches = max(1, -(-GUESTS_PER_SAMPLE // n))
+    per_guest = []
+    for _ in range(batches):
+        start = time.perf_counter()
+        if concurrent:
+            await asyncio.gather(*(echo_hello() for _ in range(n)))
+        else:
+            for _ in range(n):
+                await echo_hello()
+        per_guest.append((time.perf_counter() - start) * 1e6 / n)
+    per_guest.sort()
+    extra = {
+        "guests": n,
+        "concurrent": concurrent,
+        "batches": batches,
+        "batch_min_us": per_guest[0],
+        "batch_max_us": per_guest[-1],
+        "peak_rss_mib": status_kib("VmHWM") / 1024,
+    }
+    return per_guest[len(per_guest) // 2], extra
+
+
 async def hello():
     proc = await asyncio.create_subprocess_exec("echo", "hello", stdout=PIPE)
     out, _ = await proc.communicate()
@@ -160,6 +235,10 @@ def workload(name, args):
         return concurrent(int(name.rsplit("-", 1)[1]))
     if name.startswith("memory-"):
         return memory(int(name.rsplit("-", 1)[1]))
+    if name.startswith("plugins-"):
+        return plugins()
+    if name.startswith("guests-"):
+        return guests(int(name.rsplit("-", 1)[1]), name.startswith("guests-par-"))
     raise SystemExit(f"no asyncio variant of {name}")
 
 

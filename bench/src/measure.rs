@@ -3,7 +3,7 @@
 //! reads. Also the paths every part of the bench agrees on.
 
 use crate::workloads::{Params, Variant};
-use crate::{cli_run, guest, native, start};
+use crate::{cli_run, guest, native, scale, start};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -88,15 +88,21 @@ pub const PYTHON: &str = "/usr/bin/python3";
 /// This process's resident set size, in KiB (`VmRSS` of
 /// `/proc/self/status`).
 pub fn rss_kib() -> Result<f64> {
+    status_kib("VmRSS")
+}
+
+/// A KiB field of `/proc/self/status`: `VmRSS` (resident now), `VmHWM`
+/// (the peak resident set size since the process started).
+pub fn status_kib(field: &str) -> Result<f64> {
     let status = std::fs::read_to_string("/proc/self/status")?;
     let line = status
         .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .context("no VmRSS in /proc/self/status")?;
+        .find(|l| l.strip_prefix(field).is_some_and(|r| r.starts_with(':')))
+        .with_context(|| format!("no {field} in /proc/self/status"))?;
     let kib = line
         .split_whitespace()
         .nth(1)
-        .context("malformed VmRSS")?
+        .with_context(|| format!("malformed {field}"))?
         .parse()?;
     Ok(kib)
 }
@@ -118,8 +124,10 @@ pub fn one(workload: &str, variant: Variant, params: &Params) -> Result<()> {
             let params = params.clone();
             runtime.block_on(async move {
                 tokio::spawn(async move {
+                    let scale = w.starts_with("plugins-") || w.starts_with("guests-");
                     match v {
                         Variant::Native => native::measure(&w, &params).await,
+                        _ if scale => scale::measure(&paths, &w, &params).await,
                         _ => guest::measure(&paths, &w, &params).await,
                     }
                 })

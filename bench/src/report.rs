@@ -44,6 +44,12 @@ pub struct RunInfo {
     /// The CPUs every measurement was confined to (`--cpus`), if any.
     #[serde(default)]
     pub cpus: Option<String>,
+    /// The containment of procgate's children (cgroup, Landlock, ...).
+    #[serde(default)]
+    pub containment: String,
+    /// A `--quick` smoke run.
+    #[serde(default)]
+    pub quick: bool,
 }
 
 fn num(x: f64) -> String {
@@ -60,14 +66,19 @@ fn num(x: f64) -> String {
 
 fn stat(s: Option<&Stat>) -> String {
     match s {
-        Some(s) => format!("{} ({}–{})", num(s.median), num(s.min), num(s.max)),
+        Some(s) if s.n > 1 => format!("{} ({}–{})", num(s.median), num(s.min), num(s.max)),
+        Some(s) => num(s.median),
         None => "–".into(),
     }
 }
 
 fn ratio(s: Option<Stat>) -> String {
     match s {
-        Some(s) => format!("**{:.2}** ({:.2}–{:.2})", s.median, s.min, s.max),
+        Some(s) if s.n > 1 => format!(
+            "**{:.2}** [{:.2}–{:.2}] ({:.2}–{:.2})",
+            s.median, s.q1, s.q3, s.min, s.max
+        ),
+        Some(s) => format!("**{:.2}**", s.median),
         None => "–".into(),
     }
 }
@@ -96,12 +107,21 @@ pub fn markdown(info: &RunInfo, summaries: &[Summary]) -> String {
     let mut md = String::new();
     let mib = |b: u64| b as f64 / (1u64 << 20) as f64;
     let _ = writeln!(md, "# procgate benchmark report\n");
+    if info.quick {
+        let _ = writeln!(
+            md,
+            "**A `--quick` smoke run**: one round, small sizes, some workloads left \
+             out. It shows that every workload runs and checks its output; its \
+             numbers are not a measurement.\n"
+        );
+    }
     let _ = writeln!(
         md,
         "Taken {} on {} cores ({}), Linux {}, load average {} before and {} after; \
          commit {}; {}. {} rounds, {:.1} s in all. Stream workloads move {} MiB, \
          `stdout-communicate` {} MiB; guest stream loops `{}`, guest face `{}`. \
-         {}The machine is shared: other load may have disturbed the run.\n",
+         {}Containment of procgate's children: {}. \
+         The machine is shared: other load may have disturbed the run.\n",
         info.date,
         info.cores,
         info.cpu,
@@ -120,13 +140,19 @@ pub fn markdown(info: &RunInfo, summaries: &[Summary]) -> String {
             Some(cpus) => format!("Every measurement ran on CPUs {cpus} only (`--cpus`). "),
             None => String::new(),
         },
+        if info.containment.is_empty() {
+            "not recorded"
+        } else {
+            &info.containment
+        },
     );
     let _ = writeln!(
         md,
         "Each cell is the median over the rounds, with min–max. Ratios are \
          procgate's value over the other's, paired within each round (the \
          variants ran back to back, each in a fresh process, in rotating \
-         order). For µs, ms and KiB lower is better; for MB/s higher is \
+         order): **median** [interquartile range] (min–max) of the per-round \
+         ratios. For µs, ms, KiB and MiB lower is better; for MB/s higher is \
          better. \"vs asyncio\" ✅ means procgate was faster (or smaller).\n"
     );
     let _ = writeln!(
@@ -162,6 +188,7 @@ pub fn markdown(info: &RunInfo, summaries: &[Summary]) -> String {
         md,
         "\n![procgate's cost relative to native and asyncio](ratios.svg)\n"
     );
+    md.push_str(&crate::scale_report::markdown(summaries));
     let _ = writeln!(md, "## Workloads\n");
     for s in summaries {
         let _ = writeln!(md, "- `{}`: {}", s.name, s.workload.what);
@@ -313,6 +340,7 @@ pub fn write(
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("REPORT.md"), markdown(info, summaries))?;
     plot(&dir.join("ratios.svg"), summaries)?;
+    crate::scale_report::plot(&dir.join("guests.svg"), summaries)?;
     let json = serde_json::json!({
         "info": info,
         "summaries": summaries,

@@ -22,11 +22,16 @@ pub struct Sample {
     pub measurement: Measurement,
 }
 
-/// Median, least and greatest of some values.
+/// Median, quartiles, least and greatest of some values.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Stat {
     /// The median (the mean of the middle two for an even count).
     pub median: f64,
+    /// The first quartile (linear interpolation between the closest ranks,
+    /// as numpy's default and R's type 7).
+    pub q1: f64,
+    /// The third quartile.
+    pub q3: f64,
     /// The least.
     pub min: f64,
     /// The greatest.
@@ -44,13 +49,15 @@ impl Stat {
         let mut v = values.to_vec();
         v.sort_by(f64::total_cmp);
         let n = v.len();
-        let median = if n % 2 == 1 {
-            v[n / 2]
-        } else {
-            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        let quantile = |q: f64| {
+            let rank = q * (n - 1) as f64;
+            let (lo, hi) = (rank.floor() as usize, rank.ceil() as usize);
+            v[lo] + (v[hi] - v[lo]) * (rank - lo as f64)
         };
         Some(Stat {
-            median,
+            median: quantile(0.5),
+            q1: quantile(0.25),
+            q3: quantile(0.75),
             min: v[0],
             max: v[n - 1],
             n,
@@ -62,6 +69,8 @@ impl Stat {
     pub fn recip(self) -> Stat {
         Stat {
             median: 1.0 / self.median,
+            q1: 1.0 / self.q3,
+            q3: 1.0 / self.q1,
             min: 1.0 / self.max,
             max: 1.0 / self.min,
             n: self.n,
@@ -102,11 +111,19 @@ pub struct Summary {
     pub failures: usize,
 }
 
-fn values(samples: &[Sample], workload: &str, variant: Variant) -> BTreeMap<usize, f64> {
+/// Per round, the value of `workload` (or, for a derived row, the number
+/// it reads from its source's details) for `variant`.
+fn values(samples: &[Sample], workload: &Workload, variant: Variant) -> BTreeMap<usize, f64> {
     samples
         .iter()
-        .filter(|s| s.workload == workload && s.variant == variant.name())
-        .map(|s| (s.round, s.measurement.value))
+        .filter(|s| s.workload == workload.source() && s.variant == variant.name())
+        .filter_map(|s| {
+            let value = match workload.derived {
+                None => Some(s.measurement.value),
+                Some((_, key)) => s.measurement.extra.get(key).and_then(|v| v.as_f64()),
+            };
+            value.map(|v| (s.round, v))
+        })
         .collect()
 }
 
@@ -121,9 +138,9 @@ fn paired(a: &BTreeMap<usize, f64>, b: &BTreeMap<usize, f64>) -> Option<Stat> {
 /// Summarises the samples of `workload`; `failures` counts its failed
 /// measurements.
 pub fn summarise(workload: &'static Workload, samples: &[Sample], failures: usize) -> Summary {
-    let procgate = values(samples, workload.name, Variant::Procgate);
-    let native = values(samples, workload.name, Variant::Native);
-    let asyncio = values(samples, workload.name, Variant::Asyncio);
+    let procgate = values(samples, workload, Variant::Procgate);
+    let native = values(samples, workload, Variant::Native);
+    let asyncio = values(samples, workload, Variant::Asyncio);
     let mut variants = BTreeMap::new();
     for (variant, values) in [
         (Variant::Procgate, &procgate),

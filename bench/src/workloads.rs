@@ -76,6 +76,10 @@ pub struct Workload {
     pub compared: bool,
     /// The target.
     pub target: Target,
+    /// A second number of another workload's samples, shown as a row of
+    /// its own (never run by itself): the workload and the key in its
+    /// samples' details.
+    pub derived: Option<(&'static str, &'static str)>,
 }
 
 impl Workload {
@@ -88,9 +92,17 @@ impl Workload {
         }
     }
 
-    /// The workload of that name.
+    /// The workload of that name (one that runs, not a derived row).
     pub fn find(name: &str) -> Option<&'static Workload> {
-        WORKLOADS.iter().find(|w| w.name == name)
+        WORKLOADS
+            .iter()
+            .find(|w| w.name == name && w.derived.is_none())
+    }
+
+    /// The workload whose samples this row reads: its own, or the one it
+    /// is derived from.
+    pub fn source(&self) -> &'static str {
+        self.derived.map_or(self.name, |(from, _)| from)
     }
 }
 
@@ -103,6 +115,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Lower,
         compared: true,
         target: Target::Ratio(1.05),
+        derived: None,
     },
     Workload {
         name: "echo",
@@ -111,6 +124,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Lower,
         compared: true,
         target: Target::Ratio(1.10),
+        derived: None,
     },
     Workload {
         name: "stdout-stream",
@@ -119,6 +133,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Higher,
         compared: true,
         target: Target::Ratio(0.9),
+        derived: None,
     },
     Workload {
         name: "stdout-communicate",
@@ -127,6 +142,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Higher,
         compared: true,
         target: Target::Ratio(0.9),
+        derived: None,
     },
     Workload {
         name: "stdin-stream",
@@ -136,6 +152,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Higher,
         compared: true,
         target: Target::Ratio(0.9),
+        derived: None,
     },
     Workload {
         name: "pipeline",
@@ -146,6 +163,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Higher,
         compared: true,
         target: Target::Ratio(0.95),
+        derived: None,
     },
     Workload {
         name: "concurrent-200",
@@ -154,6 +172,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Lower,
         compared: true,
         target: Target::Ratio(1.05),
+        derived: None,
     },
     Workload {
         name: "concurrent-1000",
@@ -162,6 +181,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Lower,
         compared: true,
         target: Target::Ratio(1.05),
+        derived: None,
     },
     Workload {
         name: "memory-1000",
@@ -170,6 +190,108 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Lower,
         compared: true,
         target: Target::Ratio(1.2),
+        derived: None,
+    },
+    Workload {
+        name: "plugins-50x20",
+        what: "50 guests at once, each running 20 short commands one after another (`echo`, \
+               `uname -s`, `ls /usr`, `head -c 4096 /dev/zero`), stdout and stderr captured \
+               and checked; wall time (native/asyncio: 50 tasks)",
+        unit: "ms",
+        better: Better::Lower,
+        compared: true,
+        target: Target::Ratio(1.05),
+        derived: None,
+    },
+    Workload {
+        name: "plugins-50x20 RSS",
+        what: "the host's peak RSS (`VmHWM`, the whole process: runtime, engine, compiled \
+               guest and 50 guest instances included) during `plugins-50x20`",
+        unit: "MiB",
+        better: Better::Lower,
+        compared: true,
+        target: Target::None,
+        derived: Some(("plugins-50x20", "peak_rss_mib")),
+    },
+    Workload {
+        name: "guests-seq-1",
+        what: "1 guest one after another, each instantiated, one `echo` (communicate), exit; \
+               median batch over ≥ 100 guests (native/asyncio: a task running the `echo`)",
+        unit: "µs/guest",
+        better: Better::Lower,
+        compared: true,
+        target: Target::None,
+        derived: None,
+    },
+    Workload {
+        name: "guests-seq-10",
+        what: "10 guests one after another, each instantiated, one `echo` (communicate), exit; \
+               median batch over ≥ 100 guests (native/asyncio: a task running the `echo`)",
+        unit: "µs/guest",
+        better: Better::Lower,
+        compared: true,
+        target: Target::None,
+        derived: None,
+    },
+    Workload {
+        name: "guests-seq-100",
+        what: "100 guests one after another, each instantiated, one `echo` (communicate), exit; \
+               median batch over ≥ 100 guests (native/asyncio: a task running the `echo`)",
+        unit: "µs/guest",
+        better: Better::Lower,
+        compared: true,
+        target: Target::None,
+        derived: None,
+    },
+    Workload {
+        name: "guests-seq-1000",
+        what: "1000 guests one after another, each instantiated, one `echo` (communicate), exit; \
+               median batch over ≥ 100 guests (native/asyncio: a task running the `echo`)",
+        unit: "µs/guest",
+        better: Better::Lower,
+        compared: true,
+        target: Target::None,
+        derived: None,
+    },
+    Workload {
+        name: "guests-par-1",
+        what: "1 guest all at once (one task each), each instantiated, one `echo` (communicate), exit; \
+               median batch over ≥ 100 guests (native/asyncio: a task running the `echo`)",
+        unit: "µs/guest",
+        better: Better::Lower,
+        compared: true,
+        target: Target::None,
+        derived: None,
+    },
+    Workload {
+        name: "guests-par-10",
+        what: "10 guests all at once (one task each), each instantiated, one `echo` (communicate), exit; \
+               median batch over ≥ 100 guests (native/asyncio: a task running the `echo`)",
+        unit: "µs/guest",
+        better: Better::Lower,
+        compared: true,
+        target: Target::None,
+        derived: None,
+    },
+    Workload {
+        name: "guests-par-100",
+        what: "100 guests all at once (one task each), each instantiated, one `echo` (communicate), exit; \
+               median batch over ≥ 100 guests (native/asyncio: a task running the `echo`)",
+        unit: "µs/guest",
+        better: Better::Lower,
+        compared: true,
+        target: Target::None,
+        derived: None,
+    },
+    Workload {
+        name: "guests-par-1000",
+        what: "1000 guests all at once (one task each), each instantiated, one `echo` (communicate), exit; \
+               median batch over ≥ 100 guests (native/asyncio: a task running the `echo`)",
+        unit: "µs/guest",
+        better: Better::Lower,
+        compared: true,
+        target: Target::None,
+        derived: None,
     },
     Workload {
         name: "cli-run",
@@ -181,6 +303,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Lower,
         compared: true,
         target: Target::Below(20.0),
+        derived: None,
     },
     Workload {
         name: "start-cold",
@@ -189,6 +312,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Lower,
         compared: false,
         target: Target::None,
+        derived: None,
     },
     Workload {
         name: "start-cached",
@@ -197,6 +321,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Lower,
         compared: false,
         target: Target::Below(5.0),
+        derived: None,
     },
     Workload {
         name: "start-warm",
@@ -205,6 +330,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Lower,
         compared: false,
         target: Target::Below(0.1),
+        derived: None,
     },
 ];
 
@@ -245,6 +371,11 @@ pub const WARMUP: u64 = 20;
 pub fn shell_pipeline(bytes: u64) -> String {
     format!("/usr/bin/head -c {bytes} /dev/zero | /usr/bin/cat > /dev/null")
 }
+
+/// Plugins at once in `plugins-50x20`.
+pub const PLUGINS: u64 = 50;
+/// Commands each plugin runs in `plugins-50x20`.
+pub const STEPS: u64 = 20;
 
 /// How long each child of `concurrent-*` sleeps.
 pub const SLEEP: &str = "0.2";

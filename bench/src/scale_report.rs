@@ -1,0 +1,211 @@
+//! The guests-per-second part of the report: cost per guest against the
+//! number of guests (`guests-seq-N`, `guests-par-N`), as a table, a
+//! flatness verdict per series, and a plot (`guests.svg`).
+
+use crate::stats::{Stat, Summary};
+use crate::workloads::Variant;
+use anyhow::Result;
+use plotters::prelude::*;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// How much dearer than its cheapest count a series may get at another
+/// count and still be called flat.
+pub const FLAT: f64 = 1.25;
+
+/// One line of the plot: a variant in one mode, (count, stat) by count.
+struct Series {
+    variant: Variant,
+    concurrent: bool,
+    points: Vec<(u64, Stat)>,
+}
+
+impl Series {
+    fn label(&self) -> String {
+        let mode = if self.concurrent {
+            "at once"
+        } else {
+            "one after another"
+        };
+        format!("{}, {mode}", self.variant)
+    }
+}
+
+fn series(summaries: &[Summary]) -> Vec<Series> {
+    let mut all = Vec::new();
+    for concurrent in [false, true] {
+        let prefix = if concurrent {
+            "guests-par-"
+        } else {
+            "guests-seq-"
+        };
+        for variant in Variant::ALL {
+            let mut points: Vec<(u64, Stat)> = summaries
+                .iter()
+                .filter_map(|s| {
+                    let n = s.name.strip_prefix(prefix)?.parse().ok()?;
+                    Some((n, *s.variants.get(&variant)?))
+                })
+                .collect();
+            points.sort_by_key(|(n, _)| *n);
+            if !points.is_empty() {
+                all.push(Series {
+                    variant,
+                    concurrent,
+                    points,
+                });
+            }
+        }
+    }
+    all
+}
+
+/// The Markdown section, empty if no `guests-*` workload ran.
+pub fn markdown(summaries: &[Summary]) -> String {
+    let all = series(summaries);
+    if all.is_empty() {
+        return String::new();
+    }
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "## Guests per second\n\n\
+         Each guest is instantiated from the shared `InstancePre` (the component \
+         loaded once from procgate's compiled-component cache), runs one `echo` \
+         through `communicate`, and exits; native and asyncio run the `echo` in a \
+         task. Cost per guest in µs (median over the rounds, min–max), and guests \
+         per second (1e6 / median):\n"
+    );
+    let _ = writeln!(md, "| series | count | µs/guest | guests/s |");
+    let _ = writeln!(md, "| --- | ---: | --- | ---: |");
+    for s in &all {
+        for (n, stat) in &s.points {
+            let _ = writeln!(
+                md,
+                "| {} | {n} | {:.0} ({:.0}–{:.0}) | {:.0} |",
+                s.label(),
+                stat.median,
+                stat.min,
+                stat.max,
+                1e6 / stat.median
+            );
+        }
+    }
+    let _ = writeln!(
+        md,
+        "\nFlatness (the median at each count over the cheapest count's; flat means \
+         ≤ {FLAT} everywhere):\n"
+    );
+    for s in &all {
+        let cheapest = s
+            .points
+            .iter()
+            .map(|(_, st)| st.median)
+            .fold(f64::INFINITY, f64::min);
+        let steps: Vec<String> = s
+            .points
+            .iter()
+            .map(|(n, st)| format!("{n}: {:.2}", st.median / cheapest))
+            .collect();
+        let dear: Vec<String> = s
+            .points
+            .iter()
+            .filter(|(_, st)| st.median / cheapest > FLAT)
+            .map(|(n, _)| n.to_string())
+            .collect();
+        let verdict = if dear.is_empty() {
+            "flat".to_string()
+        } else {
+            format!("**not flat** at {}", dear.join(", "))
+        };
+        let _ = writeln!(md, "- {}: {} ({verdict})", s.label(), steps.join(", "));
+    }
+    let _ = writeln!(
+        md,
+        "\n![cost per guest against the number of guests](guests.svg)\n"
+    );
+    md
+}
+
+fn color(variant: Variant) -> RGBColor {
+    match variant {
+        Variant::Procgate => RGBColor(0x2a, 0x9d, 0x5c),
+        Variant::Native => RGBColor(0x3b, 0x75, 0xaf),
+        Variant::Asyncio => RGBColor(0xef, 0x8a, 0x36),
+    }
+}
+
+/// The plot: µs per guest against the count (log scale), one line per
+/// variant and mode (solid: one after another; dashed: at once), whiskers
+/// from min to max. Nothing is written if no `guests-*` workload ran.
+pub fn plot(path: &Path, summaries: &[Summary]) -> Result<()> {
+    let all = series(summaries);
+    if all.is_empty() {
+        return Ok(());
+    }
+    let counts = all.iter().flat_map(|s| s.points.iter().map(|(n, _)| *n));
+    let max_n = counts.clone().max().unwrap_or(1).max(2) as f64;
+    let hi = all
+        .iter()
+        .flat_map(|s| s.points.iter().map(|(_, st)| st.max))
+        .fold(1.0f64, f64::max)
+        * 1.1;
+    let root = SVGBackend::new(path, (900, 520)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "cost per guest against the number of guests (median, min–max; flat is good)",
+            ("sans-serif", 17),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d((0.8f64..max_n * 1.25).log_scale(), 0f64..hi)?;
+    chart
+        .configure_mesh()
+        .x_desc("guests (log scale)")
+        .y_desc("µs per guest")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .draw()?;
+    for s in &all {
+        let style = color(s.variant).stroke_width(2);
+        let points: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .map(|(n, st)| (*n as f64, st.median))
+            .collect();
+        let drawn = if s.concurrent {
+            chart.draw_series(DashedLineSeries::new(points.clone(), 8, 5, style))?
+        } else {
+            chart.draw_series(LineSeries::new(points.clone(), style))?
+        };
+        let concurrent = s.concurrent;
+        drawn.label(s.label()).legend(move |(x, y)| {
+            if concurrent {
+                PathElement::new(vec![(x, y), (x + 6, y)], style)
+            } else {
+                PathElement::new(vec![(x, y), (x + 16, y)], style)
+            }
+        });
+        chart.draw_series(
+            points
+                .iter()
+                .map(|&p| Circle::new(p, 3, color(s.variant).filled())),
+        )?;
+        let whiskers = s.points.iter().map(|(n, st)| {
+            PathElement::new(
+                vec![(*n as f64, st.min), (*n as f64, st.max)],
+                color(s.variant).stroke_width(1),
+            )
+        });
+        chart.draw_series(whiskers)?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
