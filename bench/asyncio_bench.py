@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import signal
 import sys
 import time
@@ -39,6 +40,12 @@ def status_kib(field="VmRSS"):
 
 def rss_kib():
     return status_kib("VmRSS")
+
+
+def cpu_s():
+    """CPU time of this process (user + system), not of its children."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 async def spawn_true():
@@ -173,10 +180,12 @@ async def plugin(plugin_id):
 async def plugins():
     await plugin(PLUGINS)  # untimed warm-up
     before = rss_kib()
+    cpu = cpu_s()
     start = time.perf_counter()
     await asyncio.gather(*(plugin(p) for p in range(PLUGINS)))
     ms = (time.perf_counter() - start) * 1e3
     extra = {
+        "host_cpu_ms": (cpu_s() - cpu) * 1e3,
         "peak_rss_mib": status_kib("VmHWM") / 1024,
         "rss_before_mib": before / 1024,
         "plugins": PLUGINS,
@@ -192,6 +201,7 @@ async def guests(n, concurrent):
     await echo_hello()
     batches = max(1, -(-GUESTS_PER_SAMPLE // n))
     per_guest = []
+    cpu = cpu_s()
     for _ in range(batches):
         start = time.perf_counter()
         if concurrent:
@@ -200,8 +210,10 @@ async def guests(n, concurrent):
             for _ in range(n):
                 await echo_hello()
         per_guest.append((time.perf_counter() - start) * 1e6 / n)
+    cpu_us = (cpu_s() - cpu) * 1e6 / (batches * n)
     per_guest.sort()
     extra = {
+        "host_cpu_us": cpu_us,
         "guests": n,
         "concurrent": concurrent,
         "batches": batches,

@@ -393,7 +393,7 @@ fn finish(
         })
         .collect();
     report::write(out, info, &summaries, samples, failures)?;
-    print!("{}", report::markdown(info, &summaries));
+    print!("{}", report::markdown(info, &summaries, samples));
     eprintln!("report written to {}", out.join("REPORT.md").display());
     Ok(())
 }

@@ -91,6 +91,19 @@ pub fn rss_kib() -> Result<f64> {
     status_kib("VmRSS")
 }
 
+/// CPU time this process has used so far (user + system, all threads),
+/// in seconds: `getrusage(RUSAGE_SELF)`. Its children's time is not in it.
+pub fn cpu_s() -> f64 {
+    // SAFETY: getrusage writes into the zeroed struct we own.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
 /// A KiB field of `/proc/self/status`: `VmRSS` (resident now), `VmHWM`
 /// (the peak resident set size since the process started).
 pub fn status_kib(field: &str) -> Result<f64> {

@@ -103,7 +103,7 @@ fn target_text(s: &Summary) -> String {
 }
 
 /// The Markdown report.
-pub fn markdown(info: &RunInfo, summaries: &[Summary]) -> String {
+pub fn markdown(info: &RunInfo, summaries: &[Summary], samples: &[crate::stats::Sample]) -> String {
     let mut md = String::new();
     let mib = |b: u64| b as f64 / (1u64 << 20) as f64;
     let _ = writeln!(md, "# procgate benchmark report\n");
@@ -188,7 +188,7 @@ pub fn markdown(info: &RunInfo, summaries: &[Summary]) -> String {
         md,
         "\n![procgate's cost relative to native and asyncio](ratios.svg)\n"
     );
-    md.push_str(&crate::scale_report::markdown(summaries));
+    md.push_str(&crate::scale_report::markdown(summaries, samples));
     let _ = writeln!(md, "## Workloads\n");
     for s in summaries {
         let _ = writeln!(md, "- `{}`: {}", s.name, s.workload.what);
@@ -338,7 +338,7 @@ pub fn write(
     failures: &std::collections::HashMap<String, usize>,
 ) -> Result<()> {
     std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join("REPORT.md"), markdown(info, summaries))?;
+    std::fs::write(dir.join("REPORT.md"), markdown(info, summaries, samples))?;
     plot(&dir.join("ratios.svg"), summaries)?;
     crate::scale_report::plot(&dir.join("guests.svg"), summaries)?;
     let json = serde_json::json!({

@@ -18,7 +18,7 @@
 //! (`native.rs`).
 
 use crate::guest::{ctx, policy};
-use crate::measure::{status_kib, Measurement, Paths};
+use crate::measure::{cpu_s, status_kib, Measurement, Paths};
 use crate::workloads::{Params, PLUGINS, STEPS};
 use anyhow::{ensure, Context, Result};
 use procgate::cache::ComponentCache;
@@ -84,7 +84,13 @@ impl Host {
             .stdout(out.clone())
             .stderr(err.clone());
         let procgate = ctx(self.policy.clone());
-        let code = self.runner.run(wasi.build(), procgate).await?;
+        let code = self
+            .runner
+            .run(wasi.build(), procgate)
+            .await
+            .with_context(|| {
+                format!("guest {name}: {}", String::from_utf8_lossy(&err.contents()))
+            })?;
         ensure!(
             code == 0,
             "guest {name} {args:?} exited {code}:\n{}{}",
@@ -138,14 +144,17 @@ where
 {
     one(PLUGINS).await.context("warm-up plugin")?;
     let rss_before = status_kib("VmRSS")?;
+    let cpu = cpu_s();
     let start = Instant::now();
     let tasks: Vec<_> = (0..PLUGINS).map(|p| tokio::spawn(one(p))).collect();
     for (p, task) in tasks.into_iter().enumerate() {
         task.await?.with_context(|| format!("plugin {p}"))?;
     }
     let ms = start.elapsed().as_secs_f64() * 1e3;
+    let cpu_ms = (cpu_s() - cpu) * 1e3;
     let peak = status_kib("VmHWM")?;
     Ok(Measurement::new(ms).extra(json!({
+        "host_cpu_ms": cpu_ms,
         "peak_rss_mib": peak / 1024.0,
         "rss_before_mib": rss_before / 1024.0,
         "plugins": PLUGINS,
@@ -156,7 +165,10 @@ where
 /// `guests-seq-N` / `guests-par-N`: after one untimed guest, batches of N
 /// guests (`one()` each), one after another (`seq`) or all at once as N
 /// tasks (`par`), repeated until [`GUESTS_PER_SAMPLE`] guests ran; the
-/// value is the median batch's wall time per guest, in µs.
+/// value is the median batch's wall time per guest, in µs; the details
+/// hold the host's CPU time per guest over all batches (`host_cpu_us`,
+/// the process's own, not its children's: steadier than wall time on a
+/// loaded machine).
 pub async fn guests<F, Fut>(workload: &str, one: F) -> Result<Measurement>
 where
     F: Fn() -> Fut,
@@ -167,6 +179,7 @@ where
     one().await.context("warm-up guest")?;
     let batches = GUESTS_PER_SAMPLE.div_ceil(n).max(1);
     let mut per_guest = Vec::with_capacity(batches as usize);
+    let cpu = cpu_s();
     for _ in 0..batches {
         let start = Instant::now();
         if concurrent {
@@ -181,10 +194,12 @@ where
         }
         per_guest.push(start.elapsed().as_secs_f64() * 1e6 / n as f64);
     }
+    let cpu_us = (cpu_s() - cpu) * 1e6 / (batches * n) as f64;
     let mut sorted = per_guest.clone();
     sorted.sort_by(f64::total_cmp);
     let median = sorted[sorted.len() / 2];
     Ok(Measurement::new(median).extra(json!({
+        "host_cpu_us": cpu_us,
         "guests": n,
         "concurrent": concurrent,
         "batches": batches,

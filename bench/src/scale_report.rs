@@ -2,7 +2,7 @@
 //! number of guests (`guests-seq-N`, `guests-par-N`), as a table, a
 //! flatness verdict per series, and a plot (`guests.svg`).
 
-use crate::stats::{Stat, Summary};
+use crate::stats::{Sample, Stat, Summary};
 use crate::workloads::Variant;
 use anyhow::Result;
 use plotters::prelude::*;
@@ -18,6 +18,17 @@ struct Series {
     variant: Variant,
     concurrent: bool,
     points: Vec<(u64, Stat)>,
+}
+
+/// The median host CPU time per guest (`host_cpu_us` in the samples'
+/// details) of one workload and variant.
+fn cpu_us(samples: &[Sample], workload: &str, variant: Variant) -> Option<f64> {
+    let values: Vec<f64> = samples
+        .iter()
+        .filter(|s| s.workload == workload && s.variant == variant.name())
+        .filter_map(|s| s.measurement.extra.get("host_cpu_us")?.as_f64())
+        .collect();
+    Stat::of(&values).map(|s| s.median)
 }
 
 impl Series {
@@ -61,7 +72,7 @@ fn series(summaries: &[Summary]) -> Vec<Series> {
 }
 
 /// The Markdown section, empty if no `guests-*` workload ran.
-pub fn markdown(summaries: &[Summary]) -> String {
+pub fn markdown(summaries: &[Summary], samples: &[Sample]) -> String {
     let all = series(summaries);
     if all.is_empty() {
         return String::new();
@@ -73,16 +84,24 @@ pub fn markdown(summaries: &[Summary]) -> String {
          Each guest is instantiated from the shared `InstancePre` (the component \
          loaded once from procgate's compiled-component cache), runs one `echo` \
          through `communicate`, and exits; native and asyncio run the `echo` in a \
-         task. Cost per guest in µs (median over the rounds, min–max), and guests \
-         per second (1e6 / median):\n"
+         task. Wall time per guest in µs (median over the rounds, min–max), guests \
+         per second (1e6 / median), and the host process's own CPU time per guest \
+         (user + system, its children not counted; steadier than wall time when \
+         the machine is loaded):\n"
     );
-    let _ = writeln!(md, "| series | count | µs/guest | guests/s |");
-    let _ = writeln!(md, "| --- | ---: | --- | ---: |");
+    let _ = writeln!(
+        md,
+        "| series | count | µs/guest | guests/s | host CPU µs/guest |"
+    );
+    let _ = writeln!(md, "| --- | ---: | --- | ---: | ---: |");
     for s in &all {
+        let prefix = if s.concurrent { "par" } else { "seq" };
         for (n, stat) in &s.points {
+            let cpu = cpu_us(samples, &format!("guests-{prefix}-{n}"), s.variant)
+                .map_or("–".to_string(), |c| format!("{c:.0}"));
             let _ = writeln!(
                 md,
-                "| {} | {n} | {:.0} ({:.0}–{:.0}) | {:.0} |",
+                "| {} | {n} | {:.0} ({:.0}–{:.0}) | {:.0} | {cpu} |",
                 s.label(),
                 stat.median,
                 stat.min,
@@ -93,38 +112,59 @@ pub fn markdown(summaries: &[Summary]) -> String {
     }
     let _ = writeln!(
         md,
-        "\nFlatness (the median at each count over the cheapest count's; flat means \
-         ≤ {FLAT} everywhere):\n"
+        "\nFlatness: at each count, the median over the series' cheapest count's, \
+         for wall time and for host CPU time; flat means ≤ {FLAT} at every count. \
+         Wall time on a loaded machine moves with the load; host CPU much less.\n"
     );
     for s in &all {
-        let cheapest = s
+        let prefix = if s.concurrent { "par" } else { "seq" };
+        let wall: Vec<(u64, f64)> = s.points.iter().map(|(n, st)| (*n, st.median)).collect();
+        let cpu: Vec<(u64, f64)> = s
             .points
             .iter()
-            .map(|(_, st)| st.median)
-            .fold(f64::INFINITY, f64::min);
-        let steps: Vec<String> = s
-            .points
-            .iter()
-            .map(|(n, st)| format!("{n}: {:.2}", st.median / cheapest))
+            .filter_map(|(n, _)| {
+                Some((
+                    *n,
+                    cpu_us(samples, &format!("guests-{prefix}-{n}"), s.variant)?,
+                ))
+            })
             .collect();
-        let dear: Vec<String> = s
-            .points
-            .iter()
-            .filter(|(_, st)| st.median / cheapest > FLAT)
-            .map(|(n, _)| n.to_string())
-            .collect();
-        let verdict = if dear.is_empty() {
-            "flat".to_string()
-        } else {
-            format!("**not flat** at {}", dear.join(", "))
-        };
-        let _ = writeln!(md, "- {}: {} ({verdict})", s.label(), steps.join(", "));
+        let _ = writeln!(
+            md,
+            "- {}: wall {}; host CPU {}",
+            s.label(),
+            flatness(&wall),
+            flatness(&cpu)
+        );
     }
     let _ = writeln!(
         md,
         "\n![cost per guest against the number of guests](guests.svg)\n"
     );
     md
+}
+
+/// "1: 1.00, 10: 1.08, ... (flat)" for (count, value) points.
+fn flatness(points: &[(u64, f64)]) -> String {
+    if points.is_empty() {
+        return "–".into();
+    }
+    let cheapest = points.iter().map(|(_, v)| *v).fold(f64::INFINITY, f64::min);
+    let steps: Vec<String> = points
+        .iter()
+        .map(|(n, v)| format!("{n}: {:.2}", v / cheapest))
+        .collect();
+    let dear: Vec<String> = points
+        .iter()
+        .filter(|(_, v)| v / cheapest > FLAT)
+        .map(|(n, _)| n.to_string())
+        .collect();
+    let verdict = if dear.is_empty() {
+        "flat".to_string()
+    } else {
+        format!("**not flat** at {}", dear.join(", "))
+    };
+    format!("{} ({verdict})", steps.join(", "))
 }
 
 fn color(variant: Variant) -> RGBColor {

@@ -214,6 +214,16 @@ pub const WORKLOADS: &[Workload] = &[
         derived: Some(("plugins-50x20", "peak_rss_mib")),
     },
     Workload {
+        name: "plugins-50x20 CPU",
+        what: "the host's own CPU time (user + system, `getrusage(RUSAGE_SELF)`, children \
+               not counted) during `plugins-50x20`",
+        unit: "ms",
+        better: Better::Lower,
+        compared: true,
+        target: Target::None,
+        derived: Some(("plugins-50x20", "host_cpu_ms")),
+    },
+    Workload {
         name: "guests-seq-1",
         what: "1 guest one after another, each instantiated, one `echo` (communicate), exit; \
                median batch over ≥ 100 guests (native/asyncio: a task running the `echo`)",
