@@ -123,7 +123,7 @@ pub fn containment() -> String {
     };
     format!(
         "{cgroup}, {cgroup_dir}; Landlock `{landlock}` (PROCGATE_BENCH_LANDLOCK), \
-         kernel Landlock ABI {}; descriptors closed at spawn (`close_range`); {deathsig}",
+         kernel Landlock ABI {}; {deathsig}",
         procgate::sandbox::landlock_abi()
     )
 }

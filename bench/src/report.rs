@@ -340,7 +340,7 @@ pub fn write(
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("REPORT.md"), markdown(info, summaries, samples))?;
     plot(&dir.join("ratios.svg"), summaries)?;
-    crate::scale_report::plot(&dir.join("guests.svg"), summaries)?;
+    crate::scale_report::plot(&dir.join("guests.svg"), summaries, samples)?;
     let json = serde_json::json!({
         "info": info,
         "summaries": summaries,

@@ -17,18 +17,21 @@ pub const FLAT: f64 = 1.25;
 struct Series {
     variant: Variant,
     concurrent: bool,
+    /// Wall time per guest.
     points: Vec<(u64, Stat)>,
+    /// Host CPU time per guest.
+    cpu: Vec<(u64, Stat)>,
 }
 
-/// The median host CPU time per guest (`host_cpu_us` in the samples'
-/// details) of one workload and variant.
-fn cpu_us(samples: &[Sample], workload: &str, variant: Variant) -> Option<f64> {
+/// The host CPU time per guest (`host_cpu_us` in the samples' details)
+/// of one workload and variant, over the rounds.
+fn cpu_us(samples: &[Sample], workload: &str, variant: Variant) -> Option<Stat> {
     let values: Vec<f64> = samples
         .iter()
         .filter(|s| s.workload == workload && s.variant == variant.name())
         .filter_map(|s| s.measurement.extra.get("host_cpu_us")?.as_f64())
         .collect();
-    Stat::of(&values).map(|s| s.median)
+    Stat::of(&values)
 }
 
 impl Series {
@@ -42,7 +45,7 @@ impl Series {
     }
 }
 
-fn series(summaries: &[Summary]) -> Vec<Series> {
+fn series(summaries: &[Summary], samples: &[Sample]) -> Vec<Series> {
     let mut all = Vec::new();
     for concurrent in [false, true] {
         let prefix = if concurrent {
@@ -59,11 +62,16 @@ fn series(summaries: &[Summary]) -> Vec<Series> {
                 })
                 .collect();
             points.sort_by_key(|(n, _)| *n);
+            let cpu = points
+                .iter()
+                .filter_map(|(n, _)| Some((*n, cpu_us(samples, &format!("{prefix}{n}"), variant)?)))
+                .collect();
             if !points.is_empty() {
                 all.push(Series {
                     variant,
                     concurrent,
                     points,
+                    cpu,
                 });
             }
         }
@@ -73,7 +81,7 @@ fn series(summaries: &[Summary]) -> Vec<Series> {
 
 /// The Markdown section, empty if no `guests-*` workload ran.
 pub fn markdown(summaries: &[Summary], samples: &[Sample]) -> String {
-    let all = series(summaries);
+    let all = series(summaries, samples);
     if all.is_empty() {
         return String::new();
     }
@@ -95,10 +103,12 @@ pub fn markdown(summaries: &[Summary], samples: &[Sample]) -> String {
     );
     let _ = writeln!(md, "| --- | ---: | --- | ---: | ---: |");
     for s in &all {
-        let prefix = if s.concurrent { "par" } else { "seq" };
         for (n, stat) in &s.points {
-            let cpu = cpu_us(samples, &format!("guests-{prefix}-{n}"), s.variant)
-                .map_or("–".to_string(), |c| format!("{c:.0}"));
+            let cpu = s
+                .cpu
+                .iter()
+                .find(|(m, _)| m == n)
+                .map_or("–".to_string(), |(_, c)| format!("{:.0}", c.median));
             let _ = writeln!(
                 md,
                 "| {} | {n} | {:.0} ({:.0}–{:.0}) | {:.0} | {cpu} |",
@@ -116,19 +126,11 @@ pub fn markdown(summaries: &[Summary], samples: &[Sample]) -> String {
          for wall time and for host CPU time; flat means ≤ {FLAT} at every count. \
          Wall time on a loaded machine moves with the load; host CPU much less.\n"
     );
+    let medians = |points: &[(u64, Stat)]| -> Vec<(u64, f64)> {
+        points.iter().map(|(n, st)| (*n, st.median)).collect()
+    };
     for s in &all {
-        let prefix = if s.concurrent { "par" } else { "seq" };
-        let wall: Vec<(u64, f64)> = s.points.iter().map(|(n, st)| (*n, st.median)).collect();
-        let cpu: Vec<(u64, f64)> = s
-            .points
-            .iter()
-            .filter_map(|(n, _)| {
-                Some((
-                    *n,
-                    cpu_us(samples, &format!("guests-{prefix}-{n}"), s.variant)?,
-                ))
-            })
-            .collect();
+        let (wall, cpu) = (medians(&s.points), medians(&s.cpu));
         let _ = writeln!(
             md,
             "- {}: wall {}; host CPU {}",
@@ -175,28 +177,44 @@ fn color(variant: Variant) -> RGBColor {
     }
 }
 
-/// The plot: µs per guest against the count (log scale), one line per
-/// variant and mode (solid: one after another; dashed: at once), whiskers
-/// from min to max. Nothing is written if no `guests-*` workload ran.
-pub fn plot(path: &Path, summaries: &[Summary]) -> Result<()> {
-    let all = series(summaries);
+/// The plot: two panels, wall time and host CPU time per guest, against
+/// the count (log scale), one line per variant and mode (solid: one after
+/// another; dashed: at once), whiskers from min to max. Nothing is written
+/// if no `guests-*` workload ran.
+pub fn plot(path: &Path, summaries: &[Summary], samples: &[Sample]) -> Result<()> {
+    let all = series(summaries, samples);
     if all.is_empty() {
         return Ok(());
     }
-    let counts = all.iter().flat_map(|s| s.points.iter().map(|(n, _)| *n));
-    let max_n = counts.clone().max().unwrap_or(1).max(2) as f64;
-    let hi = all
-        .iter()
-        .flat_map(|s| s.points.iter().map(|(_, st)| st.max))
-        .fold(1.0f64, f64::max)
-        * 1.1;
-    let root = SVGBackend::new(path, (900, 520)).into_drawing_area();
+    let root = SVGBackend::new(path, (1300, 560)).into_drawing_area();
     root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "cost per guest against the number of guests (median, min–max; flat is good)",
-            ("sans-serif", 17),
-        )
+    let root = root.titled(
+        "cost per guest against the number of guests (median, min–max; flat is good)",
+        ("sans-serif", 18),
+    )?;
+    let (left, right) = root.split_horizontally(650);
+    panel(&left, "wall time", &all, |s| &s.points)?;
+    panel(&right, "host CPU time (the process's own)", &all, |s| {
+        &s.cpu
+    })?;
+    root.present()?;
+    Ok(())
+}
+
+type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
+
+fn panel(
+    area: &Area<'_>,
+    what: &str,
+    all: &[Series],
+    pick: fn(&Series) -> &[(u64, Stat)],
+) -> Result<()> {
+    let points = all.iter().flat_map(|s| pick(s).iter());
+    let max_n = points.clone().map(|(n, _)| *n).max().unwrap_or(1).max(2) as f64;
+    // Headroom above the data for the legend.
+    let hi = points.map(|(_, st)| st.max).fold(1.0f64, f64::max) * 1.5;
+    let mut chart = ChartBuilder::on(area)
+        .caption(what, ("sans-serif", 15))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
@@ -204,13 +222,12 @@ pub fn plot(path: &Path, summaries: &[Summary]) -> Result<()> {
     chart
         .configure_mesh()
         .x_desc("guests (log scale)")
-        .y_desc("µs per guest")
+        .y_desc(format!("µs per guest, {what}"))
         .x_label_formatter(&|x| format!("{x:.0}"))
         .draw()?;
-    for s in &all {
+    for s in all {
         let style = color(s.variant).stroke_width(2);
-        let points: Vec<(f64, f64)> = s
-            .points
+        let points: Vec<(f64, f64)> = pick(s)
             .iter()
             .map(|(n, st)| (*n as f64, st.median))
             .collect();
@@ -221,18 +238,15 @@ pub fn plot(path: &Path, summaries: &[Summary]) -> Result<()> {
         };
         let concurrent = s.concurrent;
         drawn.label(s.label()).legend(move |(x, y)| {
-            if concurrent {
-                PathElement::new(vec![(x, y), (x + 6, y)], style)
-            } else {
-                PathElement::new(vec![(x, y), (x + 16, y)], style)
-            }
+            let dash = if concurrent { 6 } else { 16 };
+            PathElement::new(vec![(x, y), (x + dash, y)], style)
         });
         chart.draw_series(
             points
                 .iter()
                 .map(|&p| Circle::new(p, 3, color(s.variant).filled())),
         )?;
-        let whiskers = s.points.iter().map(|(n, st)| {
+        let whiskers = pick(s).iter().map(|(n, st)| {
             PathElement::new(
                 vec![(*n as f64, st.min), (*n as f64, st.max)],
                 color(s.variant).stroke_width(1),
@@ -246,6 +260,5 @@ pub fn plot(path: &Path, summaries: &[Summary]) -> Result<()> {
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()?;
-    root.present()?;
     Ok(())
 }
