@@ -226,7 +226,7 @@ pub const WORKLOADS: &[Workload] = &[
     Workload {
         name: "guests-seq-1",
         what: "1 guest one after another, each instantiated, one `echo` (communicate), exit; \
-               median batch over ≥ 100 guests (native/asyncio: a task running the `echo`)",
+               batches of N repeated until ≥ 100 guests ran, wall time per guest (native/asyncio: a task running the `echo`)",
         unit: "µs/guest",
         better: Better::Lower,
         compared: true,
@@ -236,7 +236,7 @@ pub const WORKLOADS: &[Workload] = &[
     Workload {
         name: "guests-seq-10",
         what: "10 guests one after another, each instantiated, one `echo` (communicate), exit; \
-               median batch over ≥ 100 guests (native/asyncio: a task running the `echo`)",
+               batches of N repeated until ≥ 100 guests ran, wall time per guest (native/asyncio: a task running the `echo`)",
         unit: "µs/guest",
         better: Better::Lower,
         compared: true,
@@ -246,7 +246,7 @@ pub const WORKLOADS: &[Workload] = &[
     Workload {
         name: "guests-seq-100",
         what: "100 guests one after another, each instantiated, one `echo` (communicate), exit; \
-               median batch over ≥ 100 guests (native/asyncio: a task running the `echo`)",
+               batches of N repeated until ≥ 100 guests ran, wall time per guest (native/asyncio: a task running the `echo`)",
         unit: "µs/guest",
         better: Better::Lower,
         compared: true,
@@ -256,7 +256,7 @@ pub const WORKLOADS: &[Workload] = &[
     Workload {
         name: "guests-seq-1000",
         what: "1000 guests one after another, each instantiated, one `echo` (communicate), exit; \
-               median batch over ≥ 100 guests (native/asyncio: a task running the `echo`)",
+               batches of N repeated until ≥ 100 guests ran, wall time per guest (native/asyncio: a task running the `echo`)",
         unit: "µs/guest",
         better: Better::Lower,
         compared: true,
@@ -266,7 +266,7 @@ pub const WORKLOADS: &[Workload] = &[
     Workload {
         name: "guests-par-1",
         what: "1 guest all at once (one task each), each instantiated, one `echo` (communicate), exit; \
-               median batch over ≥ 100 guests (native/asyncio: a task running the `echo`)",
+               batches of N repeated until ≥ 100 guests ran, wall time per guest (native/asyncio: a task running the `echo`)",
         unit: "µs/guest",
         better: Better::Lower,
         compared: true,
@@ -276,7 +276,7 @@ pub const WORKLOADS: &[Workload] = &[
     Workload {
         name: "guests-par-10",
         what: "10 guests all at once (one task each), each instantiated, one `echo` (communicate), exit; \
-               median batch over ≥ 100 guests (native/asyncio: a task running the `echo`)",
+               batches of N repeated until ≥ 100 guests ran, wall time per guest (native/asyncio: a task running the `echo`)",
         unit: "µs/guest",
         better: Better::Lower,
         compared: true,
@@ -286,7 +286,7 @@ pub const WORKLOADS: &[Workload] = &[
     Workload {
         name: "guests-par-100",
         what: "100 guests all at once (one task each), each instantiated, one `echo` (communicate), exit; \
-               median batch over ≥ 100 guests (native/asyncio: a task running the `echo`)",
+               batches of N repeated until ≥ 100 guests ran, wall time per guest (native/asyncio: a task running the `echo`)",
         unit: "µs/guest",
         better: Better::Lower,
         compared: true,
@@ -296,7 +296,7 @@ pub const WORKLOADS: &[Workload] = &[
     Workload {
         name: "guests-par-1000",
         what: "1000 guests all at once (one task each), each instantiated, one `echo` (communicate), exit; \
-               median batch over ≥ 100 guests (native/asyncio: a task running the `echo`)",
+               batches of N repeated until ≥ 100 guests ran, wall time per guest (native/asyncio: a task running the `echo`)",
         unit: "µs/guest",
         better: Better::Lower,
         compared: true,
