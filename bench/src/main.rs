@@ -44,7 +44,8 @@ usage: procgate-bench [--rounds N] [--quick] [--bytes N] [--communicate-bytes N]
                           measurement fails
   --bytes N               bytes per stream transfer (default 1G; suffixes K, M, G)
   --communicate-bytes N   bytes per communicate transfer (default: --bytes)
-  --only LIST             only these workloads (see `list`)
+  --only LIST             only these workloads (see `list`); `guests-*` names all
+                          that start with `guests-`
   --stream-mode M         the guest's stream loops: raw (default, the fastest), sync, aio
   --face F                the guest face of spawn, echo, stdout-communicate (default sync)
   --out DIR               where the report goes (default bench/report)
@@ -288,10 +289,17 @@ fn drive(opts: Options) -> Result<()> {
             .filter(|w| w.derived.is_none())
             .filter(|w| !(opts.quick && NOT_QUICK.contains(&w.name)))
             .collect(),
-        Some(names) => names
-            .iter()
-            .map(|n| Workload::find(n).with_context(|| format!("no workload {n}")))
-            .collect::<Result<_>>()?,
+        Some(names) => {
+            let mut chosen = Vec::new();
+            for name in names {
+                let matched = Workload::matching(name);
+                if matched.is_empty() {
+                    bail!("no workload {name} (see `list`)");
+                }
+                chosen.extend(matched);
+            }
+            chosen
+        }
     };
     if !paths.cli().exists() {
         eprintln!(

@@ -99,6 +99,18 @@ impl Workload {
             .find(|w| w.name == name && w.derived.is_none())
     }
 
+    /// The workloads `pattern` names: one name, or a prefix ending in `*`
+    /// (`guests-*`); derived rows are never named.
+    pub fn matching(pattern: &str) -> Vec<&'static Workload> {
+        match pattern.strip_suffix('*') {
+            Some(prefix) => WORKLOADS
+                .iter()
+                .filter(|w| w.derived.is_none() && w.name.starts_with(prefix))
+                .collect(),
+            None => Workload::find(pattern).into_iter().collect(),
+        }
+    }
+
     /// The workload whose samples this row reads: its own, or the one it
     /// is derived from.
     pub fn source(&self) -> &'static str {
