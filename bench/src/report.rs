@@ -146,6 +146,23 @@ pub fn markdown(info: &RunInfo, summaries: &[Summary], samples: &[crate::stats::
             &info.containment
         },
     );
+    let busy = |load: &str| {
+        let one: f64 = load
+            .split(' ')
+            .next()
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(0.0);
+        one > info.cores as f64 / 2.0
+    };
+    if busy(&info.load_before) || busy(&info.load_after) {
+        let _ = writeln!(
+            md,
+            "**The machine was busy** (a 1-minute load average above half its {} cores \
+             before or after the run): wall times and throughputs are disturbed; host \
+             CPU times and RSS less so.\n",
+            info.cores
+        );
+    }
     let _ = writeln!(
         md,
         "Each cell is the median over the rounds, with min–max. Ratios are \
