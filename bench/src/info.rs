@@ -71,7 +71,7 @@ pub fn run_info(
         load_after: String::new(),
         commit,
         python: shell(PYTHON, &["--version"]),
-        rounds: rounds,
+        rounds,
         bytes: params.bytes,
         communicate_bytes: params.communicate_bytes,
         stream_mode: params.stream_mode.clone(),

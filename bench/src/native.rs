@@ -59,11 +59,14 @@ async fn echo_hello() -> Result<()> {
     Ok(())
 }
 
+/// A check of a command's stdout.
+type Check = Box<dyn Fn(&[u8]) -> bool + Send>;
+
 /// Step `i` of plugin `plugin` of `plugins-50x20` (the table of the guest
 /// `bench/guests/src/bin/plugin.rs`): the command, and a check of its
 /// stdout.
-fn step(plugin: u64, i: u64) -> (Command, Box<dyn Fn(&[u8]) -> bool + Send>) {
-    let (program, args, check): (_, Vec<String>, Box<dyn Fn(&[u8]) -> bool + Send>) = match i % 4 {
+fn step(plugin: u64, i: u64) -> (Command, Check) {
+    let (program, args, check): (_, Vec<String>, Check) = match i % 4 {
         0 => {
             let want = format!("plugin-{plugin} step-{i}\n").into_bytes();
             (

@@ -118,6 +118,30 @@ impl Workload {
     }
 }
 
+/// The row of `guests-MODE-N`: `MODE` (`seq` or `par`), how its guests
+/// run, `N`.
+macro_rules! guests {
+    ($mode:literal, $how:literal, $n:literal) => {
+        Workload {
+            name: concat!("guests-", $mode, "-", $n),
+            what: concat!(
+                $n,
+                " guest(s) ",
+                $how,
+                ", each instantiated, one `echo` (communicate), exit; batches of ",
+                $n,
+                " repeated until ≥ 100 guests ran, wall time per guest (native/asyncio: \
+                 a task running the `echo`)"
+            ),
+            unit: "µs/guest",
+            better: Better::Lower,
+            compared: true,
+            target: Target::None,
+            derived: None,
+        }
+    };
+}
+
 /// Every workload, in report order.
 pub const WORKLOADS: &[Workload] = &[
     Workload {
@@ -235,86 +259,14 @@ pub const WORKLOADS: &[Workload] = &[
         target: Target::None,
         derived: Some(("plugins-50x20", "host_cpu_ms")),
     },
-    Workload {
-        name: "guests-seq-1",
-        what: "1 guest one after another, each instantiated, one `echo` (communicate), exit; \
-               batches of N repeated until ≥ 100 guests ran, wall time per guest (native/asyncio: a task running the `echo`)",
-        unit: "µs/guest",
-        better: Better::Lower,
-        compared: true,
-        target: Target::None,
-        derived: None,
-    },
-    Workload {
-        name: "guests-seq-10",
-        what: "10 guests one after another, each instantiated, one `echo` (communicate), exit; \
-               batches of N repeated until ≥ 100 guests ran, wall time per guest (native/asyncio: a task running the `echo`)",
-        unit: "µs/guest",
-        better: Better::Lower,
-        compared: true,
-        target: Target::None,
-        derived: None,
-    },
-    Workload {
-        name: "guests-seq-100",
-        what: "100 guests one after another, each instantiated, one `echo` (communicate), exit; \
-               batches of N repeated until ≥ 100 guests ran, wall time per guest (native/asyncio: a task running the `echo`)",
-        unit: "µs/guest",
-        better: Better::Lower,
-        compared: true,
-        target: Target::None,
-        derived: None,
-    },
-    Workload {
-        name: "guests-seq-1000",
-        what: "1000 guests one after another, each instantiated, one `echo` (communicate), exit; \
-               batches of N repeated until ≥ 100 guests ran, wall time per guest (native/asyncio: a task running the `echo`)",
-        unit: "µs/guest",
-        better: Better::Lower,
-        compared: true,
-        target: Target::None,
-        derived: None,
-    },
-    Workload {
-        name: "guests-par-1",
-        what: "1 guest all at once (one task each), each instantiated, one `echo` (communicate), exit; \
-               batches of N repeated until ≥ 100 guests ran, wall time per guest (native/asyncio: a task running the `echo`)",
-        unit: "µs/guest",
-        better: Better::Lower,
-        compared: true,
-        target: Target::None,
-        derived: None,
-    },
-    Workload {
-        name: "guests-par-10",
-        what: "10 guests all at once (one task each), each instantiated, one `echo` (communicate), exit; \
-               batches of N repeated until ≥ 100 guests ran, wall time per guest (native/asyncio: a task running the `echo`)",
-        unit: "µs/guest",
-        better: Better::Lower,
-        compared: true,
-        target: Target::None,
-        derived: None,
-    },
-    Workload {
-        name: "guests-par-100",
-        what: "100 guests all at once (one task each), each instantiated, one `echo` (communicate), exit; \
-               batches of N repeated until ≥ 100 guests ran, wall time per guest (native/asyncio: a task running the `echo`)",
-        unit: "µs/guest",
-        better: Better::Lower,
-        compared: true,
-        target: Target::None,
-        derived: None,
-    },
-    Workload {
-        name: "guests-par-1000",
-        what: "1000 guests all at once (one task each), each instantiated, one `echo` (communicate), exit; \
-               batches of N repeated until ≥ 100 guests ran, wall time per guest (native/asyncio: a task running the `echo`)",
-        unit: "µs/guest",
-        better: Better::Lower,
-        compared: true,
-        target: Target::None,
-        derived: None,
-    },
+    guests!("seq", "one after another", 1),
+    guests!("seq", "one after another", 10),
+    guests!("seq", "one after another", 100),
+    guests!("seq", "one after another", 1000),
+    guests!("par", "all at once (one task each)", 1),
+    guests!("par", "all at once (one task each)", 10),
+    guests!("par", "all at once (one task each)", 100),
+    guests!("par", "all at once (one task each)", 1000),
     Workload {
         name: "cli-run",
         what: "a small program that runs `echo hello` (communicate), whole process wall time \
