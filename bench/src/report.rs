@@ -218,13 +218,16 @@ pub fn markdown(info: &RunInfo, summaries: &[Summary], samples: &[crate::stats::
     md
 }
 
-/// The plot: per compared workload, procgate's cost relative to native
+/// The plot: per compared workload (but `guests-*`, see
+/// [`crate::scale_report::plot`]), procgate's cost relative to native
 /// and to asyncio (time or memory ratio; throughput ratios inverted), the
 /// bar from 1 to the median, whiskers from min to max, log scale.
 pub fn plot(path: &Path, summaries: &[Summary]) -> Result<()> {
     let rows: Vec<(&Summary, Option<Stat>, Option<Stat>)> = summaries
         .iter()
         .filter(|s| s.vs_native.is_some() || s.vs_asyncio.is_some())
+        // The guests-per-second rows have a plot of their own (guests.svg).
+        .filter(|s| !s.name.starts_with("guests-"))
         .map(|s| {
             (
                 s,
@@ -249,7 +252,9 @@ pub fn plot(path: &Path, summaries: &[Summary]) -> Result<()> {
     .into_iter()
     .filter(|t| (lo..hi).contains(t))
     .collect();
-    let root = SVGBackend::new(path, (1100, 560)).into_drawing_area();
+    // Room for each workload's name under its bars.
+    let width = (130 * rows.len() as u32).max(1100);
+    let root = SVGBackend::new(path, (width, 560)).into_drawing_area();
     root.fill(&WHITE)?;
     let n = rows.len();
     let names: Vec<&str> = rows.iter().map(|(s, _, _)| s.name).collect();
