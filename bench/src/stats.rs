@@ -190,3 +190,62 @@ pub fn cost(workload: &Workload, ratio: Stat) -> Stat {
         Better::Higher => ratio.recip(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workloads::WORKLOADS;
+    use serde_json::json;
+
+    #[test]
+    fn quartiles_interpolate_between_ranks() {
+        let s = Stat::of(&[4.0, 1.0, 3.0, 2.0, 5.0]).unwrap();
+        assert_eq!(
+            (s.min, s.q1, s.median, s.q3, s.max),
+            (1.0, 2.0, 3.0, 4.0, 5.0)
+        );
+        let s = Stat::of(&[1.0, 2.0, 3.0, 4.0]).unwrap();
+        assert_eq!((s.q1, s.median, s.q3), (1.75, 2.5, 3.25));
+        let s = Stat::of(&[7.0]).unwrap();
+        assert_eq!((s.q1, s.median, s.q3), (7.0, 7.0, 7.0));
+        assert!(Stat::of(&[]).is_none());
+    }
+
+    #[test]
+    fn a_throughput_ratio_inverts_with_its_quartiles_swapped() {
+        let r = Stat::of(&[0.5, 1.0, 2.0, 4.0, 8.0]).unwrap().recip();
+        assert_eq!(
+            (r.min, r.q1, r.median, r.q3, r.max),
+            (0.125, 0.25, 0.5, 1.0, 2.0)
+        );
+    }
+
+    fn sample(round: usize, variant: &str, value: f64, rss: f64) -> Sample {
+        Sample {
+            round,
+            workload: "plugins-50x20".into(),
+            variant: variant.into(),
+            measurement: Measurement::new(value).extra(json!({ "peak_rss_mib": rss })),
+        }
+    }
+
+    #[test]
+    fn ratios_pair_rounds_and_derived_rows_read_the_details() {
+        let samples = [
+            sample(0, "procgate", 100.0, 20.0),
+            sample(0, "native", 50.0, 10.0),
+            sample(1, "procgate", 90.0, 30.0),
+            sample(1, "native", 90.0, 10.0),
+            // No native sample in round 2: no ratio from it.
+            sample(2, "procgate", 1000.0, 40.0),
+        ];
+        let find = |name: &str| WORKLOADS.iter().find(|w| w.name == name).unwrap();
+        let wall = summarise(find("plugins-50x20"), &samples, 0);
+        let r = wall.vs_native.unwrap();
+        assert_eq!((r.n, r.min, r.max), (2, 1.0, 2.0));
+        let rss = summarise(find("plugins-50x20 RSS"), &samples, 0);
+        let r = rss.vs_native.unwrap();
+        assert_eq!((r.n, r.min, r.max), (2, 2.0, 3.0));
+        assert_eq!(rss.variants[&Variant::Procgate].median, 30.0);
+    }
+}
