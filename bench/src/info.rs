@@ -116,13 +116,18 @@ pub fn containment() -> String {
         LandlockMode::BestEffort => "best-effort",
         LandlockMode::Require => "require",
     };
+    let landlock_from = if std::env::var_os("PROCGATE_BENCH_LANDLOCK").is_some() {
+        "PROCGATE_BENCH_LANDLOCK"
+    } else {
+        "the default"
+    };
     let deathsig = if std::env::var_os("PROCGATE_BENCH_NO_DEATHSIG").is_some() {
         "children do not die with the host (PROCGATE_BENCH_NO_DEATHSIG)"
     } else {
         "children die with the host"
     };
     format!(
-        "{cgroup}, {cgroup_dir}; Landlock `{landlock}` (PROCGATE_BENCH_LANDLOCK), \
+        "{cgroup}, {cgroup_dir}; Landlock `{landlock}` ({landlock_from}), \
          kernel Landlock ABI {}; {deathsig}",
         procgate::sandbox::landlock_abi()
     )

@@ -118,7 +118,7 @@ pub fn markdown(info: &RunInfo, summaries: &[Summary], samples: &[crate::stats::
     let _ = writeln!(
         md,
         "Taken {} on {} cores ({}), Linux {}, load average {} before and {} after; \
-         commit {}; {}. {} rounds, {:.1} s in all. Stream workloads move {} MiB, \
+         commit {}; {}. {} round{}, {:.1} s in all. Stream workloads move {} MiB, \
          `stdout-communicate` {} MiB; guest stream loops `{}`, guest face `{}`. \
          {}Containment of procgate's children: {}. \
          The machine is shared: other load may have disturbed the run.\n",
@@ -131,6 +131,7 @@ pub fn markdown(info: &RunInfo, summaries: &[Summary], samples: &[crate::stats::
         info.commit,
         info.python,
         info.rounds,
+        if info.rounds == 1 { "" } else { "s" },
         info.duration_s,
         mib(info.bytes),
         mib(info.communicate_bytes),
