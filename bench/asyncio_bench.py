@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import signal
 import sys
 import time
@@ -23,14 +24,28 @@ OPS = 200
 WARMUP = 20
 SLEEP = "0.2"
 CHUNK = 65536
+PLUGINS = 50
+STEPS = 20
+GUESTS_PER_SAMPLE = 100
+
+
+def status_kib(field="VmRSS"):
+    """A KiB field of /proc/self/status: VmRSS now, VmHWM the peak."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return float(line.split()[1])
+    raise RuntimeError(f"no {field}")
 
 
 def rss_kib():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return float(line.split()[1])
-    raise RuntimeError("no VmRSS")
+    return status_kib("VmRSS")
+
+
+def cpu_s():
+    """CPU time of this process (user + system), not of its children."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 async def spawn_true():
@@ -137,6 +152,80 @@ async def memory(n):
     return (after - before) / n, extra
 
 
+def step(plugin, i):
+    """Step i of a plugin of plugins-50x20 (the table of the guest
+    bench/guests/src/bin/plugin.rs): the command and a check of its stdout."""
+    k = i % 4
+    if k == 0:
+        want = f"plugin-{plugin} step-{i}\n".encode()
+        return ["/usr/bin/echo", f"plugin-{plugin}", f"step-{i}"], lambda out: out == want
+    if k == 1:
+        return ["/usr/bin/uname", "-s"], lambda out: out == b"Linux\n"
+    if k == 2:
+        return ["/usr/bin/ls", "/usr"], lambda out: b"bin" in out.split(b"\n")
+    return ["/usr/bin/head", "-c", "4096", "/dev/zero"], lambda out: len(out) == 4096
+
+
+async def plugin(plugin_id):
+    """One plugin: its steps one after another, stdout and stderr captured."""
+    for i in range(STEPS):
+        argv, check = step(plugin_id, i)
+        proc = await asyncio.create_subprocess_exec(*argv, stdout=PIPE, stderr=PIPE)
+        out, err = await proc.communicate()
+        assert proc.returncode == 0, (i, argv, proc.returncode)
+        assert check(out), (i, argv, out)
+        assert err == b"", (i, argv, err)
+
+
+async def plugins():
+    await plugin(PLUGINS)  # untimed warm-up
+    before = rss_kib()
+    cpu = cpu_s()
+    start = time.perf_counter()
+    await asyncio.gather(*(plugin(p) for p in range(PLUGINS)))
+    ms = (time.perf_counter() - start) * 1e3
+    extra = {
+        "host_cpu_ms": (cpu_s() - cpu) * 1e3,
+        "peak_rss_mib": status_kib("VmHWM") / 1024,
+        "rss_before_mib": before / 1024,
+        "plugins": PLUGINS,
+        "steps": STEPS,
+    }
+    return ms, extra
+
+
+async def guests(n, concurrent):
+    """n "guests" (a task running one echo), one after another or at once;
+    batches repeated until GUESTS_PER_SAMPLE ran; the wall time of all
+    batches per guest, in µs."""
+    await echo_hello()
+    batches = max(1, -(-GUESTS_PER_SAMPLE // n))
+    per_guest = []
+    cpu = cpu_s()
+    begin = time.perf_counter()
+    for _ in range(batches):
+        start = time.perf_counter()
+        if concurrent:
+            await asyncio.gather(*(echo_hello() for _ in range(n)))
+        else:
+            for _ in range(n):
+                await echo_hello()
+        per_guest.append((time.perf_counter() - start) * 1e6 / n)
+    wall_us = (time.perf_counter() - begin) * 1e6 / (batches * n)
+    cpu_us = (cpu_s() - cpu) * 1e6 / (batches * n)
+    per_guest.sort()
+    extra = {
+        "host_cpu_us": cpu_us,
+        "guests": n,
+        "concurrent": concurrent,
+        "batches": batches,
+        "batch_min_us": per_guest[0],
+        "batch_max_us": per_guest[-1],
+        "peak_rss_mib": status_kib("VmHWM") / 1024,
+    }
+    return wall_us, extra
+
+
 async def hello():
     proc = await asyncio.create_subprocess_exec("echo", "hello", stdout=PIPE)
     out, _ = await proc.communicate()
@@ -160,6 +249,10 @@ def workload(name, args):
         return concurrent(int(name.rsplit("-", 1)[1]))
     if name.startswith("memory-"):
         return memory(int(name.rsplit("-", 1)[1]))
+    if name.startswith("plugins-"):
+        return plugins()
+    if name.startswith("guests-"):
+        return guests(int(name.rsplit("-", 1)[1]), name.startswith("guests-par-"))
     raise SystemExit(f"no asyncio variant of {name}")
 
 

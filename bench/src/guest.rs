@@ -12,6 +12,7 @@ use crate::measure::{rss_kib, Measurement, Paths};
 use crate::workloads::{count, Params, OPS, SLEEP, WARMUP};
 use anyhow::{bail, ensure, Context, Result};
 use procgate::runner::{engine, Runner};
+use procgate::sandbox::{LandlockMode, Sandbox};
 use procgate::{Policy, ProcgateCtx};
 use serde_json::json;
 use std::hash::{Hash, Hasher};
@@ -42,6 +43,8 @@ const PROGRAMS: &[&str] = &[
     "/usr/bin/head",
     "/usr/bin/cat",
     "/usr/bin/sleep",
+    "/usr/bin/uname",
+    "/usr/bin/ls",
 ];
 
 /// The bench's policy: the workloads' programs, `communicate` bounded
@@ -52,14 +55,8 @@ pub fn policy(params: &Params) -> Result<Policy> {
         builder = builder.allow_program(*program);
     }
     let limit = usize::try_from(params.communicate_bytes)? * 2;
-    // PROCGATE_BENCH_CGROUP=off|best-effort|require (default best-effort).
-    if let Ok(mode) = std::env::var("PROCGATE_BENCH_CGROUP") {
-        builder = builder.sandbox(procgate::sandbox::Sandbox {
-            cgroup: mode.parse().map_err(anyhow::Error::msg)?,
-            ..Default::default()
-        });
-    }
     builder
+        .sandbox(sandbox()?)
         .update_limits(|l| {
             l.communicate_bytes = Some(limit);
             // Both outputs of one communicate, past the 64 MiB default.
@@ -69,6 +66,40 @@ pub fn policy(params: &Params) -> Result<Policy> {
             l.max_held = Some(4096);
         })
         .build()
+}
+
+/// The containment the bench's policy asks for:
+/// `PROCGATE_BENCH_CGROUP=off|best-effort|require` (default best-effort,
+/// procgate's default) and `PROCGATE_BENCH_LANDLOCK=off|best-effort|require`
+/// (default off, procgate's default; Landlock's default read list covers
+/// every program the workloads start).
+pub fn sandbox() -> Result<Sandbox> {
+    let var =
+        |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_string());
+    let landlock = match var("PROCGATE_BENCH_LANDLOCK", "off").as_str() {
+        "off" => LandlockMode::Off,
+        "best-effort" => LandlockMode::BestEffort,
+        "require" => LandlockMode::Require,
+        other => bail!("PROCGATE_BENCH_LANDLOCK={other:?}: expected off, best-effort or require"),
+    };
+    Ok(Sandbox {
+        cgroup: var("PROCGATE_BENCH_CGROUP", "best-effort")
+            .parse()
+            .map_err(anyhow::Error::msg)
+            .context("PROCGATE_BENCH_CGROUP")?,
+        landlock,
+        ..Sandbox::default()
+    })
+}
+
+/// A guest's procgate context under `policy`
+/// (`PROCGATE_BENCH_NO_DEATHSIG` set: children do not die with the host).
+pub fn ctx(policy: Policy) -> ProcgateCtx {
+    let ctx = ProcgateCtx::new(policy);
+    if std::env::var_os("PROCGATE_BENCH_NO_DEATHSIG").is_some() {
+        return ctx.die_with_host(false);
+    }
+    ctx
 }
 
 /// Compiles every guest into `target/bench/NAME.cwasm`, unless the one
@@ -143,16 +174,15 @@ pub async fn measure(paths: &Paths, workload: &str, params: &Params) -> Result<M
         .args(&args)
         .stdout(out.clone())
         .stderr(err.clone());
-    let mut ctx = ProcgateCtx::new(policy(params)?);
-    if std::env::var_os("PROCGATE_BENCH_NO_DEATHSIG").is_some() {
-        ctx = ctx.die_with_host(false);
-    }
-    let code = runner.run(wasi.build(), ctx).await.with_context(|| {
-        format!(
-            "guest {guest}: {}",
-            String::from_utf8_lossy(&err.contents())
-        )
-    })?;
+    let code = runner
+        .run(wasi.build(), ctx(policy(params)?))
+        .await
+        .with_context(|| {
+            format!(
+                "guest {guest}: {}",
+                String::from_utf8_lossy(&err.contents())
+            )
+        })?;
     let stdout = String::from_utf8_lossy(&out.contents()).into_owned();
     ensure!(
         code == 0,

@@ -10,9 +10,12 @@
 
 mod cli_run;
 mod guest;
+mod info;
 mod measure;
 mod native;
 mod report;
+mod scale;
+mod scale_report;
 mod start;
 mod stats;
 mod workloads;
@@ -35,10 +38,14 @@ usage: procgate-bench [--rounds N] [--quick] [--bytes N] [--communicate-bytes N]
        procgate-bench report [DIR]     (rewrite DIR's REPORT.md and ratios.svg from its results.json)
 
   --rounds N              rounds of every workload × variant (default 10)
-  --quick                 3 rounds of 256 MiB transfers (unless given)
+  --quick                 a smoke run: 1 round, 16 MiB transfers, the 1,000-child and
+                          1,000-guest workloads left out, report in target/bench-quick
+                          (unless given); asserts nothing about speed, fails if a
+                          measurement fails
   --bytes N               bytes per stream transfer (default 1G; suffixes K, M, G)
   --communicate-bytes N   bytes per communicate transfer (default: --bytes)
-  --only LIST             only these workloads (see `list`)
+  --only LIST             only these workloads (see `list`); `guests-*` names all
+                          that start with `guests-`
   --stream-mode M         the guest's stream loops: raw (default, the fastest), sync, aio
   --face F                the guest face of spawn, echo, stdout-communicate (default sync)
   --out DIR               where the report goes (default bench/report)
@@ -57,7 +64,17 @@ struct Options {
     out: PathBuf,
     build: bool,
     cpus: Option<String>,
+    quick: bool,
 }
+
+/// Workloads `--quick` leaves out (unless named with `--only`): the
+/// 1,000-child and 1,000-guest sizes, whose smaller siblings run.
+const NOT_QUICK: &[&str] = &[
+    "concurrent-1000",
+    "memory-1000",
+    "guests-seq-1000",
+    "guests-par-1000",
+];
 
 fn parse_size(s: &str) -> Result<u64> {
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
@@ -85,6 +102,7 @@ fn parse(args: &[String]) -> Result<Options> {
     let mut out = Paths::new().root.join("bench/report");
     let mut build = true;
     let mut cpus = None;
+    let mut out_given = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut value = || it.next().with_context(|| format!("{arg} needs a value"));
@@ -96,15 +114,21 @@ fn parse(args: &[String]) -> Result<Options> {
             "--stream-mode" => stream_mode = value()?.clone(),
             "--face" => face = value()?.clone(),
             "--only" => only = Some(value()?.split(',').map(String::from).collect()),
-            "--out" => out = PathBuf::from(value()?),
+            "--out" => {
+                out = PathBuf::from(value()?);
+                out_given = true;
+            }
             "--no-build" => build = false,
             "--cpus" => cpus = Some(value()?.clone()),
             other => bail!("unknown argument {other:?}\n{USAGE}"),
         }
     }
-    let bytes = bytes.unwrap_or(if quick { 256 << 20 } else { 1 << 30 });
+    let bytes = bytes.unwrap_or(if quick { 16 << 20 } else { 1 << 30 });
+    if quick && !out_given {
+        out = Paths::new().root.join("target/bench-quick");
+    }
     Ok(Options {
-        rounds: rounds.unwrap_or(if quick { 3 } else { 10 }),
+        rounds: rounds.unwrap_or(if quick { 1 } else { 10 }),
         params: Params {
             bytes,
             communicate_bytes: communicate_bytes.unwrap_or(bytes),
@@ -115,6 +139,7 @@ fn parse(args: &[String]) -> Result<Options> {
         out,
         build,
         cpus,
+        quick,
     })
 }
 
@@ -133,7 +158,7 @@ fn main() -> ExitCode {
             rerender(dir.unwrap_or_else(|| Paths::new().root.join("bench/report")))
         }
         Some("list") => {
-            for w in WORKLOADS {
+            for w in WORKLOADS.iter().filter(|w| w.derived.is_none()) {
                 println!("{:20} {}", w.name, w.what);
             }
             Ok(())
@@ -250,70 +275,6 @@ fn measure_once(
     serde_json::from_str(line).with_context(|| format!("the measurement printed {line:?}"))
 }
 
-fn shell(program: &str, args: &[&str]) -> String {
-    Command::new(program)
-        .args(args)
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_else(|| "?".into())
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
-}
-
-fn run_info(paths: &Paths, opts: &Options) -> report::RunInfo {
-    let root = paths.root.to_string_lossy().into_owned();
-    let mut commit = shell("git", &["-C", &root, "rev-parse", "--short", "HEAD"]);
-    // --no-optional-locks: look, never touch the index.
-    let dirty = shell(
-        "git",
-        &[
-            "--no-optional-locks",
-            "-C",
-            &root,
-            "status",
-            "--porcelain",
-            "--untracked-files=no",
-        ],
-    );
-    if !dirty.is_empty() {
-        commit.push_str("+dirty");
-    }
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "?".into());
-    report::RunInfo {
-        date: shell("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
-        kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
-            .map(|k| k.trim().to_string())
-            .unwrap_or_else(|_| "?".into()),
-        cpu,
-        cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
-        load_before: loadavg(),
-        load_after: String::new(),
-        commit,
-        python: shell(PYTHON, &["--version"]),
-        rounds: opts.rounds,
-        bytes: opts.params.bytes,
-        communicate_bytes: opts.params.communicate_bytes,
-        stream_mode: opts.params.stream_mode.clone(),
-        face: opts.params.face.clone(),
-        duration_s: 0.0,
-        cpus: opts.cpus.clone(),
-    }
-}
-
 /// The driver: rounds × workloads × variants, interleaved, then the report.
 fn drive(opts: Options) -> Result<()> {
     let paths = Paths::new();
@@ -321,12 +282,24 @@ fn drive(opts: Options) -> Result<()> {
         build_guests(&paths)?;
     }
     guest::precompile(&paths)?;
+    scale::warm_cache(&paths)?;
     let mut selected: Vec<&'static Workload> = match &opts.only {
-        None => WORKLOADS.iter().collect(),
-        Some(names) => names
+        None => WORKLOADS
             .iter()
-            .map(|n| Workload::find(n).with_context(|| format!("no workload {n}")))
-            .collect::<Result<_>>()?,
+            .filter(|w| w.derived.is_none())
+            .filter(|w| !(opts.quick && NOT_QUICK.contains(&w.name)))
+            .collect(),
+        Some(names) => {
+            let mut chosen = Vec::new();
+            for name in names {
+                let matched = Workload::matching(name);
+                if matched.is_empty() {
+                    bail!("no workload {name} (see `list`)");
+                }
+                chosen.extend(matched);
+            }
+            chosen
+        }
     };
     if !paths.cli().exists() {
         eprintln!(
@@ -335,7 +308,13 @@ fn drive(opts: Options) -> Result<()> {
         );
         selected.retain(|w| w.name != "cli-run");
     }
-    let mut info = run_info(&paths, &opts);
+    let mut info = info::run_info(
+        &paths,
+        opts.rounds,
+        &opts.params,
+        opts.cpus.clone(),
+        opts.quick,
+    );
     let started = Instant::now();
     let mut samples = Vec::new();
     let mut failures: HashMap<&str, usize> = HashMap::new();
@@ -378,12 +357,32 @@ fn drive(opts: Options) -> Result<()> {
         }
     }
     info.duration_s = started.elapsed().as_secs_f64();
-    info.load_after = loadavg();
-    let failures = failures
+    info.load_after = info::loadavg();
+    let failures: HashMap<String, usize> = failures
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-    finish(&opts.out, &info, &selected, &samples, &failures)
+    finish(
+        &opts.out,
+        &info,
+        &with_derived(&selected),
+        &samples,
+        &failures,
+    )?;
+    let failed: usize = failures.values().sum();
+    if failed > 0 {
+        bail!("{failed} measurement(s) failed (see above and the report)");
+    }
+    Ok(())
+}
+
+/// The rows of a report on `ran`: each workload, followed by the rows
+/// derived from it.
+fn with_derived(ran: &[&'static Workload]) -> Vec<&'static Workload> {
+    WORKLOADS
+        .iter()
+        .filter(|w| ran.iter().any(|r| r.name == w.source()))
+        .collect()
 }
 
 /// Summarises, writes the report into `out`, and prints the table.
@@ -402,7 +401,7 @@ fn finish(
         })
         .collect();
     report::write(out, info, &summaries, samples, failures)?;
-    print!("{}", report::markdown(info, &summaries));
+    print!("{}", report::markdown(info, &summaries, samples));
     eprintln!("report written to {}", out.join("REPORT.md").display());
     Ok(())
 }
@@ -419,13 +418,14 @@ fn rerender(dir: PathBuf) -> Result<()> {
     let path = dir.join("results.json");
     let text = std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?;
     let saved: Saved = serde_json::from_str(&text)?;
-    let workloads: Vec<&'static Workload> = WORKLOADS
+    let ran: Vec<&'static Workload> = WORKLOADS
         .iter()
         .filter(|w| {
             saved.samples.iter().any(|s| s.workload == w.name)
                 || saved.failures.contains_key(w.name)
         })
         .collect();
+    let workloads = with_derived(&ran);
     finish(
         &dir,
         &saved.info,

@@ -3,7 +3,7 @@
 //! reads. Also the paths every part of the bench agrees on.
 
 use crate::workloads::{Params, Variant};
-use crate::{cli_run, guest, native, start};
+use crate::{cli_run, guest, native, scale, start};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -88,15 +88,34 @@ pub const PYTHON: &str = "/usr/bin/python3";
 /// This process's resident set size, in KiB (`VmRSS` of
 /// `/proc/self/status`).
 pub fn rss_kib() -> Result<f64> {
+    status_kib("VmRSS")
+}
+
+/// CPU time this process has used so far (user + system, all threads),
+/// in seconds: `getrusage(RUSAGE_SELF)`. Its children's time is not in it.
+pub fn cpu_s() -> f64 {
+    // SAFETY: getrusage writes into the zeroed struct we own.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+/// A KiB field of `/proc/self/status`: `VmRSS` (resident now), `VmHWM`
+/// (the peak resident set size since the process started).
+pub fn status_kib(field: &str) -> Result<f64> {
     let status = std::fs::read_to_string("/proc/self/status")?;
     let line = status
         .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .context("no VmRSS in /proc/self/status")?;
+        .find(|l| l.strip_prefix(field).is_some_and(|r| r.starts_with(':')))
+        .with_context(|| format!("no {field} in /proc/self/status"))?;
     let kib = line
         .split_whitespace()
         .nth(1)
-        .context("malformed VmRSS")?
+        .with_context(|| format!("malformed {field}"))?
         .parse()?;
     Ok(kib)
 }
@@ -118,8 +137,10 @@ pub fn one(workload: &str, variant: Variant, params: &Params) -> Result<()> {
             let params = params.clone();
             runtime.block_on(async move {
                 tokio::spawn(async move {
+                    let scale = w.starts_with("plugins-") || w.starts_with("guests-");
                     match v {
                         Variant::Native => native::measure(&w, &params).await,
+                        _ if scale => scale::measure(&paths, &w, &params).await,
                         _ => guest::measure(&paths, &w, &params).await,
                     }
                 })

@@ -5,7 +5,8 @@
 //! concurrency (the stronger baseline).
 
 use crate::measure::{rss_kib, Measurement};
-use crate::workloads::{count, shell_pipeline, Params, OPS, SLEEP, WARMUP};
+use crate::scale;
+use crate::workloads::{count, shell_pipeline, Params, OPS, SLEEP, STEPS, WARMUP};
 use anyhow::{bail, ensure, Context, Result};
 use serde_json::json;
 use std::process::Stdio;
@@ -24,6 +25,8 @@ pub async fn measure(workload: &str, params: &Params) -> Result<Measurement> {
         "pipeline" => pipeline(params.bytes).await,
         w if w.starts_with("concurrent-") => concurrent(count(w)).await,
         w if w.starts_with("memory-") => memory(count(w)).await,
+        w if w.starts_with("plugins-") => scale::plugins(plugin).await,
+        w if w.starts_with("guests-") => scale::guests(w, echo_hello).await,
         other => bail!("no native variant of {other}"),
     }
 }
@@ -53,6 +56,56 @@ async fn echo_hello() -> Result<()> {
         .spawn()?;
     let out = child.wait_with_output().await?;
     ensure!(out.stdout == b"hello\n");
+    Ok(())
+}
+
+/// A check of a command's stdout.
+type Check = Box<dyn Fn(&[u8]) -> bool + Send>;
+
+/// Step `i` of plugin `plugin` of `plugins-50x20` (the table of the guest
+/// `bench/guests/src/bin/plugin.rs`): the command, and a check of its
+/// stdout.
+fn step(plugin: u64, i: u64) -> (Command, Check) {
+    let (program, args, check): (_, Vec<String>, Check) = match i % 4 {
+        0 => {
+            let want = format!("plugin-{plugin} step-{i}\n").into_bytes();
+            (
+                "/usr/bin/echo",
+                vec![format!("plugin-{plugin}"), format!("step-{i}")],
+                Box::new(move |out: &[u8]| out == want),
+            )
+        }
+        1 => (
+            "/usr/bin/uname",
+            vec!["-s".into()],
+            Box::new(|out: &[u8]| out == b"Linux\n"),
+        ),
+        2 => (
+            "/usr/bin/ls",
+            vec!["/usr".into()],
+            Box::new(|out: &[u8]| out.split(|&b| b == b'\n').any(|l| l == b"bin")),
+        ),
+        _ => (
+            "/usr/bin/head",
+            vec!["-c".into(), "4096".into(), "/dev/zero".into()],
+            Box::new(|out: &[u8]| out.len() == 4096),
+        ),
+    };
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    (cmd, check)
+}
+
+/// One plugin of `plugins-50x20`: its steps one after another, each
+/// command's stdout and stderr captured (`output()`) and checked.
+async fn plugin(plugin: u64) -> Result<()> {
+    for i in 0..STEPS {
+        let (mut cmd, check) = step(plugin, i);
+        let out = cmd.output().await?;
+        ensure!(out.status.success(), "step {i}: {:?}", out.status);
+        ensure!(check(&out.stdout), "step {i} printed {:?}", out.stdout);
+        ensure!(out.stderr.is_empty(), "step {i} wrote {:?}", out.stderr);
+    }
     Ok(())
 }
 

@@ -44,6 +44,12 @@ pub struct RunInfo {
     /// The CPUs every measurement was confined to (`--cpus`), if any.
     #[serde(default)]
     pub cpus: Option<String>,
+    /// The containment of procgate's children (cgroup, Landlock, ...).
+    #[serde(default)]
+    pub containment: String,
+    /// A `--quick` smoke run.
+    #[serde(default)]
+    pub quick: bool,
 }
 
 fn num(x: f64) -> String {
@@ -60,14 +66,19 @@ fn num(x: f64) -> String {
 
 fn stat(s: Option<&Stat>) -> String {
     match s {
-        Some(s) => format!("{} ({}–{})", num(s.median), num(s.min), num(s.max)),
+        Some(s) if s.n > 1 => format!("{} ({}–{})", num(s.median), num(s.min), num(s.max)),
+        Some(s) => num(s.median),
         None => "–".into(),
     }
 }
 
 fn ratio(s: Option<Stat>) -> String {
     match s {
-        Some(s) => format!("**{:.2}** ({:.2}–{:.2})", s.median, s.min, s.max),
+        Some(s) if s.n > 1 => format!(
+            "**{:.2}** [{:.2}–{:.2}] ({:.2}–{:.2})",
+            s.median, s.q1, s.q3, s.min, s.max
+        ),
+        Some(s) => format!("**{:.2}**", s.median),
         None => "–".into(),
     }
 }
@@ -92,16 +103,25 @@ fn target_text(s: &Summary) -> String {
 }
 
 /// The Markdown report.
-pub fn markdown(info: &RunInfo, summaries: &[Summary]) -> String {
+pub fn markdown(info: &RunInfo, summaries: &[Summary], samples: &[crate::stats::Sample]) -> String {
     let mut md = String::new();
     let mib = |b: u64| b as f64 / (1u64 << 20) as f64;
     let _ = writeln!(md, "# procgate benchmark report\n");
+    if info.quick {
+        let _ = writeln!(
+            md,
+            "**A `--quick` smoke run**: one round, small sizes, some workloads left \
+             out. It shows that every workload runs and checks its output; its \
+             numbers are not a measurement.\n"
+        );
+    }
     let _ = writeln!(
         md,
         "Taken {} on {} cores ({}), Linux {}, load average {} before and {} after; \
-         commit {}; {}. {} rounds, {:.1} s in all. Stream workloads move {} MiB, \
+         commit {}; {}. {} round{}, {:.1} s in all. Stream workloads move {} MiB, \
          `stdout-communicate` {} MiB; guest stream loops `{}`, guest face `{}`. \
-         {}The machine is shared: other load may have disturbed the run.\n",
+         {}Containment of procgate's children: {}. \
+         The machine is shared: other load may have disturbed the run.\n",
         info.date,
         info.cores,
         info.cpu,
@@ -111,6 +131,7 @@ pub fn markdown(info: &RunInfo, summaries: &[Summary]) -> String {
         info.commit,
         info.python,
         info.rounds,
+        if info.rounds == 1 { "" } else { "s" },
         info.duration_s,
         mib(info.bytes),
         mib(info.communicate_bytes),
@@ -120,13 +141,36 @@ pub fn markdown(info: &RunInfo, summaries: &[Summary]) -> String {
             Some(cpus) => format!("Every measurement ran on CPUs {cpus} only (`--cpus`). "),
             None => String::new(),
         },
+        if info.containment.is_empty() {
+            "not recorded"
+        } else {
+            &info.containment
+        },
     );
+    let busy = |load: &str| {
+        let one: f64 = load
+            .split(' ')
+            .next()
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(0.0);
+        one > info.cores as f64 / 2.0
+    };
+    if busy(&info.load_before) || busy(&info.load_after) {
+        let _ = writeln!(
+            md,
+            "**The machine was busy** (a 1-minute load average above half its {} cores \
+             before or after the run): wall times and throughputs are disturbed; host \
+             CPU times and RSS less so.\n",
+            info.cores
+        );
+    }
     let _ = writeln!(
         md,
         "Each cell is the median over the rounds, with min–max. Ratios are \
          procgate's value over the other's, paired within each round (the \
          variants ran back to back, each in a fresh process, in rotating \
-         order). For µs, ms and KiB lower is better; for MB/s higher is \
+         order): **median** [interquartile range] (min–max) of the per-round \
+         ratios. For µs, ms, KiB and MiB lower is better; for MB/s higher is \
          better. \"vs asyncio\" ✅ means procgate was faster (or smaller).\n"
     );
     let _ = writeln!(
@@ -162,6 +206,7 @@ pub fn markdown(info: &RunInfo, summaries: &[Summary]) -> String {
         md,
         "\n![procgate's cost relative to native and asyncio](ratios.svg)\n"
     );
+    md.push_str(&crate::scale_report::markdown(summaries, samples));
     let _ = writeln!(md, "## Workloads\n");
     for s in summaries {
         let _ = writeln!(md, "- `{}`: {}", s.name, s.workload.what);
@@ -174,13 +219,16 @@ pub fn markdown(info: &RunInfo, summaries: &[Summary]) -> String {
     md
 }
 
-/// The plot: per compared workload, procgate's cost relative to native
+/// The plot: per compared workload (but `guests-*`, see
+/// [`crate::scale_report::plot`]), procgate's cost relative to native
 /// and to asyncio (time or memory ratio; throughput ratios inverted), the
 /// bar from 1 to the median, whiskers from min to max, log scale.
 pub fn plot(path: &Path, summaries: &[Summary]) -> Result<()> {
     let rows: Vec<(&Summary, Option<Stat>, Option<Stat>)> = summaries
         .iter()
         .filter(|s| s.vs_native.is_some() || s.vs_asyncio.is_some())
+        // The guests-per-second rows have a plot of their own (guests.svg).
+        .filter(|s| !s.name.starts_with("guests-"))
         .map(|s| {
             (
                 s,
@@ -205,7 +253,9 @@ pub fn plot(path: &Path, summaries: &[Summary]) -> Result<()> {
     .into_iter()
     .filter(|t| (lo..hi).contains(t))
     .collect();
-    let root = SVGBackend::new(path, (1100, 560)).into_drawing_area();
+    // Room for each workload's name under its bars.
+    let width = (130 * rows.len() as u32).max(1100);
+    let root = SVGBackend::new(path, (width, 560)).into_drawing_area();
     root.fill(&WHITE)?;
     let n = rows.len();
     let names: Vec<&str> = rows.iter().map(|(s, _, _)| s.name).collect();
@@ -311,8 +361,9 @@ pub fn write(
     failures: &std::collections::HashMap<String, usize>,
 ) -> Result<()> {
     std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join("REPORT.md"), markdown(info, summaries))?;
+    std::fs::write(dir.join("REPORT.md"), markdown(info, summaries, samples))?;
     plot(&dir.join("ratios.svg"), summaries)?;
+    crate::scale_report::plot(&dir.join("guests.svg"), summaries, samples)?;
     let json = serde_json::json!({
         "info": info,
         "summaries": summaries,

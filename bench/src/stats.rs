@@ -22,11 +22,16 @@ pub struct Sample {
     pub measurement: Measurement,
 }
 
-/// Median, least and greatest of some values.
+/// Median, quartiles, least and greatest of some values.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Stat {
     /// The median (the mean of the middle two for an even count).
     pub median: f64,
+    /// The first quartile (linear interpolation between the closest ranks,
+    /// as numpy's default and R's type 7).
+    pub q1: f64,
+    /// The third quartile.
+    pub q3: f64,
     /// The least.
     pub min: f64,
     /// The greatest.
@@ -44,13 +49,15 @@ impl Stat {
         let mut v = values.to_vec();
         v.sort_by(f64::total_cmp);
         let n = v.len();
-        let median = if n % 2 == 1 {
-            v[n / 2]
-        } else {
-            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        let quantile = |q: f64| {
+            let rank = q * (n - 1) as f64;
+            let (lo, hi) = (rank.floor() as usize, rank.ceil() as usize);
+            v[lo] + (v[hi] - v[lo]) * (rank - lo as f64)
         };
         Some(Stat {
-            median,
+            median: quantile(0.5),
+            q1: quantile(0.25),
+            q3: quantile(0.75),
             min: v[0],
             max: v[n - 1],
             n,
@@ -62,6 +69,8 @@ impl Stat {
     pub fn recip(self) -> Stat {
         Stat {
             median: 1.0 / self.median,
+            q1: 1.0 / self.q3,
+            q3: 1.0 / self.q1,
             min: 1.0 / self.max,
             max: 1.0 / self.min,
             n: self.n,
@@ -102,11 +111,19 @@ pub struct Summary {
     pub failures: usize,
 }
 
-fn values(samples: &[Sample], workload: &str, variant: Variant) -> BTreeMap<usize, f64> {
+/// Per round, the value of `workload` (or, for a derived row, the number
+/// it reads from its source's details) for `variant`.
+fn values(samples: &[Sample], workload: &Workload, variant: Variant) -> BTreeMap<usize, f64> {
     samples
         .iter()
-        .filter(|s| s.workload == workload && s.variant == variant.name())
-        .map(|s| (s.round, s.measurement.value))
+        .filter(|s| s.workload == workload.source() && s.variant == variant.name())
+        .filter_map(|s| {
+            let value = match workload.derived {
+                None => Some(s.measurement.value),
+                Some((_, key)) => s.measurement.extra.get(key).and_then(|v| v.as_f64()),
+            };
+            value.map(|v| (s.round, v))
+        })
         .collect()
 }
 
@@ -121,9 +138,9 @@ fn paired(a: &BTreeMap<usize, f64>, b: &BTreeMap<usize, f64>) -> Option<Stat> {
 /// Summarises the samples of `workload`; `failures` counts its failed
 /// measurements.
 pub fn summarise(workload: &'static Workload, samples: &[Sample], failures: usize) -> Summary {
-    let procgate = values(samples, workload.name, Variant::Procgate);
-    let native = values(samples, workload.name, Variant::Native);
-    let asyncio = values(samples, workload.name, Variant::Asyncio);
+    let procgate = values(samples, workload, Variant::Procgate);
+    let native = values(samples, workload, Variant::Native);
+    let asyncio = values(samples, workload, Variant::Asyncio);
     let mut variants = BTreeMap::new();
     for (variant, values) in [
         (Variant::Procgate, &procgate),
@@ -171,5 +188,64 @@ pub fn cost(workload: &Workload, ratio: Stat) -> Stat {
     match workload.better {
         Better::Lower => ratio,
         Better::Higher => ratio.recip(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workloads::WORKLOADS;
+    use serde_json::json;
+
+    #[test]
+    fn quartiles_interpolate_between_ranks() {
+        let s = Stat::of(&[4.0, 1.0, 3.0, 2.0, 5.0]).unwrap();
+        assert_eq!(
+            (s.min, s.q1, s.median, s.q3, s.max),
+            (1.0, 2.0, 3.0, 4.0, 5.0)
+        );
+        let s = Stat::of(&[1.0, 2.0, 3.0, 4.0]).unwrap();
+        assert_eq!((s.q1, s.median, s.q3), (1.75, 2.5, 3.25));
+        let s = Stat::of(&[7.0]).unwrap();
+        assert_eq!((s.q1, s.median, s.q3), (7.0, 7.0, 7.0));
+        assert!(Stat::of(&[]).is_none());
+    }
+
+    #[test]
+    fn a_throughput_ratio_inverts_with_its_quartiles_swapped() {
+        let r = Stat::of(&[0.5, 1.0, 2.0, 4.0, 8.0]).unwrap().recip();
+        assert_eq!(
+            (r.min, r.q1, r.median, r.q3, r.max),
+            (0.125, 0.25, 0.5, 1.0, 2.0)
+        );
+    }
+
+    fn sample(round: usize, variant: &str, value: f64, rss: f64) -> Sample {
+        Sample {
+            round,
+            workload: "plugins-50x20".into(),
+            variant: variant.into(),
+            measurement: Measurement::new(value).extra(json!({ "peak_rss_mib": rss })),
+        }
+    }
+
+    #[test]
+    fn ratios_pair_rounds_and_derived_rows_read_the_details() {
+        let samples = [
+            sample(0, "procgate", 100.0, 20.0),
+            sample(0, "native", 50.0, 10.0),
+            sample(1, "procgate", 90.0, 30.0),
+            sample(1, "native", 90.0, 10.0),
+            // No native sample in round 2: no ratio from it.
+            sample(2, "procgate", 1000.0, 40.0),
+        ];
+        let find = |name: &str| WORKLOADS.iter().find(|w| w.name == name).unwrap();
+        let wall = summarise(find("plugins-50x20"), &samples, 0);
+        let r = wall.vs_native.unwrap();
+        assert_eq!((r.n, r.min, r.max), (2, 1.0, 2.0));
+        let rss = summarise(find("plugins-50x20 RSS"), &samples, 0);
+        let r = rss.vs_native.unwrap();
+        assert_eq!((r.n, r.min, r.max), (2, 2.0, 3.0));
+        assert_eq!(rss.variants[&Variant::Procgate].median, 30.0);
     }
 }

@@ -76,6 +76,10 @@ pub struct Workload {
     pub compared: bool,
     /// The target.
     pub target: Target,
+    /// A second number of another workload's samples, shown as a row of
+    /// its own (never run by itself): the workload and the key in its
+    /// samples' details.
+    pub derived: Option<(&'static str, &'static str)>,
 }
 
 impl Workload {
@@ -88,10 +92,54 @@ impl Workload {
         }
     }
 
-    /// The workload of that name.
+    /// The workload of that name (one that runs, not a derived row).
     pub fn find(name: &str) -> Option<&'static Workload> {
-        WORKLOADS.iter().find(|w| w.name == name)
+        WORKLOADS
+            .iter()
+            .find(|w| w.name == name && w.derived.is_none())
     }
+
+    /// The workloads `pattern` names: one name, or a prefix ending in `*`
+    /// (`guests-*`); derived rows are never named.
+    pub fn matching(pattern: &str) -> Vec<&'static Workload> {
+        match pattern.strip_suffix('*') {
+            Some(prefix) => WORKLOADS
+                .iter()
+                .filter(|w| w.derived.is_none() && w.name.starts_with(prefix))
+                .collect(),
+            None => Workload::find(pattern).into_iter().collect(),
+        }
+    }
+
+    /// The workload whose samples this row reads: its own, or the one it
+    /// is derived from.
+    pub fn source(&self) -> &'static str {
+        self.derived.map_or(self.name, |(from, _)| from)
+    }
+}
+
+/// The row of `guests-MODE-N`: `MODE` (`seq` or `par`), how its guests
+/// run, `N`.
+macro_rules! guests {
+    ($mode:literal, $how:literal, $n:literal) => {
+        Workload {
+            name: concat!("guests-", $mode, "-", $n),
+            what: concat!(
+                $n,
+                " guest(s) ",
+                $how,
+                ", each instantiated, one `echo` (communicate), exit; batches of ",
+                $n,
+                " repeated until ≥ 100 guests ran, wall time per guest (native/asyncio: \
+                 a task running the `echo`)"
+            ),
+            unit: "µs/guest",
+            better: Better::Lower,
+            compared: true,
+            target: Target::None,
+            derived: None,
+        }
+    };
 }
 
 /// Every workload, in report order.
@@ -103,6 +151,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Lower,
         compared: true,
         target: Target::Ratio(1.05),
+        derived: None,
     },
     Workload {
         name: "echo",
@@ -111,6 +160,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Lower,
         compared: true,
         target: Target::Ratio(1.10),
+        derived: None,
     },
     Workload {
         name: "stdout-stream",
@@ -119,6 +169,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Higher,
         compared: true,
         target: Target::Ratio(0.9),
+        derived: None,
     },
     Workload {
         name: "stdout-communicate",
@@ -127,6 +178,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Higher,
         compared: true,
         target: Target::Ratio(0.9),
+        derived: None,
     },
     Workload {
         name: "stdin-stream",
@@ -136,6 +188,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Higher,
         compared: true,
         target: Target::Ratio(0.9),
+        derived: None,
     },
     Workload {
         name: "pipeline",
@@ -146,6 +199,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Higher,
         compared: true,
         target: Target::Ratio(0.95),
+        derived: None,
     },
     Workload {
         name: "concurrent-200",
@@ -154,6 +208,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Lower,
         compared: true,
         target: Target::Ratio(1.05),
+        derived: None,
     },
     Workload {
         name: "concurrent-1000",
@@ -162,6 +217,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Lower,
         compared: true,
         target: Target::Ratio(1.05),
+        derived: None,
     },
     Workload {
         name: "memory-1000",
@@ -170,7 +226,47 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Lower,
         compared: true,
         target: Target::Ratio(1.2),
+        derived: None,
     },
+    Workload {
+        name: "plugins-50x20",
+        what: "50 guests at once, each running 20 short commands one after another (`echo`, \
+               `uname -s`, `ls /usr`, `head -c 4096 /dev/zero`), stdout and stderr captured \
+               and checked; wall time (native/asyncio: 50 tasks)",
+        unit: "ms",
+        better: Better::Lower,
+        compared: true,
+        target: Target::Ratio(1.05),
+        derived: None,
+    },
+    Workload {
+        name: "plugins-50x20 RSS",
+        what: "the host's peak RSS (`VmHWM`, the whole process: runtime, engine, compiled \
+               guest and 50 guest instances included) during `plugins-50x20`",
+        unit: "MiB",
+        better: Better::Lower,
+        compared: true,
+        target: Target::None,
+        derived: Some(("plugins-50x20", "peak_rss_mib")),
+    },
+    Workload {
+        name: "plugins-50x20 CPU",
+        what: "the host's own CPU time (user + system, `getrusage(RUSAGE_SELF)`, children \
+               not counted) during `plugins-50x20`",
+        unit: "ms",
+        better: Better::Lower,
+        compared: true,
+        target: Target::None,
+        derived: Some(("plugins-50x20", "host_cpu_ms")),
+    },
+    guests!("seq", "one after another", 1),
+    guests!("seq", "one after another", 10),
+    guests!("seq", "one after another", 100),
+    guests!("seq", "one after another", 1000),
+    guests!("par", "all at once (one task each)", 1),
+    guests!("par", "all at once (one task each)", 10),
+    guests!("par", "all at once (one task each)", 100),
+    guests!("par", "all at once (one task each)", 1000),
     Workload {
         name: "cli-run",
         what: "a small program that runs `echo hello` (communicate), whole process wall time \
@@ -181,6 +277,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Lower,
         compared: true,
         target: Target::Below(20.0),
+        derived: None,
     },
     Workload {
         name: "start-cold",
@@ -189,6 +286,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Lower,
         compared: false,
         target: Target::None,
+        derived: None,
     },
     Workload {
         name: "start-cached",
@@ -197,6 +295,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Lower,
         compared: false,
         target: Target::Below(5.0),
+        derived: None,
     },
     Workload {
         name: "start-warm",
@@ -205,6 +304,7 @@ pub const WORKLOADS: &[Workload] = &[
         better: Better::Lower,
         compared: false,
         target: Target::Below(0.1),
+        derived: None,
     },
 ];
 
@@ -245,6 +345,11 @@ pub const WARMUP: u64 = 20;
 pub fn shell_pipeline(bytes: u64) -> String {
     format!("/usr/bin/head -c {bytes} /dev/zero | /usr/bin/cat > /dev/null")
 }
+
+/// Plugins at once in `plugins-50x20`.
+pub const PLUGINS: u64 = 50;
+/// Commands each plugin runs in `plugins-50x20`.
+pub const STEPS: u64 = 20;
 
 /// How long each child of `concurrent-*` sleeps.
 pub const SLEEP: &str = "0.2";
