@@ -29,7 +29,7 @@ const { componentize } = await import(
 );
 
 // Node's module names, served by guests/js/node/ (copied beside app.js).
-const NODE_MODULES = ['child_process', 'events', 'util', 'buffer', 'process'];
+const NODE_MODULES = ['child_process', 'events', 'util', 'buffer', 'process', 'timers'];
 const nodeModule = (specifier) => {
   const name = specifier?.replace(/^node:/, '');
   return NODE_MODULES.includes(name) ? `./node/${name}.js` : null;
@@ -68,11 +68,11 @@ for (const imp of [...imports].sort((a, b) => b.s - a.s)) {
 }
 if (script) {
   const requirable = NODE_MODULES.map((name) => `import * as __procgate_${name} from './node/${name}.js';`);
-  // Node's globals `require`, `process` and `Buffer`, in a scope around
+  // Node's globals `require`, `process`, `Buffer` and the timers, in a scope around
   // the script's own (which may declare the same names).
   const require =
     `const require = (id) => { const m = { ${NODE_MODULES.map((n) => `${n}: __procgate_${n}`).join(', ')} }[String(id).replace(/^node:/, '')]; ` +
-    "if (!m) throw new Error(`require('${id}'): only node:child_process, events, util, buffer and process exist in a procgate guest`); " +
+    "if (!m) throw new Error(`require('${id}'): only node:child_process, events, util, buffer, process and timers exist in a procgate guest`); " +
     "return typeof m.default === 'function' || m === __procgate_process ? m.default : m; };";
   entry =
     [
@@ -82,6 +82,7 @@ if (script) {
       'export const run = __procgate_command(async () => {',
       require,
       'const process = __procgate_process.default; const Buffer = __procgate_buffer.Buffer;',
+      'const { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate } = __procgate_timers;',
       'return (async () => {',
     ].join(' ') +
     entry +

@@ -393,6 +393,14 @@ function bytes(data) {
   throw new InvalidArgumentError('data must be a string or a Uint8Array');
 }
 
+/**
+ * Bytes from the host as this realm's Uint8Array (the bindings' lists of
+ * u8 fail `instanceof Uint8Array` here).
+ */
+function own(data) {
+  return data instanceof Uint8Array ? data : new Uint8Array(data);
+}
+
 function concat(a, b) {
   if (a.length === 0) return b;
   if (b.length === 0) return a;
@@ -576,7 +584,7 @@ export class StreamReader {
         return;
       }
       if (data.length > 0) {
-        this.#buffer = concat(this.#buffer, data);
+        this.#buffer = concat(this.#buffer, own(data));
         return;
       }
       await waitReady(stream.subscribe());
@@ -590,7 +598,7 @@ export class StreamReader {
   }
 
   _finishCommunicate(hostData) {
-    const out = concat(this.#buffer, hostData ?? new Uint8Array());
+    const out = concat(this.#buffer, own(hostData ?? new Uint8Array()));
     this.#buffer = new Uint8Array();
     this.#eof = true;
     return out;
