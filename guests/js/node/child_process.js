@@ -200,17 +200,23 @@ export class Readable extends EventEmitter {
   async #next() {
     if (this.#ended) return null;
     let bytes;
+    let error = null;
     this.#reading = true;
     try {
       bytes = await this.#reader.read(64 * 1024);
     } catch (e) {
-      this.#finish(e);
-      return null;
+      error = e;
     } finally {
       this.#reading = false;
     }
+    if (error && !this.destroyed) {
+      this.#finish(error);
+      return null;
+    }
     if (this.destroyed) {
+      // destroy() came during the read: the stream is free to go now.
       this.#reader._release();
+      later(() => this.#close());
       return null;
     }
     if (bytes.length > 0) return this.#decode(bytes, false);
@@ -256,10 +262,13 @@ export class Readable extends EventEmitter {
     this.destroyed = true;
     this.readable = false;
     this.#ended = true;
-    // A read in flight releases the stream when it returns.
-    if (!this.#reading) this.#reader._release();
     if (error) later(() => this.emit('error', error));
-    later(() => this.#close());
+    // A read in flight holds the stream's pollable: it releases the stream
+    // and closes when it returns (the child's process is let go only then).
+    if (!this.#reading) {
+      this.#reader._release();
+      later(() => this.#close());
+    }
     return this;
   }
 
