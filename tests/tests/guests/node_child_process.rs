@@ -269,6 +269,26 @@ fn node_child_process_cases() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// A CommonJS-style Node program (`tests/js/node_require.js`): `require`
+/// of Node's modules, `process.stdout.write`, a child's stdout piped into
+/// `process.stdout`, the exit status from `process.exitCode`.
+#[test]
+fn node_require_style_program() {
+    let run = run("node_require", &[], all());
+    assert_eq!(run.code, 5, "{run}");
+    assert_eq!(
+        run.lines(),
+        [
+            "EventEmitter: function true",
+            "promisify: function",
+            "execFile: from require",
+            "piped to stdout",
+            "close 0",
+        ],
+        "{run}"
+    );
+}
+
 /// `cwd` inside a directory the policy grants, `env` a variable it allows.
 #[test]
 fn node_child_process_cwd_and_env() {
