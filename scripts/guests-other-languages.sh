@@ -170,6 +170,7 @@ build_python() {
 build_js() {
   local src=$1 out=$2 tmp=$3
   cp "$ROOT/guests/js/procgate.js" "$tmp/procgate.js"
+  cp -r "$ROOT/guests/js/node" "$tmp/node"
   cp "$src" "$tmp/app.js"
   quiet node "$ROOT/guests/js/componentize.mjs" "$JS_ENV" "$ROOT/wit" "$tmp" "$out" ||
     die "componentize-js failed on $src"
@@ -177,10 +178,18 @@ build_js() {
 
 build_c() {
   local src=$1 out=$2 tmp=$3
-  # = wit-bindgen c --world procgate:subprocess/imports --out-dir "$tmp/gen" wit
-  "$C_TOOL" bindings "$ROOT/wit" procgate:subprocess/imports "$tmp/gen" || die "C bindings failed"
-  # -nostartfiles: guests/c/start.c is the entry point (see there why).
+  # The world of guests/c/wit (procgate's imports and wasi:cli/exit), with
+  # wit/ as its dependencies:
+  # = wit-bindgen c --world procgate:c-guest/imports --out-dir "$tmp/gen" "$tmp/wit"
+  mkdir -p "$tmp/wit/deps/subprocess"
+  cp "$ROOT/guests/c/wit/world.wit" "$tmp/wit/"
+  cp -r "$ROOT/wit/deps/." "$tmp/wit/deps/"
+  cp "$ROOT/wit/subprocess.wit" "$tmp/wit/deps/subprocess/"
+  "$C_TOOL" bindings "$tmp/wit" imports "$tmp/gen" || die "C bindings failed"
+  # -nostartfiles: guests/c/start.c is the entry point; --wrap: exit(n) ends
+  # the guest with status n (see there why).
   "$CLANG" --target=wasm32-wasi --sysroot=/usr -O2 -Wall -Werror -fuse-ld=lld -nostartfiles \
+    -Wl,--wrap=__wasi_proc_exit \
     -I "$tmp/gen" -I "$ROOT/guests/c" \
     "$src" "$ROOT/guests/c/procgate.c" "$ROOT/guests/c/start.c" "$tmp/gen"/*.c "$tmp/gen"/*_component_type.o \
     -o "$tmp/core.wasm" || die "$CLANG failed on $src"
@@ -188,7 +197,8 @@ build_c() {
   "$C_TOOL" component "$tmp/core.wasm" "$out" || die "making a component of $src failed"
 }
 
-# The guests of a language: the shared cases and the reference's examples.
+# The guests of a language: the shared cases, the reference's examples and
+# the language's own test guests.
 build_lang() {
   local lang=$1 ext
   case $lang in
@@ -200,6 +210,13 @@ build_lang() {
   build_one "$lang" "$ROOT/tests/cross_language/cases.$ext" cases
   for example in shell gather date; do
     build_one "$lang" "$ROOT/examples/$lang/$example.$ext" "$example"
+  done
+  # The language's own test guests (tests/js, tests/c), each named for its
+  # file.
+  local test
+  for test in "$ROOT/tests/$lang"/*."$ext"; do
+    [ -e "$test" ] || continue
+    build_one "$lang" "$test" "$(basename "$test" ".$ext")"
   done
 }
 

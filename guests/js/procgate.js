@@ -30,7 +30,7 @@ import {
 import { poll } from 'wasi:io/poll@0.2.12';
 import { subscribeDuration } from 'wasi:clocks/monotonic-clock@0.2.12';
 import { getArguments } from 'wasi:cli/environment@0.2.12';
-import { exit } from 'wasi:cli/exit@0.2.12';
+import { exitWithCode } from 'wasi:cli/exit@0.2.12';
 
 /** asyncio's `subprocess.PIPE`: a pipe the guest reads or writes. */
 export const PIPE = 'pipe';
@@ -219,6 +219,84 @@ export function sleep(ms) {
   return waitReady(subscribeDuration(BigInt(Math.max(0, Math.round(ms * 1e6)))));
 }
 
+/**
+ * Call `fn` after `ms` milliseconds, on procgate's reactor; returns a
+ * handle whose `cancel()` stops it. (node:child_process's `timeout`.)
+ */
+export function timer(ms, fn) {
+  const pollable = subscribeDuration(BigInt(Math.max(0, Math.round(ms * 1e6))));
+  const waiter = { pollable, resolve: fn };
+  waiters.push(waiter);
+  schedule();
+  return {
+    cancel() {
+      const index = waiters.indexOf(waiter);
+      if (index !== -1) {
+        waiters.splice(index, 1);
+        drop(pollable);
+      }
+    },
+  };
+}
+
+// What keeps a guest alive after its `main` returned, as Node's event
+// loop stays alive while a child process is referenced: `command`'s `run`
+// waits until the count is back to zero.
+let handles = 0;
+let idleWaiters = [];
+
+/** One more thing the guest must wait for before it ends. */
+export function ref() {
+  handles++;
+}
+
+/** One thing less (see `ref`). */
+export function unref() {
+  handles--;
+  if (handles === 0) {
+    const waiting = idleWaiters;
+    idleWaiters = [];
+    waiting.forEach((resolve) => resolve());
+  }
+}
+
+async function idle() {
+  while (handles > 0) await new Promise((resolve) => idleWaiters.push(resolve));
+}
+
+let exitStatus = 0;
+
+/**
+ * End the guest now with `code` (0-255; the low 8 bits are kept):
+ * `wasi:cli/exit.exit-with-code`. Node's `process.exit`.
+ */
+export function exit(code = exitStatus) {
+  exitWithCode(Number(code) & 0xff);
+}
+
+/** The status the guest ends with once `main` is done (Node's `process.exitCode`). */
+export function setExitCode(code) {
+  exitStatus = code === undefined || code === null ? 0 : Number(code);
+}
+
+/** The status set with `setExitCode`. */
+export function getExitCode() {
+  return exitStatus;
+}
+
+function describe(e) {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+/**
+ * An error nobody handled (Node's uncaught exception): print it and end the
+ * guest with status 1.
+ */
+export function fatal(e) {
+  console.error(`Uncaught ${describe(e)}`);
+  exitWithCode(1);
+}
+
 // ---------------------------------------------------------------- creating
 
 function stdio(value, name) {
@@ -262,6 +340,11 @@ function witOptions(options = {}) {
  * policy decides first: a refusal rejects with `DeniedError`.
  */
 export async function createSubprocessExec(program, args = [], options = {}) {
+  return spawnExec(program, args, options);
+}
+
+/** `createSubprocessExec` without the promise: the `Process`, or a thrown error. */
+export function spawnExec(program, args = [], options = {}) {
   const wit = witOptions(options);
   const proc = call(() => witCreateSubprocessExec(String(program), args.map(String), wit));
   return new Process(proc, options, wit.limit);
@@ -273,6 +356,11 @@ export async function createSubprocessExec(program, args = [], options = {}) {
  * the caller's job.
  */
 export async function createSubprocessShell(cmd, options = {}) {
+  return spawnShell(cmd, options);
+}
+
+/** `createSubprocessShell` without the promise: the `Process`, or a thrown error. */
+export function spawnShell(cmd, options = {}) {
   const wit = witOptions(options);
   const proc = call(() => witCreateSubprocessShell(String(cmd), wit));
   return new Process(proc, options, wit.limit);
@@ -280,7 +368,8 @@ export async function createSubprocessShell(cmd, options = {}) {
 
 // ---------------------------------------------------------------- process
 
-const SIGNALS = {
+/** Linux's signal numbers and the names procgate's WIT gives them. */
+export const SIGNALS = {
   1: 'hup', 2: 'int', 3: 'quit', 4: 'ill', 5: 'trap', 6: 'abrt', 7: 'bus', 8: 'fpe', 9: 'kill',
   10: 'usr1', 11: 'segv', 12: 'usr2', 13: 'pipe', 14: 'alrm', 15: 'term', 17: 'chld', 18: 'cont',
   19: 'stop', 20: 'tstp', 21: 'ttin', 22: 'ttou', 23: 'urg', 24: 'xcpu', 25: 'xfsz', 26: 'vtalrm',
@@ -302,6 +391,14 @@ function bytes(data) {
   if (typeof data === 'string') return new TextEncoder().encode(data);
   if (data instanceof Uint8Array) return data;
   throw new InvalidArgumentError('data must be a string or a Uint8Array');
+}
+
+/**
+ * Bytes from the host as this realm's Uint8Array (the bindings' lists of
+ * u8 fail `instanceof Uint8Array` here).
+ */
+function own(data) {
+  return data instanceof Uint8Array ? data : new Uint8Array(data);
 }
 
 function concat(a, b) {
@@ -393,6 +490,19 @@ export class Process {
     return [stdout, stderr];
   }
 
+  /**
+   * `communicate` blocking the guest (the WIT's blocking call, for
+   * node:child_process's sync forms): `[stdout, stderr]` as `communicate`.
+   */
+  communicateSync(input) {
+    const output = call(() => this.#proc.communicate(bytes(input)));
+    this.#returncode = output.returncode;
+    this.stdin?._closedByHost();
+    const stdout = this.stdout ? this.stdout._finishCommunicate(output.stdout) : null;
+    const stderr = this.stderr ? this.stderr._finishCommunicate(output.stderr) : null;
+    return [stdout, stderr];
+  }
+
   /** Send `signal` (a number, or a name like 'SIGHUP' or 'hup'). */
   sendSignal(signal) {
     const name = signalName(signal);
@@ -474,7 +584,7 @@ export class StreamReader {
         return;
       }
       if (data.length > 0) {
-        this.#buffer = concat(this.#buffer, data);
+        this.#buffer = concat(this.#buffer, own(data));
         return;
       }
       await waitReady(stream.subscribe());
@@ -488,7 +598,7 @@ export class StreamReader {
   }
 
   _finishCommunicate(hostData) {
-    const out = concat(this.#buffer, hostData ?? new Uint8Array());
+    const out = concat(this.#buffer, own(hostData ?? new Uint8Array()));
     this.#buffer = new Uint8Array();
     this.#eof = true;
     return out;
@@ -700,19 +810,23 @@ export class StreamWriter {
 /**
  * The guest's `wasi:cli/run` export for `main(args)`: export it as `run`.
  * `args` are the guest's arguments after its name. An error thrown by
- * `main` is printed and the guest exits with status 1.
+ * `main` is printed and the guest exits with status 1; else the guest
+ * waits for the children its node:child_process calls still reference,
+ * then ends with the status given to `setExitCode` (0 by default). `exit`
+ * ends it at once.
  */
 export function command(main) {
   return {
     async run() {
-      let failed = false;
       try {
         await main(getArguments().slice(1));
+        // Node's event loop: children still referenced keep the guest.
+        await idle();
       } catch (e) {
-        failed = true;
-        console.error(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+        console.error(describe(e));
+        exitWithCode(1);
       }
-      if (failed) exit({ tag: 'err' });
+      if (exitStatus !== 0) exit(exitStatus);
     },
   };
 }
@@ -720,4 +834,76 @@ export function command(main) {
 /** Decode bytes as UTF-8 text. */
 export function decode(data) {
   return new TextDecoder().decode(data ?? new Uint8Array());
+}
+
+// ---------------------------------------------------------------- Deno.Command
+
+function denoStdio(value, fallback, name) {
+  switch (value ?? fallback) {
+    case 'piped':
+      return PIPE;
+    case 'null':
+      return DEVNULL;
+    case 'inherit':
+      return INHERIT;
+    default:
+      throw new InvalidArgumentError(`${name}: ${value} is not "piped", "null" or "inherit"`);
+  }
+}
+
+function notPiped(name) {
+  return {
+    get() {
+      throw new TypeError(`${name} is not piped`);
+    },
+  };
+}
+
+/**
+ * Deno's `Deno.Command`, for `output()`:
+ *
+ *   const { code, success, signal, stdout, stderr } =
+ *     await new Command('git', { args: ['status'] }).output();
+ *
+ * Options: `args`, `cwd`, `env` (variables to set, each allowed by the
+ * policy), `stdin` ('inherit' by default), `stdout` and `stderr` ('piped'
+ * by default; 'null', 'inherit'). `stdout`/`stderr` are Uint8Arrays; reading
+ * one that was not piped throws a TypeError, as in Deno. A child killed by
+ * signal N has `code` 128 + N and `signal` its name ('SIGKILL'). A program
+ * the policy refuses rejects with `DeniedError`, a missing one with
+ * `NotFoundError`.
+ */
+export class Command {
+  #program;
+  #options;
+
+  constructor(program, options = {}) {
+    this.#program = String(program);
+    this.#options = options;
+  }
+
+  /** Run to the end, collecting the piped output. */
+  async output() {
+    const o = this.#options;
+    const stdout = denoStdio(o.stdout, 'piped', 'stdout');
+    const stderr = denoStdio(o.stderr, 'piped', 'stderr');
+    const proc = spawnExec(this.#program, (o.args ?? []).map(String), {
+      stdin: denoStdio(o.stdin, 'inherit', 'stdin'),
+      stdout,
+      stderr,
+      cwd: o.cwd,
+      env: o.env,
+    });
+    try {
+      const [out, err] = await proc.communicate();
+      const code = proc.returncode;
+      const signal = code < 0 ? `SIG${(SIGNALS[-code] ?? String(-code)).toUpperCase()}` : null;
+      const result = { code: code < 0 ? 128 - code : code, success: code === 0, signal };
+      Object.defineProperty(result, 'stdout', stdout === PIPE ? { value: out, enumerable: true } : notPiped('stdout'));
+      Object.defineProperty(result, 'stderr', stderr === PIPE ? { value: err, enumerable: true } : notPiped('stderr'));
+      return result;
+    } finally {
+      proc.close();
+    }
+  }
 }

@@ -34,6 +34,7 @@ mod held;
 mod hostile;
 mod languages;
 mod lifetimes;
+mod node_child_process;
 mod pipeline;
 mod policy;
 mod policy_attacks;
