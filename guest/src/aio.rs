@@ -557,7 +557,7 @@ impl Process {
         };
         Ok(Communication {
             future,
-            feeding: [closing.map(|c| c.detached()), feeding]
+            feeding: [closing, feeding.map(|t| Closing(Some(t)))]
                 .into_iter()
                 .flatten()
                 .collect(),
@@ -820,15 +820,18 @@ impl StreamReader {
     /// }
     /// # Ok::<(), procgate_guest::Error>(()) });
     /// ```
-    pub fn lines(&mut self) -> impl Stream<Item = Result<Vec<u8>, StreamError>> + '_ {
-        futures_lite::stream::unfold(Some(self), |reader| async move {
-            let reader = reader?;
-            match reader.readline().await {
-                Ok(line) if line.is_empty() => None,
-                Ok(line) => Some((Ok(line), Some(reader))),
-                Err(e) => Some((Err(e), None)),
-            }
-        })
+    pub fn lines(&mut self) -> Pin<Box<dyn Stream<Item = Result<Vec<u8>, StreamError>> + '_>> {
+        Box::pin(futures_lite::stream::unfold(
+            Some(self),
+            |reader| async move {
+                let reader = reader?;
+                match reader.readline().await {
+                    Ok(line) if line.is_empty() => None,
+                    Ok(line) => Some((Ok(line), Some(reader))),
+                    Err(e) => Some((Err(e), None)),
+                }
+            },
+        ))
     }
 
     /// Return `true` if the buffer is empty and EOF was reached. When the
@@ -887,8 +890,8 @@ pub struct StreamWriter {
     closing: Option<Closing>,
 }
 
-/// The task of a background `close`: dropping it lets it finish instead of
-/// cancelling it.
+/// The task of a background `close` (or of `communicate` writing stdin):
+/// dropping it lets it finish instead of cancelling it.
 struct Closing(Option<Task<()>>);
 
 impl Closing {
@@ -1058,8 +1061,9 @@ impl StreamWriter {
 pub struct Communication<'a> {
     // Field order is drop order: the host's future before the process.
     future: wit::FutureCommunicate,
-    /// Tasks writing stdin (and a background close) to await first.
-    feeding: Vec<Task<()>>,
+    /// Tasks writing stdin (and a background close) to await first;
+    /// dropped unawaited, they finish on their own.
+    feeding: Vec<Closing>,
     process: &'a mut Process,
 }
 
@@ -1109,7 +1113,7 @@ impl Communication<'_> {
     /// Await the result and return it. Other futures run meanwhile.
     pub async fn wait(mut self) -> Result<Communicated> {
         for task in std::mem::take(&mut self.feeding) {
-            task.await;
+            task.detached().await;
         }
         loop {
             // The pollable borrows the future; `ready` drops it first.
@@ -1117,15 +1121,6 @@ impl Communication<'_> {
             if let Some(result) = self.try_get() {
                 return result;
             }
-        }
-    }
-}
-
-impl Drop for Communication<'_> {
-    fn drop(&mut self) {
-        // Let the writing of stdin finish instead of cancelling it.
-        for task in self.feeding.drain(..) {
-            task.detach();
         }
     }
 }

@@ -391,18 +391,17 @@ impl AsyncWrite for ChildStdin {
                 this.flushing = true;
             }
             if this.flushing {
-                let core = this.writer.core_mut();
-                match core.stream()?.check_write() {
-                    Ok(0) => {}
-                    Ok(_) => {
-                        this.flushing = false;
-                        continue;
-                    }
-                    Err(e) => {
-                        this.flushing = false;
-                        return Poll::Ready(Err(core.failed(e).into()));
-                    }
+                // The stream's pollable is ready once the host has passed
+                // on everything it buffered: the flush is done then.
+                if this.park(cx)?.is_pending() {
+                    return Poll::Pending;
                 }
+                this.flushing = false;
+                let core = this.writer.core_mut();
+                if let Err(e) = core.stream()?.check_write() {
+                    return Poll::Ready(Err(core.failed(e).into()));
+                }
+                continue;
             }
             if this.park(cx)?.is_pending() {
                 return Poll::Pending;
