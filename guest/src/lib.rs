@@ -13,6 +13,17 @@
 //! - [`aio`]: `async fn`s over [`wstd`]'s reactor, so that several processes
 //!   are driven at once in one guest ([`aio::gather`]), as with asyncio.
 //!
+//! A [`sync::Process`] and an [`aio::Process`] convert into each other
+//! (`From`). And two more faces for code written against Rust's own process
+//! APIs, which port by changing one `use` line:
+//!
+//! - [`process`]: `std::process::Command` (`Command`, `Child`, `Stdio`,
+//!   `ExitStatus`, `Output`, `std::io::Read`/`Write` pipes).
+//! - [`tokio_process`]: `tokio::process::Command`, with `futures`
+//!   `AsyncRead`/`AsyncWrite` pipes.
+//!
+//! `guest/README.md` says which to pick and what differs from std.
+//!
 //! Guests are built for `wasm32-wasip2` and run by a procgate host (for
 //! example `procgate run`), whose policy decides what the guest may start.
 //!
@@ -68,13 +79,17 @@
 //! | `proc.pid` | [`sync::Process::pid`] | [`aio::Process::pid`] |
 //! | `proc.returncode` | [`sync::Process::returncode`] | [`aio::Process::returncode`] |
 //! | `await proc.wait()` | [`sync::Process::wait`] | [`aio::Process::wait`]`.await` |
+//! | `await asyncio.wait_for(proc.wait(), t)` | [`sync::Process::wait_for`]`(t)` (`Ok(None)`: timed out) | [`aio::Process::wait_for`]`(t).await`, or [`aio::wait_for`]`(future, t).await` for any future |
+//! | `proc.returncode` polled | [`sync::Process::try_wait`] | [`aio::Process::try_wait`] |
 //! | `await proc.communicate(input)` | [`sync::Process::communicate`] | [`aio::Process::communicate`]`.await` |
 //! | `proc.send_signal(signal.SIGHUP)` | [`sync::Process::send_signal`]`(`[`Signal::Hup`]`)` | the same |
 //! | `proc.terminate()`, `proc.kill()` | [`sync::Process::terminate`], [`sync::Process::kill`] | the same |
 //! | `proc.stdin` ([`StreamWriter`](https://docs.python.org/3/library/asyncio-stream.html#asyncio.StreamWriter)) | [`sync::Process::stdin`]: `Option<`[`sync::StreamWriter`]`>` | [`aio::Process::stdin`]: `Option<`[`aio::StreamWriter`]`>` |
 //! | `proc.stdout`, `proc.stderr` ([`StreamReader`](https://docs.python.org/3/library/asyncio-stream.html#asyncio.StreamReader)) | [`sync::Process::stdout`], [`sync::Process::stderr`]: `Option<`[`sync::StreamReader`]`>` | [`aio::Process::stdout`], [`aio::Process::stderr`]: `Option<`[`aio::StreamReader`]`>` |
 //! | `reader.read(n)`, `readline()`, `readuntil(sep)`, `readexactly(n)`, `at_eof()` | [`sync::StreamReader`]'s methods of the same names | [`aio::StreamReader`]'s, `.await`ed |
-//! | `writer.write(data)`, `await writer.drain()`, `close()`, `await wait_closed()`, `is_closing()` | [`sync::StreamWriter`]'s methods of the same names | [`aio::StreamWriter`]'s |
+//! | `readuntil((sep1, sep2))` | [`sync::StreamReader::readuntil_any`] | [`aio::StreamReader::readuntil_any`] |
+//! | `for line in reader` / `async for line in reader` | [`sync::StreamReader::lines`] (an `Iterator`) | [`aio::StreamReader::lines`] (a `Stream`) |
+//! | `writer.write(data)`, `writelines(lines)`, `await writer.drain()`, `close()`, `write_eof()`, `await wait_closed()`, `is_closing()` | [`sync::StreamWriter`]'s methods of the same names | [`aio::StreamWriter`]'s |
 //! | `ProcessLookupError` | [`HostError::ProcessExited`] | the same |
 //! | `asyncio.LimitOverrunError`, `ValueError` from `readline` | [`StreamError::LimitOverrun`] | the same |
 //! | `asyncio.IncompleteReadError` | [`StreamError::IncompleteRead`] | the same |

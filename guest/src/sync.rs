@@ -439,6 +439,11 @@ impl StreamReader {
     ///
     /// Empty bytes mean EOF was reached (or `n` was 0).
     ///
+    /// `n` is an `isize`, as asyncio's `n=-1` wants a sign: the bytes come
+    /// back in a `Vec<u8>` in the guest's memory, which on wasm32 can never
+    /// hold more than `isize::MAX` bytes, so a larger count could not be
+    /// served anyway.
+    ///
     /// ```no_run
     /// # let mut proc = procgate_guest::sync::create_subprocess_exec("ls", [""; 0], procgate_guest::Options::new().stdout(procgate_guest::PIPE))?;
     /// let stdout = proc.stdout.as_mut().unwrap();

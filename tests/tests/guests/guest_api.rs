@@ -173,9 +173,10 @@ fn writelines_write_eof_and_reading_by_lines() {
     );
 }
 
-/// `command <case>` (std's shape): echo, sh, sleep, cat, printf, wc
-/// allowed; `GREETING` may be set; `/work` is a scratch directory.
-fn command(program: &str, case: &str) -> (Run, tempfile::TempDir) {
+/// The policy of `command` (std's shape) and `command_async` (tokio's):
+/// echo, sh, sleep, cat, printf, wc allowed (and a program that does not
+/// exist); `GREETING` may be set; `/work` is a scratch directory.
+fn command_policy() -> (procgate::Policy, tempfile::TempDir) {
     let dir = scratch("command");
     let policy = allow(&[
         "echo",
@@ -192,13 +193,14 @@ fn command(program: &str, case: &str) -> (Run, tempfile::TempDir) {
     .allow_guest_env("GREETING")
     .set_env("PATH", "/usr/bin:/bin")
     .dir(dir.path(), "/work");
-    let run = run_guest(program, &[case], policy.build().unwrap());
-    run.assert_ok();
-    (run, dir)
+    (policy.build().unwrap(), dir)
 }
 
+/// Runs `command <case>` and checks what it printed.
 fn check_command(case: &str, expected: &[&str]) {
-    let (run, _dir) = command("command", case);
+    let (policy, _dir) = command_policy();
+    let run = run_guest("command", &[case], policy);
+    run.assert_ok();
     assert_eq!(run.lines(), expected, "{run}");
 }
 
@@ -263,7 +265,9 @@ fn command_stdio_from_a_childs_stdout_is_a_pipeline() {
 #[test]
 fn command_env_and_current_dir_within_the_policy() {
     // The child runs in the host directory the guest path names.
-    let (run, dir) = command("command", "env_cwd");
+    let (policy, dir) = command_policy();
+    let run = run_guest("command", &["env_cwd"], policy);
+    run.assert_ok();
     let host = dir.path().display();
     assert_eq!(
         run.lines(),
@@ -320,7 +324,9 @@ fn tokio_shaped_command_output_status_and_async_pipes() {
         ),
     ];
     for (case, expected) in cases {
-        let (run, _dir) = command("command_async", case);
+        let (policy, _dir) = command_policy();
+        let run = run_guest("command_async", &[case], policy);
+        run.assert_ok();
         assert_eq!(run.lines(), expected, "case {case}:\n{run}");
     }
 }
