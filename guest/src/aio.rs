@@ -1011,7 +1011,9 @@ impl StreamWriter {
         if self.closing.is_some() || self.core.is_closed() {
             return;
         }
-        if !self.core.is_open() || self.core.pending.is_empty() {
+        // Dropping a stream drops what the host still buffers: anything
+        // written since the last flush goes through the task, which flushes.
+        if !self.core.is_open() || !self.core.unflushed {
             self.core.close();
             return;
         }

@@ -647,10 +647,11 @@ impl WriterCore {
         }
     }
 
-    /// `close`, blocking: send what is buffered (errors ignored, as asyncio
-    /// drops them), then close.
+    /// `close`, blocking: send what is buffered and flush it out of the
+    /// host (dropping a stream drops what the host still buffers; errors
+    /// are ignored, as asyncio drops them), then close.
     pub(crate) fn close_blocking(&mut self) {
-        if self.is_open() && !self.pending.is_empty() {
+        if self.is_open() && self.unflushed {
             let data = std::mem::take(&mut self.pending);
             feed_blocking_and_close(self, &data);
         }
@@ -732,14 +733,16 @@ pub(crate) fn plan_feed(stdin: Option<&mut WriterCore>, input: Option<&[u8]>) ->
     Feed::Guest(data)
 }
 
-/// Write `data` to an open stdin with blocking writes, ignoring a broken
-/// pipe (the child exited before reading it all), then close it.
+/// Write `data` to an open stdin with blocking writes and flush it,
+/// ignoring a broken pipe (the child exited before reading it all), then
+/// close it.
 pub(crate) fn feed_blocking_and_close(writer: &mut WriterCore, data: &[u8]) {
     if let Ok(stream) = writer.stream() {
-        for chunk in data.chunks(WRITE_CHUNK) {
-            if stream.blocking_write_and_flush(chunk).is_err() {
-                break;
-            }
+        let written = data
+            .chunks(WRITE_CHUNK)
+            .try_for_each(|chunk| stream.blocking_write_and_flush(chunk));
+        if written.is_ok() {
+            let _ = stream.blocking_flush();
         }
     }
     writer.close();

@@ -211,10 +211,18 @@ impl Child {
         Ok(self.process.send_signal(signal)?)
     }
 
+    /// Closes stdin (if still held, after sending what it buffered).
+    async fn close_stdin(&mut self) {
+        if let Some(mut stdin) = self.stdin.take() {
+            // A child that exited or closed its end: nothing to send.
+            let _ = futures_lite::AsyncWriteExt::close(&mut stdin).await;
+        }
+    }
+
     /// Closes stdin (if still held) and waits for the child to exit;
     /// other futures run meanwhile.
     pub async fn wait(&mut self) -> io::Result<ExitStatus> {
-        drop(self.stdin.take());
+        self.close_stdin().await;
         Ok(ExitStatus(self.process.wait().await?))
     }
 
@@ -232,7 +240,7 @@ impl Child {
 
     /// Closes stdin, reads stdout and stderr to their ends and waits.
     pub async fn wait_with_output(mut self) -> io::Result<Output> {
-        drop(self.stdin.take());
+        self.close_stdin().await;
         self.process.stdout = self.stdout.take().map(|s| s.0.into_reader());
         self.process.stderr = self.stderr.take().map(|s| s.0.into_reader());
         let (stdout, stderr) = self.process.communicate(None).await?;
@@ -323,8 +331,12 @@ impl AsyncRead for ChildStderr {
     }
 }
 
-/// The child's stdin: `futures::AsyncWrite`. `close` (tokio's `shutdown`)
-/// or dropping it closes the pipe.
+/// The child's stdin: `futures::AsyncWrite`. `close().await` (tokio's
+/// `shutdown().await`) sends what is left and closes the pipe; so do
+/// [`Child::wait`] and [`Child::wait_with_output`] for a stdin still in the
+/// child. Dropping it closes the pipe at once: the host drops whatever of
+/// the last write it had not yet passed to the pipe, so close it rather
+/// than drop it after writing.
 #[derive(Debug)]
 pub struct ChildStdin {
     // Field order is drop order: the wait before the stream.
@@ -350,25 +362,20 @@ impl ChildStdin {
 }
 
 impl AsyncWrite for ChildStdin {
-    /// Takes all of `buf` once what an earlier write buffered has been
-    /// sent (so the buffer stays bounded by one write).
+    /// Takes all of `buf` once what earlier writes gave has reached the
+    /// pipe (flushed out of the guest and the host), so at most one write
+    /// is ever buffered.
     fn poll_write(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        loop {
-            let core = this.writer.core_mut();
-            core.send_some()?;
-            if core.pending.is_empty() {
-                core.write(buf)?;
-                return Poll::Ready(Ok(buf.len()));
-            }
-            if this.park(cx)?.is_pending() {
-                return Poll::Pending;
-            }
+        match self.as_mut().poll_flush(cx) {
+            Poll::Ready(Ok(())) => {}
+            other => return other.map_ok(|()| 0),
         }
+        self.get_mut().writer.core_mut().write(buf)?;
+        Poll::Ready(Ok(buf.len()))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -20,7 +20,10 @@ async fn main_async(case: &str) -> std::io::Result<()> {
             println!("status code {:?}", status.code());
         }
         "pipes" => {
-            let mut child = Command::new("cat")
+            // A child that reads nothing for a while: what is written
+            // waits in the pipe and the host, and close must send it all.
+            let mut child = Command::new("sh")
+                .args(["-c", "sleep 1; exec cat"])
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .spawn()?;

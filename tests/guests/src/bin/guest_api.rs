@@ -158,9 +158,24 @@ procgate_test_programs::on_both_faces! { aw =>
                 p.kill().unwrap();
                 println!("rc {:?}", aw!(p.wait()));
             }
-            // readuntil with several separators: the match that ends first.
+            // close sends everything written, also what the host still
+            // buffers when the guest holds nothing (a child that reads
+            // only after a second: the pipe is full by then).
+            "close_sends_all" => {
+                let options = Options::new().stdin(PIPE).stdout(PIPE);
+                let mut p = aw!(create_subprocess_exec("sh", ["-c", "sleep 1; exec cat"], options)).unwrap();
+                let stdin = p.stdin.as_mut().unwrap();
+                println!("write {:?}", stdin.write(&vec![b'x'; 100_000]));
+                stdin.close();
+                aw!(stdin.wait_closed());
+                let out = aw!(p.stdout.as_mut().unwrap().read(-1)).unwrap();
+                println!("read back {} bytes", out.len());
+                println!("rc {:?}", aw!(p.wait()));
+            }
+            // readuntil with several separators: the match that ends first,
+            // whatever the order of the separators.
             "readuntil_any" => {
-                let mut p = printf("a\r\nb\nc;;d").await;
+                let mut p = printf("a\r\nb;;c\nd").await;
                 let out = p.stdout.as_mut().unwrap();
                 let seps: [&[u8]; 3] = [b"\n", b"\r\n", b";;"];
                 for _ in 0..4 {
