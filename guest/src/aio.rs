@@ -153,7 +153,7 @@ pub async fn sleep(duration: Duration) {
 /// use procgate_guest::aio::{create_subprocess_shell, gather, run, zip};
 ///
 /// async fn exit_code(cmd: &str) -> procgate_guest::Result<i32> {
-///     create_subprocess_shell(cmd, Default::default()).await?.wait().await
+///     Ok(create_subprocess_shell(cmd, Default::default()).await?.wait().await?)
 /// }
 ///
 /// run(async {
@@ -162,7 +162,8 @@ pub async fn sleep(duration: Duration) {
 ///
 ///     // Different types: zip.
 ///     let (code, ()) = zip(exit_code("exit 3"), async { println!("meanwhile") }).await;
-/// });
+/// })
+/// .unwrap();
 /// ```
 pub async fn gather<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
     Gather {
@@ -261,9 +262,9 @@ async fn ready(pollable: Pollable) {
 ///     let line = proc.stdout.as_mut().unwrap().readline().await?;
 ///     proc.wait().await?;
 ///     Ok::<_, procgate_guest::Error>(String::from_utf8_lossy(&line).trim_end().to_owned())
-/// })?;
+/// })??;
 /// println!("Current date: {date}");
-/// # Ok::<(), procgate_guest::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub async fn create_subprocess_exec<I, S>(
     program: &str,
@@ -287,9 +288,9 @@ where
 /// ```no_run
 /// use procgate_guest::aio::{create_subprocess_shell, run};
 ///
-/// let code = run(async { create_subprocess_shell("exit 7", Default::default()).await?.wait().await })?;
+/// let code = run(async { create_subprocess_shell("exit 7", Default::default()).await?.wait().await })??;
 /// assert_eq!(code, 7);
-/// # Ok::<(), procgate_guest::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub async fn create_subprocess_shell(cmd: &str, options: Options) -> Result<Process> {
     shared::spawn_shell(cmd, &options).map(Process::new)
@@ -317,8 +318,8 @@ pub async fn create_subprocess_shell(cmd: &str, options: Options) -> Result<Proc
 ///     assert_eq!(data, b"some data");
 ///     assert_eq!(proc.wait().await?, 0);
 ///     Ok::<(), procgate_guest::Error>(())
-/// })?;
-/// # Ok::<(), procgate_guest::Error>(())
+/// })??;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Process {
     // Field order is drop order: the streams before the process.
@@ -404,8 +405,8 @@ impl Process {
     ///     proc.kill()?;
     ///     assert_eq!(proc.wait().await?, -9);
     ///     Ok::<(), procgate_guest::Error>(())
-    /// })?;
-    /// # Ok::<(), procgate_guest::Error>(())
+    /// })??;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn wait(&self) -> Result<i32> {
         if let Some(code) = self.core.known_returncode() {
@@ -582,8 +583,8 @@ impl Process {
     ///     proc.send_signal(Signal::Hup)?;
     ///     assert_eq!(proc.wait().await?, -1);
     ///     Ok::<(), procgate_guest::Error>(())
-    /// })?;
-    /// # Ok::<(), procgate_guest::Error>(())
+    /// })??;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn send_signal(&self, signal: Signal) -> Result<()> {
         self.core.send_signal(signal)
@@ -665,8 +666,8 @@ async fn flush(stream: &OutputStream) -> Result<(), StreamError> {
 ///     }
 ///     proc.wait().await?;
 ///     Ok::<(), procgate_guest::Error>(())
-/// })?;
-/// # Ok::<(), procgate_guest::Error>(())
+/// })??;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct StreamReader {
     pub(crate) core: ReaderCore,
