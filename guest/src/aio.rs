@@ -1154,9 +1154,3 @@ impl From<crate::sync::Process> for Process {
         }
     }
 }
-
-impl crate::PipeSource for Process {
-    fn wit_process(&self) -> std::rc::Rc<crate::bindings::procgate::subprocess::types::Process> {
-        std::rc::Rc::clone(&self.core.wit)
-    }
-}

@@ -208,16 +208,33 @@ impl From<Stdio> for wit::Stdio<'_> {
 
 /// A process whose stdout can feed another's stdin
 /// ([`Options::stdin_from`]): the [`sync::Process`] and [`aio::Process`].
-pub trait PipeSource: private::Sealed {
-    /// The WIT process handle.
-    #[doc(hidden)]
-    fn wit_process(&self) -> std::rc::Rc<wit::Process>;
-}
+///
+/// It has no methods of its own: the WIT handle stays inside the crate
+/// (what an adapter needs of it, the exit pollable and `start-communicate`,
+/// is on the processes themselves).
+pub trait PipeSource: private::Sealed {}
+
+impl PipeSource for sync::Process {}
+impl PipeSource for aio::Process {}
 
 mod private {
-    pub trait Sealed {}
-    impl Sealed for crate::sync::Process {}
-    impl Sealed for crate::aio::Process {}
+    /// The WIT process handle, for the crate only: the trait is not
+    /// nameable outside it, so neither is this method.
+    pub trait Sealed {
+        fn wit_process(&self) -> std::rc::Rc<super::wit::Process>;
+    }
+
+    impl Sealed for crate::sync::Process {
+        fn wit_process(&self) -> std::rc::Rc<super::wit::Process> {
+            std::rc::Rc::clone(&self.core.wit)
+        }
+    }
+
+    impl Sealed for crate::aio::Process {
+        fn wit_process(&self) -> std::rc::Rc<super::wit::Process> {
+            std::rc::Rc::clone(&self.core.wit)
+        }
+    }
 }
 
 /// The source of a pipeline, held by [`Options`].
@@ -426,7 +443,7 @@ impl Options {
     /// # Ok::<(), procgate_guest::HostError>(())
     /// ```
     pub fn stdin_from(mut self, source: &impl PipeSource) -> Self {
-        self.stdin_from = Some(StdinFrom(source.wit_process()));
+        self.stdin_from = Some(StdinFrom(private::Sealed::wit_process(source)));
         self
     }
 
