@@ -28,35 +28,117 @@
 //! run(gather([run_cmd("sleep 1; echo hello"), run_cmd("sleep 1; echo world")]));
 //! ```
 
+use std::cell::Cell;
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
+use futures_lite::Stream;
 use wasip2::io::poll::Pollable;
 use wasip2::io::streams::OutputStream;
 use wstd::runtime::{AsyncPollable, Task};
 
 use crate::bindings::procgate::subprocess::types as wit;
 use crate::shared::{self, Feed, ProcCore, ReaderCore, Spawned, Step, WriterCore};
-use crate::{Error, Options, Result, Signal};
+use crate::{HostError, Options, Signal, StreamError, TimeoutError};
+
+pub use crate::sync::Communicated;
+
+type Result<T, E = HostError> = std::result::Result<T, E>;
+
+std::thread_local! {
+    /// Whether an [`run`] is running on this thread.
+    static RUNNING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// [`run`] was called while another `run` was running: asyncio's
+/// `RuntimeError: asyncio.run() cannot be called from a running event
+/// loop`. Await the future instead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NestedRunError;
+
+impl fmt::Display for NestedRunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "aio::run cannot be called from a running aio::run (await the future instead, \
+             or use the blocking face procgate_guest::sync)",
+        )
+    }
+}
+
+impl std::error::Error for NestedRunError {}
 
 /// Run a future to completion on a new [`wstd`] reactor and return its
-/// output: asyncio's `asyncio.run`. The same as
-/// [`wstd::runtime::block_on`]; it cannot be nested.
+/// output: asyncio's `asyncio.run`, over [`wstd::runtime::block_on`].
+///
+/// Called inside another `run` (a blocking helper that runs its own
+/// future, used from async code), it does not panic as `block_on` would:
+/// it returns [`NestedRunError`] without polling the future, as asyncio
+/// raises `RuntimeError`. (Running the future inline cannot be done
+/// soundly: the outer reactor's pending waits belong to it.) This only
+/// knows of runs started here: inside a bare `wstd::runtime::block_on` or
+/// `#[wstd::main]`, make `run` the outermost instead.
 ///
 /// ```no_run
-/// use procgate_guest::aio::{create_subprocess_shell, run};
+/// use procgate_guest::aio::{create_subprocess_shell, run, NestedRunError};
 ///
 /// let code = run(async {
 ///     let proc = create_subprocess_shell("exit 3", Default::default()).await?;
+///     assert_eq!(run(async { 1 }), Err(NestedRunError));
 ///     proc.wait().await
-/// })?;
+/// })??;
 /// assert_eq!(code, 3);
-/// # Ok::<(), procgate_guest::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn run<F: Future>(future: F) -> F::Output {
-    wstd::runtime::block_on(future)
+pub fn run<F: Future>(future: F) -> std::result::Result<F::Output, NestedRunError> {
+    if RUNNING.with(|r| r.replace(true)) {
+        return Err(NestedRunError);
+    }
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            RUNNING.with(|r| r.set(false));
+        }
+    }
+    let _reset = Reset;
+    Ok(wstd::runtime::block_on(future))
+}
+
+/// Await `future`, giving up after `timeout`: asyncio's `wait_for`. On
+/// timeout the future is dropped (cancelled) and [`TimeoutError`] returned;
+/// cancelling a procgate wait leaves the process running.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use procgate_guest::aio::{create_subprocess_exec, run, wait_for};
+///
+/// run(async {
+///     let proc = create_subprocess_exec("sleep", ["3600"], Default::default()).await?;
+///     if wait_for(proc.wait(), Duration::from_millis(100)).await.is_err() {
+///         proc.kill()?;
+///     }
+///     proc.wait().await
+/// })??;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub async fn wait_for<F: Future>(
+    future: F,
+    timeout: Duration,
+) -> std::result::Result<F::Output, TimeoutError> {
+    futures_lite::future::or(async { Ok(future.await) }, async {
+        sleep(timeout).await;
+        Err(TimeoutError { after: timeout })
+    })
+    .await
+}
+
+/// Sleep for `duration`, letting other futures run (asyncio's `sleep`).
+pub async fn sleep(duration: Duration) {
+    let ns = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
+    ready(wasip2::clocks::monotonic_clock::subscribe_duration(ns)).await;
 }
 
 /// Run futures concurrently and return their outputs in order, once all
@@ -71,7 +153,7 @@ pub fn run<F: Future>(future: F) -> F::Output {
 /// use procgate_guest::aio::{create_subprocess_shell, gather, run, zip};
 ///
 /// async fn exit_code(cmd: &str) -> procgate_guest::Result<i32> {
-///     create_subprocess_shell(cmd, Default::default()).await?.wait().await
+///     Ok(create_subprocess_shell(cmd, Default::default()).await?.wait().await?)
 /// }
 ///
 /// run(async {
@@ -80,7 +162,8 @@ pub fn run<F: Future>(future: F) -> F::Output {
 ///
 ///     // Different types: zip.
 ///     let (code, ()) = zip(exit_code("exit 3"), async { println!("meanwhile") }).await;
-/// });
+/// })
+/// .unwrap();
 /// ```
 pub async fn gather<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
     Gather {
@@ -165,8 +248,9 @@ async fn ready(pollable: Pollable) {
 /// The host's policy decides first: the program must be allowed, and a name
 /// without a slash is looked up on the policy's own search path, never the
 /// guest's `PATH`. `options` gives asyncio's keyword arguments. Fails with
-/// [`Error::Denied`], [`Error::NotFound`], [`Error::PermissionDenied`] or
-/// [`Error::InvalidArgument`] as [`crate::sync::create_subprocess_exec`].
+/// [`HostError::Denied`], [`HostError::NotFound`],
+/// [`HostError::PermissionDenied`] or [`HostError::InvalidArgument`] as
+/// [`crate::sync::create_subprocess_exec`].
 ///
 /// ```no_run
 /// use procgate_guest::aio::{create_subprocess_exec, run};
@@ -178,9 +262,9 @@ async fn ready(pollable: Pollable) {
 ///     let line = proc.stdout.as_mut().unwrap().readline().await?;
 ///     proc.wait().await?;
 ///     Ok::<_, procgate_guest::Error>(String::from_utf8_lossy(&line).trim_end().to_owned())
-/// })?;
+/// })??;
 /// println!("Current date: {date}");
-/// # Ok::<(), procgate_guest::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub async fn create_subprocess_exec<I, S>(
     program: &str,
@@ -204,9 +288,9 @@ where
 /// ```no_run
 /// use procgate_guest::aio::{create_subprocess_shell, run};
 ///
-/// let code = run(async { create_subprocess_shell("exit 7", Default::default()).await?.wait().await })?;
+/// let code = run(async { create_subprocess_shell("exit 7", Default::default()).await?.wait().await })??;
 /// assert_eq!(code, 7);
-/// # Ok::<(), procgate_guest::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub async fn create_subprocess_shell(cmd: &str, options: Options) -> Result<Process> {
     shared::spawn_shell(cmd, &options).map(Process::new)
@@ -234,8 +318,8 @@ pub async fn create_subprocess_shell(cmd: &str, options: Options) -> Result<Proc
 ///     assert_eq!(data, b"some data");
 ///     assert_eq!(proc.wait().await?, 0);
 ///     Ok::<(), procgate_guest::Error>(())
-/// })?;
-/// # Ok::<(), procgate_guest::Error>(())
+/// })??;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Process {
     // Field order is drop order: the streams before the process.
@@ -248,7 +332,7 @@ pub struct Process {
     /// Standard error stream ([`StreamReader`]), or `None` unless the
     /// process was created with `stderr(PIPE)`.
     pub stderr: Option<StreamReader>,
-    core: ProcCore,
+    pub(crate) core: ProcCore,
 }
 
 impl std::fmt::Debug for Process {
@@ -267,8 +351,6 @@ impl Process {
         Self {
             stdin: spawned.stdin.map(|core| StreamWriter {
                 core,
-                pending: Vec::new(),
-                unflushed: false,
                 closing: None,
             }),
             stdout: spawned.stdout.map(|core| StreamReader { core }),
@@ -323,8 +405,8 @@ impl Process {
     ///     proc.kill()?;
     ///     assert_eq!(proc.wait().await?, -9);
     ///     Ok::<(), procgate_guest::Error>(())
-    /// })?;
-    /// # Ok::<(), procgate_guest::Error>(())
+    /// })??;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub async fn wait(&self) -> Result<i32> {
         if let Some(code) = self.core.known_returncode() {
@@ -338,6 +420,44 @@ impl Process {
         let code = self.core.wit.wait()?;
         self.core.set_returncode(code);
         Ok(code)
+    }
+
+    /// The return code a wait already returned, without asking the host.
+    pub(crate) fn returncode_known(&self) -> Option<i32> {
+        self.core.known_returncode()
+    }
+
+    /// The return code if the process has exited, `None` if it still runs:
+    /// one look, without waiting.
+    pub fn try_wait(&self) -> Result<Option<i32>> {
+        self.core.try_wait()
+    }
+
+    /// [`wait`](Process::wait), giving up after `timeout`: `Ok(None)` if
+    /// the process still runs then (it keeps running). For any future,
+    /// [`wait_for`](crate::aio::wait_for).
+    ///
+    /// ```no_run
+    /// # procgate_guest::aio::run(async {
+    /// # let proc = procgate_guest::aio::create_subprocess_exec("sleep", ["3600"], Default::default()).await?;
+    /// if proc.wait_for(std::time::Duration::from_secs(1)).await?.is_none() {
+    ///     proc.kill()?;
+    /// }
+    /// # Ok::<(), procgate_guest::Error>(()) });
+    /// ```
+    pub async fn wait_for(&self, timeout: Duration) -> Result<Option<i32>> {
+        match wait_for(self.wait(), timeout).await {
+            Ok(code) => code.map(Some),
+            Err(TimeoutError { .. }) => Ok(None),
+        }
+    }
+
+    /// The exit pollable (`wasi:io/poll`): ready once the process has
+    /// exited, to wait for it with other pollables yourself (or give it to
+    /// [`wstd::runtime::AsyncPollable::new`]). It does not borrow the
+    /// process.
+    pub fn subscribe(&self) -> Pollable {
+        self.core.subscribe()
     }
 
     /// Interact with the process:
@@ -359,10 +479,12 @@ impl Process {
     /// written with [`StreamWriter::write`] and not yet sent goes before
     /// `input`; bytes already read into a [`StreamReader`]'s buffer but not
     /// yet returned come first in its result. The data read is buffered in
-    /// memory (in the host, which may limit it: [`Error::LimitExceeded`]),
+    /// memory (in the host, which may limit it: [`HostError::LimitExceeded`]),
     /// so do not use this method if the data size is large or unlimited.
     ///
-    /// stdin gets closed when `input` is `None` too.
+    /// stdin gets closed when `input` is `None` too. This is
+    /// [`start_communicate`](Process::start_communicate) and
+    /// [`Communication::wait`].
     ///
     /// ```no_run
     /// use procgate_guest::aio::{create_subprocess_exec, run};
@@ -380,54 +502,74 @@ impl Process {
     ///     assert_eq!(stderr, None);
     ///     assert_eq!(proc.returncode(), Some(0));
     ///     Ok::<(), procgate_guest::Error>(())
-    /// })?;
-    /// # Ok::<(), procgate_guest::Error>(())
+    /// })??;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub async fn communicate(
-        &mut self,
-        input: Option<&[u8]>,
-    ) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>)> {
-        let pending = self
-            .stdin
-            .as_mut()
-            .map(|w| std::mem::take(&mut w.pending))
-            .unwrap_or_default();
-        let feed = shared::plan_feed(self.stdin.as_mut().map(|w| &mut w.core), pending, input);
-        let output = match feed {
-            Feed::Host(input) => {
-                let future = self.core.wit.start_communicate(input.as_deref())?;
-                if let Some(writer) = self.stdin.as_mut() {
-                    // A close still running in the background.
-                    writer.wait_closed().await;
-                }
-                finish(future).await?
-            }
+    pub async fn communicate(&mut self, input: Option<&[u8]>) -> Result<Communicated> {
+        self.start_communicate(input)?.wait().await
+    }
+
+    /// Start a [`communicate`](Process::communicate) in the host and return
+    /// at once (the WIT's `start-communicate`): the [`Communication`] gives
+    /// its pollable, a look without waiting, a wait with a timeout, and the
+    /// process meanwhile.
+    ///
+    /// When the guest has taken stdin (it wrote to it), a task of the
+    /// reactor writes what it buffered and `input`, then closes stdin: call
+    /// this inside [`run`].
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use procgate_guest::aio::{create_subprocess_exec, run};
+    /// use procgate_guest::{Options, PIPE};
+    ///
+    /// run(async {
+    ///     let mut proc = create_subprocess_exec("cat", [""; 0], Options::new().stdin(PIPE).stdout(PIPE)).await?;
+    ///     let mut talk = proc.start_communicate(Some(b"hello"))?;
+    ///     if talk.wait_for(Duration::from_secs(5)).await?.is_none() {
+    ///         talk.process().kill()?;
+    ///     }
+    ///     Ok::<(), procgate_guest::Error>(())
+    /// })??;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn start_communicate(&mut self, input: Option<&[u8]>) -> Result<Communication<'_>> {
+        let feed = shared::plan_feed(self.stdin.as_mut().map(|w| &mut w.core), input);
+        // A close still running in the background: awaited with the result.
+        let closing = self.stdin.as_mut().and_then(|w| w.closing.take());
+        let (future, feeding) = match feed {
+            Feed::Host(input) => (self.core.wit.start_communicate(input.as_deref())?, None),
             Feed::Guest(data) => {
                 // The host reads stdout/stderr while we write stdin.
                 let future = self.core.wit.start_communicate(None)?;
-                if let Some(writer) = self.stdin.as_mut() {
-                    if let Some(stream) = writer.core.take_open() {
+                let writer = self.stdin.as_mut().expect("Feed::Guest has a writer");
+                let process = writer.core.process();
+                let stream = writer.core.take_open(shared::CLOSED_BY_COMMUNICATE);
+                let task = stream.map(|stream| {
+                    wstd::runtime::spawn(async move {
                         // Broken pipes are ignored, as asyncio does.
                         let _ = write_all(&stream, &data).await;
                         drop(stream);
-                    }
-                    writer.core.close();
-                }
-                finish(future).await?
+                        drop(process);
+                    })
+                });
+                (future, task)
             }
         };
-        Ok(shared::deliver(
-            &self.core,
-            self.stdout.as_mut().map(|r| &mut r.core),
-            self.stderr.as_mut().map(|r| &mut r.core),
-            output,
-        ))
+        Ok(Communication {
+            future,
+            feeding: [closing, feeding.map(|t| Closing(Some(t)))]
+                .into_iter()
+                .flatten()
+                .collect(),
+            process: self,
+        })
     }
 
     /// Send the signal `signal` to the child process.
     ///
-    /// Fails with [`Error::ProcessExited`] (Python's `ProcessLookupError`)
-    /// once the process has exited, and with [`Error::Denied`] if the
+    /// Fails with [`HostError::ProcessExited`] (Python's `ProcessLookupError`)
+    /// once the process has exited, and with [`HostError::Denied`] if the
     /// policy does not let the guest send this signal.
     ///
     /// ```no_run
@@ -441,8 +583,8 @@ impl Process {
     ///     proc.send_signal(Signal::Hup)?;
     ///     assert_eq!(proc.wait().await?, -1);
     ///     Ok::<(), procgate_guest::Error>(())
-    /// })?;
-    /// # Ok::<(), procgate_guest::Error>(())
+    /// })??;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn send_signal(&self, signal: Signal) -> Result<()> {
         self.core.send_signal(signal)
@@ -475,19 +617,8 @@ impl Process {
     }
 }
 
-/// Await a `communicate` started in the host and take its result.
-async fn finish(future: wit::FutureCommunicate) -> Result<wit::CommunicateOutput> {
-    loop {
-        // The pollable borrows `future`; `ready` drops it before we go on.
-        ready(future.subscribe()).await;
-        if let Some(result) = future.get() {
-            return Ok(result?);
-        }
-    }
-}
-
 /// Write all of `data`, awaiting the stream's readiness, then flush.
-async fn write_all(stream: &OutputStream, mut data: &[u8]) -> Result<()> {
+async fn write_all(stream: &OutputStream, mut data: &[u8]) -> Result<(), StreamError> {
     while !data.is_empty() {
         let permit = stream.check_write().map_err(shared::stream_error)?;
         if permit == 0 {
@@ -504,7 +635,7 @@ async fn write_all(stream: &OutputStream, mut data: &[u8]) -> Result<()> {
 }
 
 /// Flush, and await until the flush is done.
-async fn flush(stream: &OutputStream) -> Result<()> {
+async fn flush(stream: &OutputStream) -> Result<(), StreamError> {
     stream.flush().map_err(shared::stream_error)?;
     ready(stream.subscribe()).await;
     // A failed flush shows here.
@@ -515,7 +646,7 @@ async fn flush(stream: &OutputStream) -> Result<()> {
 /// Reads a child's stdout or stderr: asyncio's `StreamReader`.
 ///
 /// It buffers what it reads; `readline` and `readuntil` fail with
-/// [`Error::LimitOverrun`] on a line longer than the `limit` of the
+/// [`StreamError::LimitOverrun`] on a line longer than the `limit` of the
 /// process's [`Options`] (64 KiB by default). While a read awaits data,
 /// other futures run.
 ///
@@ -535,11 +666,11 @@ async fn flush(stream: &OutputStream) -> Result<()> {
 ///     }
 ///     proc.wait().await?;
 ///     Ok::<(), procgate_guest::Error>(())
-/// })?;
-/// # Ok::<(), procgate_guest::Error>(())
+/// })??;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct StreamReader {
-    core: ReaderCore,
+    pub(crate) core: ReaderCore,
 }
 
 impl std::fmt::Debug for StreamReader {
@@ -578,6 +709,11 @@ impl StreamReader {
     ///
     /// Empty bytes mean EOF was reached (or `n` was 0).
     ///
+    /// `n` is an `isize`, as asyncio's `n=-1` wants a sign: the bytes come
+    /// back in a `Vec<u8>` in the guest's memory, which on wasm32 can never
+    /// hold more than `isize::MAX` bytes, so a larger count could not be
+    /// served anyway.
+    ///
     /// ```no_run
     /// # procgate_guest::aio::run(async {
     /// # let mut proc = procgate_guest::aio::create_subprocess_exec("ls", [""; 0], procgate_guest::Options::new().stdout(procgate_guest::PIPE)).await?;
@@ -586,7 +722,7 @@ impl StreamReader {
     /// let rest = stdout.read(-1).await?; // everything up to EOF
     /// # Ok::<(), procgate_guest::Error>(()) });
     /// ```
-    pub async fn read(&mut self, n: isize) -> Result<Vec<u8>> {
+    pub async fn read(&mut self, n: isize) -> Result<Vec<u8>, StreamError> {
         loop {
             if let Step::Ready(value) = self.core.buf.read(n) {
                 return value;
@@ -599,7 +735,7 @@ impl StreamReader {
     ///
     /// If EOF is reached and no `\n` was found, return the partial data
     /// read; return empty bytes once EOF is reached with an empty buffer.
-    /// A line longer than the limit fails with [`Error::LimitOverrun`] and
+    /// A line longer than the limit fails with [`StreamError::LimitOverrun`] and
     /// is dropped from the buffer, as asyncio does.
     ///
     /// ```no_run
@@ -608,7 +744,7 @@ impl StreamReader {
     /// let line = proc.stdout.as_mut().unwrap().readline().await?;
     /// # Ok::<(), procgate_guest::Error>(()) });
     /// ```
-    pub async fn readline(&mut self) -> Result<Vec<u8>> {
+    pub async fn readline(&mut self) -> Result<Vec<u8>, StreamError> {
         let mut offset = 0;
         loop {
             if let Step::Ready(value) = self.core.buf.readline(&mut offset) {
@@ -620,7 +756,7 @@ impl StreamReader {
 
     /// Read exactly `n` bytes.
     ///
-    /// Fails with [`Error::IncompleteRead`] if EOF is reached before `n`
+    /// Fails with [`StreamError::IncompleteRead`] if EOF is reached before `n`
     /// bytes can be read; its `partial` holds the bytes read.
     ///
     /// ```no_run
@@ -630,7 +766,7 @@ impl StreamReader {
     /// assert_eq!(header.len(), 4);
     /// # Ok::<(), procgate_guest::Error>(()) });
     /// ```
-    pub async fn readexactly(&mut self, n: usize) -> Result<Vec<u8>> {
+    pub async fn readexactly(&mut self, n: usize) -> Result<Vec<u8>, StreamError> {
         loop {
             if let Step::Ready(value) = self.core.buf.readexactly(n) {
                 return value;
@@ -643,11 +779,11 @@ impl StreamReader {
     /// at its end.
     ///
     /// If the amount of data read exceeds the limit, fail with
-    /// [`Error::LimitOverrun`] and leave the data in the buffer, so it can be
+    /// [`StreamError::LimitOverrun`] and leave the data in the buffer, so it can be
     /// read again. If EOF is reached before the separator is found, fail
-    /// with [`Error::IncompleteRead`] whose `partial` holds the data read
+    /// with [`StreamError::IncompleteRead`] whose `partial` holds the data read
     /// (no longer in the buffer). An empty separator is
-    /// [`Error::InvalidArgument`].
+    /// [`StreamError::InvalidArgument`].
     ///
     /// ```no_run
     /// # procgate_guest::aio::run(async {
@@ -655,14 +791,53 @@ impl StreamReader {
     /// let record = proc.stdout.as_mut().unwrap().readuntil(b"\0").await?;
     /// # Ok::<(), procgate_guest::Error>(()) });
     /// ```
-    pub async fn readuntil(&mut self, separator: &[u8]) -> Result<Vec<u8>> {
+    pub async fn readuntil(&mut self, separator: &[u8]) -> Result<Vec<u8>, StreamError> {
+        self.readuntil_any(&[separator]).await
+    }
+
+    /// `readuntil` with several separators (asyncio 3.13's tuple form): read
+    /// until one of them is found and return the data up to and including
+    /// the separator whose match ends first. No separator, or an empty one,
+    /// is [`StreamError::InvalidArgument`]; the rest as
+    /// [`readuntil`](StreamReader::readuntil).
+    pub async fn readuntil_any(&mut self, separators: &[&[u8]]) -> Result<Vec<u8>, StreamError> {
         let mut offset = 0;
         loop {
-            if let Step::Ready(value) = self.core.buf.readuntil(separator, &mut offset) {
+            if let Step::Ready(value) = self.core.buf.readuntil(separators, &mut offset) {
                 return value;
             }
             self.fill().await;
         }
+    }
+
+    /// The lines of the stream as a [`Stream`], each with its `\n` (the
+    /// last one maybe without), until EOF: asyncio's
+    /// `async for line in reader`. An error is the last item. Use
+    /// [`futures_lite::StreamExt`] (re-exported as
+    /// `procgate_guest::futures_lite`) for `next().await`.
+    ///
+    /// ```no_run
+    /// use procgate_guest::futures_lite::StreamExt;
+    /// # procgate_guest::aio::run(async {
+    /// # let mut proc = procgate_guest::aio::create_subprocess_exec("ls", [""; 0], procgate_guest::Options::new().stdout(procgate_guest::PIPE)).await?;
+    /// let mut lines = proc.stdout.as_mut().unwrap().lines();
+    /// while let Some(line) = lines.next().await {
+    ///     print!("{}", String::from_utf8_lossy(&line?));
+    /// }
+    /// # Ok::<(), procgate_guest::Error>(()) });
+    /// ```
+    pub fn lines(&mut self) -> Pin<Box<dyn Stream<Item = Result<Vec<u8>, StreamError>> + '_>> {
+        Box::pin(futures_lite::stream::unfold(
+            Some(self),
+            |reader| async move {
+                let reader = reader?;
+                match reader.readline().await {
+                    Ok(line) if line.is_empty() => None,
+                    Ok(line) => Some((Ok(line), Some(reader))),
+                    Err(e) => Some((Err(e), None)),
+                }
+            },
+        ))
     }
 
     /// Return `true` if the buffer is empty and EOF was reached. When the
@@ -684,10 +859,11 @@ impl StreamReader {
 
 /// Writes to a child's stdin: asyncio's `StreamWriter`.
 ///
-/// As in asyncio, [`write`](StreamWriter::write) does not wait: it sends
-/// what the stream takes at once and buffers the rest; [`drain`] awaits
-/// until everything is sent. [`close`] closes the stream once the buffer
-/// is sent, in the background; [`wait_closed`] awaits that.
+/// As in asyncio (and [`crate::sync::StreamWriter`]),
+/// [`write`](StreamWriter::write) does not wait: it sends what the stream
+/// takes at once and buffers the rest; [`drain`] awaits until everything
+/// is sent. [`close`] closes the stream once the buffer is sent, in the
+/// background; [`wait_closed`] awaits that.
 ///
 /// Dropping the writer closes the stream at once and discards data still
 /// buffered: `drain` or `close` first.
@@ -709,86 +885,88 @@ impl StreamReader {
 ///     stdin.wait_closed().await;
 ///     proc.wait().await?;
 ///     Ok::<(), procgate_guest::Error>(())
-/// })?;
-/// # Ok::<(), procgate_guest::Error>(())
+/// })??;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct StreamWriter {
     // Field order is drop order: the stream (in `core`) before the process
     // (also in `core`); the closing task owns its own stream.
     core: WriterCore,
-    /// Written by the guest, not yet taken by the stream.
-    pending: Vec<u8>,
-    /// Whether something was written since the last flush.
-    unflushed: bool,
     /// The background task of `close`, sending what was buffered.
-    closing: Option<Task<()>>,
+    closing: Option<Closing>,
+}
+
+/// The task of a background `close` (or of `communicate` writing stdin):
+/// dropping it lets it finish instead of cancelling it.
+struct Closing(Option<Task<()>>);
+
+impl Closing {
+    fn detached(mut self) -> Task<()> {
+        self.0.take().expect("taken once")
+    }
+}
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.detach();
+        }
+    }
 }
 
 impl std::fmt::Debug for StreamWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StreamWriter")
-            .field("buffered", &self.pending.len())
+            .field("buffered", &self.core.pending.len())
             .field("closing", &self.is_closing())
             .finish_non_exhaustive()
     }
 }
 
 impl StreamWriter {
+    pub(crate) fn core_mut(&mut self) -> &mut WriterCore {
+        &mut self.core
+    }
+
+    /// The writer's state for the blocking face; a background close is
+    /// left to finish on its own.
+    pub(crate) fn into_core(self) -> WriterCore {
+        self.core
+    }
+
     /// Write `data` to the stream without waiting: what the stream accepts
     /// now is sent, the rest is buffered until [`drain`](StreamWriter::drain)
     /// (or [`close`](StreamWriter::close)).
     ///
-    /// Fails with [`Error::Closed`] if the stream was closed (by `close`, or
-    /// because the child closed its end or exited: Python's
-    /// `BrokenPipeError`), or [`Error::Stream`] if the host's write failed.
-    ///
-    /// ```no_run
-    /// # procgate_guest::aio::run(async {
-    /// # let mut proc = procgate_guest::aio::create_subprocess_exec("cat", [""; 0], procgate_guest::Options::new().stdin(procgate_guest::PIPE)).await?;
-    /// let stdin = proc.stdin.as_mut().unwrap();
-    /// stdin.write(b"some data")?;
-    /// stdin.drain().await?;
-    /// # Ok::<(), procgate_guest::Error>(()) });
-    /// ```
-    pub fn write(&mut self, data: &[u8]) -> Result<()> {
-        if self.closing.is_some() || self.core.is_closed() {
-            return Err(Error::Closed);
+    /// Fails with [`StreamError::Closed`] if the stream was closed (by
+    /// `close`, or because the child closed its end or exited: Python's
+    /// `BrokenPipeError`; the text says which), or [`StreamError::Failed`]
+    /// if the host's write failed.
+    pub fn write(&mut self, data: &[u8]) -> Result<(), StreamError> {
+        if self.closing.is_some() {
+            return Err(StreamError::Closed(shared::CLOSED_BY_GUEST.into()));
         }
-        if data.is_empty() {
-            return Ok(());
-        }
-        self.pending.extend_from_slice(data);
-        self.unflushed = true;
-        self.send_some()
+        self.core.write(data)
     }
 
-    /// Send as much of the buffer as the stream accepts now.
-    fn send_some(&mut self) -> Result<()> {
-        while !self.pending.is_empty() {
-            let stream = self.core.stream()?;
-            let permit = match stream.check_write() {
-                Ok(0) => return Ok(()),
-                Ok(permit) => permit,
-                Err(e) => return Err(self.core.failed(e)),
-            };
-            let n = self
-                .pending
-                .len()
-                .min(usize::try_from(permit).unwrap_or(usize::MAX));
-            if let Err(e) = stream.write(&self.pending[..n]) {
-                return Err(self.core.failed(e));
-            }
-            self.pending.drain(..n);
-        }
-        Ok(())
+    /// Write each of `lines` (asyncio's `writelines`: no separator is
+    /// added), without waiting, as [`write`](StreamWriter::write).
+    pub fn writelines<I>(&mut self, lines: I) -> Result<(), StreamError>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<[u8]>,
+    {
+        lines
+            .into_iter()
+            .try_for_each(|line| self.write(line.as_ref()))
     }
 
     /// Wait until everything written has been sent and flushed to the
     /// child. Other futures run meanwhile.
     ///
-    /// Fails with [`Error::Closed`] if the stream is closed (Python's
-    /// `ConnectionResetError`) or [`Error::Stream`] if the host's write
-    /// failed.
+    /// Fails with [`StreamError::Closed`] if the stream is closed (Python's
+    /// `ConnectionResetError`) or [`StreamError::Failed`] if the host's
+    /// write failed.
     ///
     /// ```no_run
     /// # procgate_guest::aio::run(async {
@@ -798,16 +976,19 @@ impl StreamWriter {
     /// stdin.drain().await?;
     /// # Ok::<(), procgate_guest::Error>(()) });
     /// ```
-    pub async fn drain(&mut self) -> Result<()> {
-        if self.closing.is_some() || self.core.is_closed() {
-            return Err(Error::Closed);
+    pub async fn drain(&mut self) -> Result<(), StreamError> {
+        if self.closing.is_some() {
+            return Err(StreamError::Closed(shared::CLOSED_BY_GUEST.into()));
         }
-        if !self.unflushed {
+        if self.core.is_closed() {
+            return Err(self.core.closed_error());
+        }
+        if !self.core.unflushed {
             return Ok(());
         }
         loop {
-            self.send_some()?;
-            if self.pending.is_empty() {
+            self.core.send_some()?;
+            if self.core.pending.is_empty() {
                 break;
             }
             let stream = self.core.stream()?;
@@ -818,7 +999,7 @@ impl StreamWriter {
             self.core.close();
             return Err(e);
         }
-        self.unflushed = false;
+        self.core.unflushed = false;
         Ok(())
     }
 
@@ -827,82 +1008,149 @@ impl StreamWriter {
     /// background (a task of the reactor), and
     /// [`wait_closed`](StreamWriter::wait_closed) awaits it. Closing again
     /// does nothing.
-    ///
-    /// ```no_run
-    /// # procgate_guest::aio::run(async {
-    /// # let mut proc = procgate_guest::aio::create_subprocess_exec("cat", [""; 0], procgate_guest::Options::new().stdin(procgate_guest::PIPE)).await?;
-    /// let stdin = proc.stdin.as_mut().unwrap();
-    /// stdin.write(b"last words")?;
-    /// stdin.close();
-    /// assert!(stdin.is_closing());
-    /// stdin.wait_closed().await;
-    /// # Ok::<(), procgate_guest::Error>(()) });
-    /// ```
     pub fn close(&mut self) {
         if self.closing.is_some() || self.core.is_closed() {
             return;
         }
-        if !self.core.is_open() || !self.unflushed {
+        // Dropping a stream drops what the host still buffers: anything
+        // written since the last flush goes through the task, which flushes.
+        if !self.core.is_open() || !self.core.unflushed {
             self.core.close();
             return;
         }
         // Hand the stream to a task that sends the rest, then drops it. The
         // task holds the process too, so the stream goes first.
         let process: Rc<wit::Process> = self.core.process();
-        let Some(stream) = self.core.take_open() else {
+        let data = std::mem::take(&mut self.core.pending);
+        let Some(stream) = self.core.take_open(shared::CLOSED_BY_GUEST) else {
             return;
         };
-        let data = std::mem::take(&mut self.pending);
-        self.closing = Some(wstd::runtime::spawn(async move {
+        self.closing = Some(Closing(Some(wstd::runtime::spawn(async move {
             // Errors (a child that exited) are dropped, as asyncio does.
             let _ = write_all(&stream, &data).await;
             drop(stream);
             drop(process);
-        }));
+        }))));
+    }
+
+    /// asyncio's `write_eof`: close the write end once what is buffered is
+    /// sent, so the child sees end of file. On a pipe this is
+    /// [`close`](StreamWriter::close).
+    pub fn write_eof(&mut self) {
+        self.close();
+    }
+
+    /// asyncio's `can_write_eof`: always `true` for a child's stdin.
+    pub fn can_write_eof(&self) -> bool {
+        true
     }
 
     /// Wait until the stream is closed: after [`close`](StreamWriter::close),
     /// until what was buffered has been sent. Returns at once if `close` was
     /// not called or is done.
-    ///
-    /// ```no_run
-    /// # procgate_guest::aio::run(async {
-    /// # let mut proc = procgate_guest::aio::create_subprocess_exec("cat", [""; 0], procgate_guest::Options::new().stdin(procgate_guest::PIPE)).await?;
-    /// let stdin = proc.stdin.as_mut().unwrap();
-    /// stdin.close();
-    /// stdin.wait_closed().await;
-    /// # Ok::<(), procgate_guest::Error>(()) });
-    /// ```
     pub async fn wait_closed(&mut self) {
-        if let Some(task) = self.closing.take() {
-            task.await;
+        if let Some(closing) = self.closing.take() {
+            closing.detached().await;
         }
     }
 
     /// Return `true` if the stream is closed or being closed.
-    ///
-    /// ```no_run
-    /// # procgate_guest::aio::run(async {
-    /// # let mut proc = procgate_guest::aio::create_subprocess_exec("cat", [""; 0], procgate_guest::Options::new().stdin(procgate_guest::PIPE)).await?;
-    /// assert!(!proc.stdin.as_ref().unwrap().is_closing());
-    /// # Ok::<(), procgate_guest::Error>(()) });
-    /// ```
     pub fn is_closing(&self) -> bool {
         self.closing.is_some() || self.core.is_closed()
     }
 }
 
-impl Drop for StreamWriter {
-    fn drop(&mut self) {
-        // Let a background close finish instead of cancelling it.
-        if let Some(task) = self.closing.take() {
-            task.detach();
+/// A `communicate` in progress, from [`Process::start_communicate`]. The
+/// process stays borrowed until it is done; [`Communication::process`]
+/// gives it meanwhile.
+///
+/// Dropping it before the result is taken leaves the host to finish the
+/// exchange; the process's readers then have nothing more to read.
+pub struct Communication<'a> {
+    // Field order is drop order: the host's future before the process.
+    future: wit::FutureCommunicate,
+    /// Tasks writing stdin (and a background close) to await first;
+    /// dropped unawaited, they finish on their own.
+    feeding: Vec<Closing>,
+    process: &'a mut Process,
+}
+
+impl std::fmt::Debug for Communication<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Communication")
+            .field("process", &self.process)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Communication<'_> {
+    /// The process, to signal it or read its pid while the exchange runs.
+    pub fn process(&self) -> &Process {
+        self.process
+    }
+
+    /// A pollable that is ready once the result is available. It borrows
+    /// this `Communication` in the host: drop it first.
+    pub fn subscribe(&self) -> Pollable {
+        self.future.subscribe()
+    }
+
+    /// The result if it is available, `None` if not yet: one look, without
+    /// waiting. Once it returned `Some`, the result is gone; asking again
+    /// returns `Some(Err(InvalidArgument))`.
+    pub fn try_get(&mut self) -> Option<Result<Communicated>> {
+        let result = self.future.get()?;
+        Some(result.map_err(HostError::from).map(|output| {
+            let process = &mut *self.process;
+            shared::deliver(
+                &process.core,
+                process.stdout.as_mut().map(|r| &mut r.core),
+                process.stderr.as_mut().map(|r| &mut r.core),
+                output,
+            )
+        }))
+    }
+
+    /// Await the result, giving up after `timeout`: `Ok(None)` then, and
+    /// the exchange goes on.
+    pub async fn wait_for(&mut self, timeout: Duration) -> Result<Option<Communicated>> {
+        let _ = wait_for(ready(self.subscribe()), timeout).await;
+        self.try_get().transpose()
+    }
+
+    /// Await the result and return it. Other futures run meanwhile.
+    pub async fn wait(mut self) -> Result<Communicated> {
+        for task in std::mem::take(&mut self.feeding) {
+            task.detached().await;
+        }
+        loop {
+            // The pollable borrows the future; `ready` drops it first.
+            ready(self.subscribe()).await;
+            if let Some(result) = self.try_get() {
+                return result;
+            }
         }
     }
 }
 
-impl crate::PipeSource for Process {
-    fn wit_process(&self) -> std::rc::Rc<crate::bindings::procgate::subprocess::types::Process> {
-        std::rc::Rc::clone(&self.core.wit)
+impl From<crate::sync::Process> for Process {
+    /// The same process on the async face, with its streams and what they
+    /// buffered.
+    fn from(process: crate::sync::Process) -> Self {
+        let crate::sync::Process {
+            stdin,
+            stdout,
+            stderr,
+            core,
+        } = process;
+        Self {
+            stdin: stdin.map(|w| StreamWriter {
+                core: w.core,
+                closing: None,
+            }),
+            stdout: stdout.map(|r| StreamReader { core: r.core }),
+            stderr: stderr.map(|r| StreamReader { core: r.core }),
+            core,
+        }
     }
 }

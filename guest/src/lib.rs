@@ -13,6 +13,17 @@
 //! - [`aio`]: `async fn`s over [`wstd`]'s reactor, so that several processes
 //!   are driven at once in one guest ([`aio::gather`]), as with asyncio.
 //!
+//! A [`sync::Process`] and an [`aio::Process`] convert into each other
+//! (`From`). And two more faces for code written against Rust's own process
+//! APIs, which port by changing one `use` line:
+//!
+//! - [`process`]: `std::process::Command` (`Command`, `Child`, `Stdio`,
+//!   `ExitStatus`, `Output`, `std::io::Read`/`Write` pipes).
+//! - [`tokio_process`]: `tokio::process::Command`, with `futures`
+//!   `AsyncRead`/`AsyncWrite` pipes.
+//!
+//! `guest/README.md` says which to pick and what differs from std.
+//!
 //! Guests are built for `wasm32-wasip2` and run by a procgate host (for
 //! example `procgate run`), whose policy decides what the guest may start.
 //!
@@ -68,22 +79,26 @@
 //! | `proc.pid` | [`sync::Process::pid`] | [`aio::Process::pid`] |
 //! | `proc.returncode` | [`sync::Process::returncode`] | [`aio::Process::returncode`] |
 //! | `await proc.wait()` | [`sync::Process::wait`] | [`aio::Process::wait`]`.await` |
+//! | `await asyncio.wait_for(proc.wait(), t)` | [`sync::Process::wait_for`]`(t)` (`Ok(None)`: timed out) | [`aio::Process::wait_for`]`(t).await`, or [`aio::wait_for`]`(future, t).await` for any future |
+//! | `proc.returncode` polled | [`sync::Process::try_wait`] | [`aio::Process::try_wait`] |
 //! | `await proc.communicate(input)` | [`sync::Process::communicate`] | [`aio::Process::communicate`]`.await` |
 //! | `proc.send_signal(signal.SIGHUP)` | [`sync::Process::send_signal`]`(`[`Signal::Hup`]`)` | the same |
 //! | `proc.terminate()`, `proc.kill()` | [`sync::Process::terminate`], [`sync::Process::kill`] | the same |
 //! | `proc.stdin` ([`StreamWriter`](https://docs.python.org/3/library/asyncio-stream.html#asyncio.StreamWriter)) | [`sync::Process::stdin`]: `Option<`[`sync::StreamWriter`]`>` | [`aio::Process::stdin`]: `Option<`[`aio::StreamWriter`]`>` |
 //! | `proc.stdout`, `proc.stderr` ([`StreamReader`](https://docs.python.org/3/library/asyncio-stream.html#asyncio.StreamReader)) | [`sync::Process::stdout`], [`sync::Process::stderr`]: `Option<`[`sync::StreamReader`]`>` | [`aio::Process::stdout`], [`aio::Process::stderr`]: `Option<`[`aio::StreamReader`]`>` |
 //! | `reader.read(n)`, `readline()`, `readuntil(sep)`, `readexactly(n)`, `at_eof()` | [`sync::StreamReader`]'s methods of the same names | [`aio::StreamReader`]'s, `.await`ed |
-//! | `writer.write(data)`, `await writer.drain()`, `close()`, `await wait_closed()`, `is_closing()` | [`sync::StreamWriter`]'s methods of the same names | [`aio::StreamWriter`]'s |
-//! | `ProcessLookupError` | [`Error::ProcessExited`] | the same |
-//! | `asyncio.LimitOverrunError`, `ValueError` from `readline` | [`Error::LimitOverrun`] | the same |
-//! | `asyncio.IncompleteReadError` | [`Error::IncompleteRead`] | the same |
-//! | `BrokenPipeError`, `ConnectionResetError` on stdin | [`Error::Closed`] | the same |
-//! | `FileNotFoundError`, `PermissionError`, `OSError` from creation | [`Error::NotFound`], [`Error::PermissionDenied`], [`Error::Io`] | the same |
+//! | `readuntil((sep1, sep2))` | [`sync::StreamReader::readuntil_any`] | [`aio::StreamReader::readuntil_any`] |
+//! | `for line in reader` / `async for line in reader` | [`sync::StreamReader::lines`] (an `Iterator`) | [`aio::StreamReader::lines`] (a `Stream`) |
+//! | `writer.write(data)`, `writelines(lines)`, `await writer.drain()`, `close()`, `write_eof()`, `await wait_closed()`, `is_closing()` | [`sync::StreamWriter`]'s methods of the same names | [`aio::StreamWriter`]'s |
+//! | `ProcessLookupError` | [`HostError::ProcessExited`] | the same |
+//! | `asyncio.LimitOverrunError`, `ValueError` from `readline` | [`StreamError::LimitOverrun`] | the same |
+//! | `asyncio.IncompleteReadError` | [`StreamError::IncompleteRead`] | the same |
+//! | `BrokenPipeError`, `ConnectionResetError` on stdin | [`StreamError::Closed`] | the same |
+//! | `FileNotFoundError`, `PermissionError`, `OSError` from creation | [`HostError::NotFound`], [`HostError::PermissionDenied`], [`HostError::Io`] | the same |
 //!
 //! What asyncio does not have: the host's policy may refuse a request
-//! ([`Error::Denied`]) or a host limit may be reached
-//! ([`Error::LimitExceeded`]).
+//! ([`HostError::Denied`]) or a host limit may be reached
+//! ([`HostError::LimitExceeded`]).
 //!
 //! # Lifetimes
 //!
@@ -98,8 +113,24 @@
 
 pub mod aio;
 pub mod bindings;
+mod error;
+pub mod process;
 mod shared;
 pub mod sync;
+pub mod tokio_process;
+
+pub use error::{Error, HostError, Result, StreamError, TimeoutError};
+/// The `Stream`, `AsyncRead` and `AsyncWrite` traits (and their `…Ext`
+/// helpers) that the [`aio`] face's line streams and the [`tokio_process`]
+/// face's stdio implement.
+pub use futures_lite;
+/// The `wasi:io` (and all of WASI 0.2) bindings this crate's pollables and
+/// streams are types of: [`Process::subscribe`](sync::Process::subscribe)
+/// returns a `wasip2::io::poll::Pollable`.
+pub use wasip2;
+/// The async runtime the [`aio`] face runs on: [`aio::run`] is its reactor,
+/// and its timers, tasks and I/O can be awaited beside procgate's futures.
+pub use wstd;
 
 use std::fmt;
 
@@ -177,16 +208,33 @@ impl From<Stdio> for wit::Stdio<'_> {
 
 /// A process whose stdout can feed another's stdin
 /// ([`Options::stdin_from`]): the [`sync::Process`] and [`aio::Process`].
-pub trait PipeSource: private::Sealed {
-    /// The WIT process handle.
-    #[doc(hidden)]
-    fn wit_process(&self) -> std::rc::Rc<wit::Process>;
-}
+///
+/// It has no methods of its own: the WIT handle stays inside the crate
+/// (what an adapter needs of it, the exit pollable and `start-communicate`,
+/// is on the processes themselves).
+pub trait PipeSource: private::Sealed {}
+
+impl PipeSource for sync::Process {}
+impl PipeSource for aio::Process {}
 
 mod private {
-    pub trait Sealed {}
-    impl Sealed for crate::sync::Process {}
-    impl Sealed for crate::aio::Process {}
+    /// The WIT process handle, for the crate only: the trait is not
+    /// nameable outside it, so neither is this method.
+    pub trait Sealed {
+        fn wit_process(&self) -> std::rc::Rc<super::wit::Process>;
+    }
+
+    impl Sealed for crate::sync::Process {
+        fn wit_process(&self) -> std::rc::Rc<super::wit::Process> {
+            std::rc::Rc::clone(&self.core.wit)
+        }
+    }
+
+    impl Sealed for crate::aio::Process {
+        fn wit_process(&self) -> std::rc::Rc<super::wit::Process> {
+            std::rc::Rc::clone(&self.core.wit)
+        }
+    }
 }
 
 /// The source of a pipeline, held by [`Options`].
@@ -214,7 +262,7 @@ impl Eq for StdinFrom {}
 /// use procgate_guest::{Options, DEFAULT_LIMIT, PIPE};
 ///
 /// // Lines of up to 1 MiB instead of 64 KiB.
-/// let options = Options::new().stdout(PIPE).limit(16 * DEFAULT_LIMIT);
+/// let options = Options::new().stdout(PIPE).limit(16 * DEFAULT_LIMIT as u64);
 /// ```
 pub const DEFAULT_LIMIT: usize = 64 * 1024;
 
@@ -243,7 +291,7 @@ pub struct Options {
     stdin_from: Option<StdinFrom>,
     stdout: Stdio,
     stderr: Stdio,
-    limit: Option<usize>,
+    limit: Option<u64>,
     cwd: Option<String>,
     env: Vec<(String, String)>,
     start_new_session: bool,
@@ -303,17 +351,18 @@ impl Options {
 
     /// The buffer limit of the stream readers for stdout and stderr
     /// (`limit=`); the default is 64 KiB. `readline` and `readuntil` fail
-    /// with [`Error::LimitOverrun`] on a line (a chunk before the separator)
+    /// with [`StreamError::LimitOverrun`] on a line (a chunk before the separator)
     /// longer than this. Zero is invalid: creation fails with
-    /// [`Error::InvalidArgument`]. Values above `u32::MAX` are clamped.
+    /// [`HostError::InvalidArgument`], and so is a value above `u32::MAX`
+    /// (the WIT's type): it is never clamped.
     ///
     /// ```no_run
     /// use procgate_guest::{Options, PIPE};
     ///
     /// let options = Options::new().stdout(PIPE).limit(1024 * 1024);
     /// ```
-    pub fn limit(mut self, limit: usize) -> Self {
-        self.limit = Some(limit.min(u32::MAX as usize));
+    pub fn limit(mut self, limit: u64) -> Self {
+        self.limit = Some(limit);
         self
     }
 
@@ -391,31 +440,48 @@ impl Options {
     /// let mut wc = create_subprocess_exec("wc", ["-c"], Options::new().stdin_from(&head).stdout(PIPE))?;
     /// let (out, _) = wc.communicate(None)?;
     /// assert_eq!(out.unwrap(), b"1000000\n");
-    /// # Ok::<(), procgate_guest::Error>(())
+    /// # Ok::<(), procgate_guest::HostError>(())
     /// ```
     pub fn stdin_from(mut self, source: &impl PipeSource) -> Self {
-        self.stdin_from = Some(StdinFrom(source.wit_process()));
+        self.stdin_from = Some(StdinFrom(private::Sealed::wit_process(source)));
+        self
+    }
+
+    /// [`Options::stdin_from`] with the WIT process itself.
+    pub(crate) fn stdin_from_wit(mut self, source: std::rc::Rc<wit::Process>) -> Self {
+        self.stdin_from = Some(StdinFrom(source));
         self
     }
 
     /// The stream readers' limit these options give.
     pub(crate) fn reader_limit(&self) -> usize {
-        self.limit.unwrap_or(DEFAULT_LIMIT)
+        self.limit
+            .map_or(DEFAULT_LIMIT, |l| usize::try_from(l).unwrap_or(usize::MAX))
     }
 
-    pub(crate) fn to_wit(&self) -> wit::Options<'_> {
-        wit::Options {
+    /// The WIT options; a `limit` the WIT cannot carry is an error.
+    pub(crate) fn to_wit(&self) -> std::result::Result<wit::Options<'_>, HostError> {
+        let limit = match self.limit {
+            None => None,
+            Some(l) => Some(u32::try_from(l).map_err(|_| {
+                HostError::InvalidArgument(format!(
+                    "limit {l} is above the largest the host takes, {}",
+                    u32::MAX
+                ))
+            })?),
+        };
+        Ok(wit::Options {
             stdin: match &self.stdin_from {
                 Some(StdinFrom(source)) => wit::Stdio::StdoutOf(source),
                 None => self.stdin.into(),
             },
             stdout: self.stdout.into(),
             stderr: self.stderr.into(),
-            limit: self.limit.map(|l| l as u32),
+            limit,
             cwd: self.cwd.clone(),
             env: self.env.clone(),
             start_new_session: self.start_new_session,
-        }
+        })
     }
 }
 
@@ -437,7 +503,7 @@ macro_rules! signals {
         /// let code = proc.wait()?;
         /// assert_eq!(Signal::from_number(-code), Some(Signal::Hup));
         /// assert_eq!(Signal::Hup.to_string(), "SIGHUP");
-        /// # Ok::<(), procgate_guest::Error>(())
+        /// # Ok::<(), procgate_guest::HostError>(())
         /// ```
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Signal {
@@ -549,151 +615,3 @@ impl fmt::Display for Signal {
         f.write_str(self.name())
     }
 }
-
-/// Why a call failed: the host's errors (the WIT `error` variant) and the
-/// stream errors of asyncio's `StreamReader` and `StreamWriter`.
-///
-/// ```no_run
-/// use procgate_guest::sync::create_subprocess_exec;
-/// use procgate_guest::{Error, Options};
-///
-/// match create_subprocess_exec("rm", ["-rf", "/"], Options::new()) {
-///     Err(Error::Denied(rule)) => eprintln!("the policy said no: {rule}"),
-///     Err(e) => eprintln!("failed: {e}"),
-///     Ok(proc) => { proc.kill()?; }
-/// }
-/// # Ok::<(), Error>(())
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Error {
-    /// The host's policy refused the request; the text names the rule that
-    /// refused it.
-    Denied(String),
-    /// The program does not exist (on the policy's search path, or at the
-    /// absolute path given). Python raises `FileNotFoundError`.
-    NotFound(String),
-    /// The operating system refused to start the program, e.g. it is not
-    /// executable. Python raises `PermissionError`.
-    PermissionDenied(String),
-    /// The request was malformed: a NUL byte in an argument, [`STDOUT`]
-    /// given for stdin or stdout, a zero `limit`, an empty separator for
-    /// `readuntil`, and the like. Python raises `ValueError`.
-    InvalidArgument(String),
-    /// A limit of the host was reached (live processes, spawns, bytes
-    /// buffered by `communicate`, ...).
-    LimitExceeded(String),
-    /// The process has already exited and been reaped, so it can no longer
-    /// be signalled: Python's `ProcessLookupError`.
-    ProcessExited,
-    /// Any other operating-system error of the host, with its description:
-    /// Python's `OSError`.
-    Io(String),
-    /// asyncio's `LimitOverrunError`: `readline` or `readuntil` found no
-    /// separator within the reader's limit, or found it past the limit.
-    /// `consumed` is the number of bytes to consume to get past the limit.
-    ///
-    /// `readuntil` leaves the data in the reader's buffer; `readline`, as
-    /// asyncio's, drops the over-long line (up to and including its newline
-    /// if that was read, otherwise everything buffered).
-    LimitOverrun {
-        /// How many bytes of the buffer were looked at.
-        consumed: usize,
-    },
-    /// asyncio's `IncompleteReadError`: end of file came before
-    /// `readexactly` got `expected` bytes, or before `readuntil` found its
-    /// separator (`expected` is `None` then, as in asyncio). `partial` holds
-    /// the bytes read before end of file; they are no longer in the reader.
-    IncompleteRead {
-        /// The bytes read before end of file.
-        partial: Vec<u8>,
-        /// The number of bytes asked for; `None` for `readuntil`.
-        expected: Option<usize>,
-    },
-    /// A stream of the child failed (a `wasi:io` stream error), with its
-    /// description.
-    Stream(String),
-    /// Writing to, or draining, a stdin that is closed: the guest closed it,
-    /// or the child closed its end or exited. Python raises
-    /// `BrokenPipeError` or `ConnectionResetError`.
-    Closed,
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Denied(why) => write!(f, "denied by policy: {why}"),
-            Error::NotFound(what) => write!(f, "program not found: {what}"),
-            Error::PermissionDenied(what) => write!(f, "permission denied: {what}"),
-            Error::InvalidArgument(what) => write!(f, "invalid argument: {what}"),
-            Error::LimitExceeded(what) => write!(f, "host limit exceeded: {what}"),
-            Error::ProcessExited => f.write_str("the process has already exited"),
-            Error::Io(what) => write!(f, "I/O error: {what}"),
-            Error::LimitOverrun { consumed } => write!(
-                f,
-                "separator not found within the limit ({consumed} bytes consumed)"
-            ),
-            Error::IncompleteRead { partial, expected } => match expected {
-                Some(n) => write!(
-                    f,
-                    "{} bytes read on a total of {n} expected bytes",
-                    partial.len()
-                ),
-                None => write!(
-                    f,
-                    "{} bytes read on a total of undefined expected bytes",
-                    partial.len()
-                ),
-            },
-            Error::Stream(what) => write!(f, "stream error: {what}"),
-            Error::Closed => f.write_str("the stream is closed"),
-        }
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl From<wit::Error> for Error {
-    fn from(e: wit::Error) -> Self {
-        match e {
-            wit::Error::Denied(s) => Error::Denied(s),
-            wit::Error::NotFound(s) => Error::NotFound(s),
-            wit::Error::PermissionDenied(s) => Error::PermissionDenied(s),
-            wit::Error::InvalidArgument(s) => Error::InvalidArgument(s),
-            wit::Error::LimitExceeded(s) => Error::LimitExceeded(s),
-            wit::Error::ProcessExited => Error::ProcessExited,
-            wit::Error::Io(s) => Error::Io(s),
-        }
-    }
-}
-
-impl From<Error> for std::io::Error {
-    /// Turn an [`Error`] into the nearest [`std::io::Error`], so that `?`
-    /// works in functions returning `std::io::Result`.
-    fn from(e: Error) -> Self {
-        use std::io::ErrorKind;
-        let kind = match &e {
-            Error::Denied(_) | Error::PermissionDenied(_) => ErrorKind::PermissionDenied,
-            Error::NotFound(_) => ErrorKind::NotFound,
-            Error::InvalidArgument(_) => ErrorKind::InvalidInput,
-            Error::IncompleteRead { .. } => ErrorKind::UnexpectedEof,
-            Error::Closed => ErrorKind::BrokenPipe,
-            Error::LimitOverrun { .. } => ErrorKind::InvalidData,
-            _ => ErrorKind::Other,
-        };
-        std::io::Error::new(kind, e)
-    }
-}
-
-/// The result of this crate's calls.
-///
-/// ```no_run
-/// fn pid_of_true() -> procgate_guest::Result<u32> {
-///     let proc = procgate_guest::sync::create_subprocess_exec(
-///         "true",
-///         std::iter::empty::<&str>(),
-///         procgate_guest::Options::new(),
-///     )?;
-///     Ok(proc.pid())
-/// }
-/// ```
-pub type Result<T> = std::result::Result<T, Error>;

@@ -25,11 +25,14 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use wasip2::io::streams::{InputStream, OutputStream, StreamError};
+use wasip2::io::poll::Pollable;
+use wasip2::io::streams::{InputStream, OutputStream, StreamError as WasiStreamError};
 
 use crate::bindings::procgate::subprocess::subprocess as wit_subprocess;
 use crate::bindings::procgate::subprocess::types as wit;
-use crate::{Error, Options, Result, Signal, Stdio};
+use crate::{HostError, Options, Signal, Stdio, StreamError};
+
+type Result<T, E = HostError> = std::result::Result<T, E>;
 
 /// How much one read of a child's stdout/stderr asks the host for.
 pub(crate) const READ_CHUNK: u64 = 64 * 1024;
@@ -37,11 +40,17 @@ pub(crate) const READ_CHUNK: u64 = 64 * 1024;
 /// The most `blocking-write-and-flush` takes at once (wasi:io's rule).
 pub(crate) const WRITE_CHUNK: usize = 4096;
 
-/// A `wasi:io` stream error as ours.
-pub(crate) fn stream_error(e: StreamError) -> Error {
+/// Why a stdin is closed: the text of [`StreamError::Closed`].
+pub(crate) const CLOSED_BY_CHILD: &str = "the child closed its stdin or exited (broken pipe)";
+pub(crate) const CLOSED_BY_GUEST: &str = "the guest closed stdin (close, write_eof or drop)";
+pub(crate) const CLOSED_BY_COMMUNICATE: &str = "communicate closed stdin";
+pub(crate) const CLOSED_AFTER_FAILURE: &str = "an earlier write or flush failed";
+
+/// A `wasi:io` stream error of a child's stdin as ours.
+pub(crate) fn stream_error(e: WasiStreamError) -> StreamError {
     match e {
-        StreamError::Closed => Error::Closed,
-        StreamError::LastOperationFailed(e) => Error::Stream(e.to_debug_string()),
+        WasiStreamError::Closed => StreamError::Closed(CLOSED_BY_CHILD.into()),
+        WasiStreamError::LastOperationFailed(e) => StreamError::Failed(e.to_debug_string()),
     }
 }
 
@@ -78,6 +87,26 @@ impl ProcCore {
         self.returncode.set(Some(code));
     }
 
+    /// The exit pollable: ready once the process has exited. It does not
+    /// borrow the process.
+    pub(crate) fn subscribe(&self) -> Pollable {
+        self.wit.subscribe()
+    }
+
+    /// The return code if the process has exited, without blocking.
+    pub(crate) fn try_wait(&self) -> Result<Option<i32>> {
+        if let Some(code) = self.known_returncode() {
+            return Ok(Some(code));
+        }
+        if !self.subscribe().ready() {
+            return Ok(None);
+        }
+        // Ready means exited: this does not block on the child.
+        let code = self.wit.wait()?;
+        self.set_returncode(code);
+        Ok(Some(code))
+    }
+
     pub(crate) fn send_signal(&self, signal: Signal) -> Result<()> {
         Ok(self.wit.send_signal(signal.into())?)
     }
@@ -105,13 +134,13 @@ where
     S: AsRef<str>,
 {
     let args: Vec<String> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
-    let wit_options = options.to_wit();
+    let wit_options = options.to_wit()?;
     let process = wit_subprocess::create_subprocess_exec(program, &args, &wit_options)?;
     Ok(spawned(process, options))
 }
 
 pub(crate) fn spawn_shell(cmd: &str, options: &Options) -> Result<Spawned> {
-    let wit_options = options.to_wit();
+    let wit_options = options.to_wit()?;
     let process = wit_subprocess::create_subprocess_shell(cmd, &wit_options)?;
     Ok(spawned(process, options))
 }
@@ -155,7 +184,7 @@ pub(crate) enum Step<T> {
 pub(crate) struct ReadBuf {
     data: Vec<u8>,
     eof: bool,
-    error: Option<Error>,
+    error: Option<StreamError>,
     limit: usize,
 }
 
@@ -188,7 +217,7 @@ impl ReadBuf {
         std::mem::replace(&mut self.data, rest)
     }
 
-    fn check_error(&self) -> Result<()> {
+    fn check_error(&self) -> Result<(), StreamError> {
         match &self.error {
             Some(e) => Err(e.clone()),
             None => Ok(()),
@@ -196,25 +225,25 @@ impl ReadBuf {
     }
 
     /// Add what a `read` of the stream returned.
-    pub(crate) fn feed(&mut self, read: std::result::Result<Vec<u8>, StreamError>) {
+    pub(crate) fn feed(&mut self, read: std::result::Result<Vec<u8>, WasiStreamError>) {
         match read {
             Ok(bytes) => self.data.extend_from_slice(&bytes),
-            Err(StreamError::Closed) => self.eof = true,
-            Err(e) => {
-                self.error = Some(stream_error(e));
+            Err(WasiStreamError::Closed) => self.eof = true,
+            Err(WasiStreamError::LastOperationFailed(e)) => {
+                self.error = Some(StreamError::Failed(e.to_debug_string()));
                 self.eof = true;
             }
         }
     }
 
     /// Record that no more data will come (the stream could not be taken).
-    pub(crate) fn fail(&mut self, error: Error) {
+    pub(crate) fn fail(&mut self, error: StreamError) {
         self.error = Some(error);
         self.eof = true;
     }
 
     /// `read(n)`.
-    pub(crate) fn read(&mut self, n: isize) -> Step<Result<Vec<u8>>> {
+    pub(crate) fn read(&mut self, n: isize) -> Step<Result<Vec<u8>, StreamError>> {
         if let Err(e) = self.check_error() {
             return Step::Ready(Err(e));
         }
@@ -235,7 +264,7 @@ impl ReadBuf {
     }
 
     /// `readexactly(n)`.
-    pub(crate) fn readexactly(&mut self, n: usize) -> Step<Result<Vec<u8>>> {
+    pub(crate) fn readexactly(&mut self, n: usize) -> Step<Result<Vec<u8>, StreamError>> {
         if let Err(e) = self.check_error() {
             return Step::Ready(Err(e));
         }
@@ -243,7 +272,7 @@ impl ReadBuf {
             return Step::Ready(Ok(self.take(n)));
         }
         if self.eof {
-            return Step::Ready(Err(Error::IncompleteRead {
+            return Step::Ready(Err(StreamError::IncompleteRead {
                 partial: self.take_all(),
                 expected: Some(n),
             }));
@@ -251,62 +280,88 @@ impl ReadBuf {
         Step::NeedData
     }
 
-    /// `readuntil(separator)`; `offset` carries where the search stopped
-    /// between steps of one call (start it at 0).
+    /// `readuntil(separators)`: the data up to and including the separator
+    /// whose match ends first (asyncio 3.13's tuple form; one separator is
+    /// a slice of one). `offset` carries where the search stopped between
+    /// steps of one call (start it at 0).
     pub(crate) fn readuntil(
         &mut self,
-        separator: &[u8],
+        separators: &[&[u8]],
         offset: &mut usize,
-    ) -> Step<Result<Vec<u8>>> {
-        let seplen = separator.len();
-        if seplen == 0 {
-            return Step::Ready(Err(Error::InvalidArgument(
-                "separator should be at least one-byte string".into(),
-            )));
-        }
+    ) -> Step<Result<Vec<u8>, StreamError>> {
+        let min_seplen = separators.iter().map(|s| s.len()).min();
+        let max_seplen = separators.iter().map(|s| s.len()).max().unwrap_or(0);
+        let min_seplen = match min_seplen {
+            None => {
+                return Step::Ready(Err(StreamError::InvalidArgument(
+                    "separator should contain at least one element".into(),
+                )))
+            }
+            Some(0) => {
+                return Step::Ready(Err(StreamError::InvalidArgument(
+                    "separator should be at least one-byte string".into(),
+                )))
+            }
+            Some(n) => n,
+        };
         if let Err(e) = self.check_error() {
             return Step::Ready(Err(e));
         }
         let buflen = self.data.len();
-        let mut found = None;
-        if buflen.saturating_sub(*offset) >= seplen {
-            found = find(&self.data[*offset..], separator).map(|i| *offset + i);
+        let mut found: Option<(usize, usize)> = None;
+        if buflen.saturating_sub(*offset) >= min_seplen {
+            for sep in separators {
+                if let Some(i) = find(&self.data[*offset..], sep) {
+                    let (start, end) = (*offset + i, *offset + i + sep.len());
+                    if found.is_none_or(|(_, e)| end < e) {
+                        found = Some((start, end));
+                    }
+                }
+            }
             if found.is_none() {
-                // The separator may start in the last seplen-1 bytes.
-                *offset = buflen + 1 - seplen;
+                // A separator may start in the last max_seplen-1 bytes.
+                *offset = (buflen + 1).saturating_sub(max_seplen);
                 if *offset > self.limit {
-                    return Step::Ready(Err(Error::LimitOverrun { consumed: *offset }));
+                    return Step::Ready(Err(StreamError::LimitOverrun {
+                        consumed: *offset,
+                        message: "Separator is not found, and chunk exceed the limit".into(),
+                    }));
                 }
             }
         }
-        let Some(isep) = found else {
+        let Some((start, end)) = found else {
             if self.eof {
-                return Step::Ready(Err(Error::IncompleteRead {
+                return Step::Ready(Err(StreamError::IncompleteRead {
                     partial: self.take_all(),
                     expected: None,
                 }));
             }
             return Step::NeedData;
         };
-        if isep > self.limit {
-            return Step::Ready(Err(Error::LimitOverrun { consumed: isep }));
+        if start > self.limit {
+            return Step::Ready(Err(StreamError::LimitOverrun {
+                consumed: start,
+                message: "Separator is found, but chunk is longer than limit".into(),
+            }));
         }
-        Step::Ready(Ok(self.take(isep + seplen)))
+        Step::Ready(Ok(self.take(end)))
     }
 
     /// `readline()`: `readuntil(b"\n")`, returning the partial last line at
     /// EOF and dropping an over-long line as asyncio does.
-    pub(crate) fn readline(&mut self, offset: &mut usize) -> Step<Result<Vec<u8>>> {
-        match self.readuntil(b"\n", offset) {
+    pub(crate) fn readline(&mut self, offset: &mut usize) -> Step<Result<Vec<u8>, StreamError>> {
+        match self.readuntil(&[b"\n"], offset) {
             Step::NeedData => Step::NeedData,
-            Step::Ready(Err(Error::IncompleteRead { partial, .. })) => Step::Ready(Ok(partial)),
-            Step::Ready(Err(Error::LimitOverrun { consumed })) => {
+            Step::Ready(Err(StreamError::IncompleteRead { partial, .. })) => {
+                Step::Ready(Ok(partial))
+            }
+            Step::Ready(Err(StreamError::LimitOverrun { consumed, message })) => {
                 if self.data[consumed..].starts_with(b"\n") {
                     self.data.drain(..consumed + 1);
                 } else {
                     self.data.clear();
                 }
-                Step::Ready(Err(Error::LimitOverrun { consumed }))
+                Step::Ready(Err(StreamError::LimitOverrun { consumed, message }))
             }
             other => other,
         }
@@ -360,7 +415,8 @@ impl ReaderCore {
             match taken {
                 Ok(stream) => self.source = Source::Open(stream),
                 Err(e) => {
-                    self.buf.fail(e.into());
+                    self.buf
+                        .fail(StreamError::Failed(HostError::from(e).to_string()));
                     self.source = Source::Done;
                 }
             }
@@ -375,7 +431,7 @@ impl ReaderCore {
     }
 
     /// Add what a read of the stream returned; drop the stream at its end.
-    pub(crate) fn feed(&mut self, read: std::result::Result<Vec<u8>, StreamError>) {
+    pub(crate) fn feed(&mut self, read: std::result::Result<Vec<u8>, WasiStreamError>) {
         self.buf.feed(read);
         if self.buf.eof() {
             self.source = Source::Done;
@@ -406,6 +462,11 @@ impl ReaderCore {
         self.buf.at_eof()
     }
 
+    /// The WIT process this reader's stream comes from.
+    pub(crate) fn process(&self) -> Rc<wit::Process> {
+        self.proc.clone()
+    }
+
     /// After `communicate` (which the host read this stream's rest for):
     /// what the guest had buffered, to come first in the result. The reader
     /// is at EOF for good afterwards.
@@ -428,15 +489,21 @@ enum Sink {
     Untaken,
     /// Taken from the process.
     Open(OutputStream),
-    /// Closed: by `close`, after a failure, or by `communicate`.
-    Closed,
+    /// Closed, for the reason given (the text of [`StreamError::Closed`]).
+    Closed(&'static str),
 }
 
-/// The state of a stream writer of either face.
+/// The state of a stream writer of either face: asyncio's `StreamWriter`
+/// over a pipe. `write` sends what the stream takes at once and buffers the
+/// rest; draining sends the rest, waiting (blocking or awaiting).
 pub(crate) struct WriterCore {
     // Field order is drop order: the stream before the process it came from.
     sink: Sink,
     proc: Rc<wit::Process>,
+    /// Written by the guest, not yet taken by the stream.
+    pub(crate) pending: Vec<u8>,
+    /// Whether something was written since the last flush.
+    pub(crate) unflushed: bool,
 }
 
 impl WriterCore {
@@ -444,6 +511,8 @@ impl WriterCore {
         Self {
             sink: Sink::Untaken,
             proc,
+            pending: Vec::new(),
+            unflushed: false,
         }
     }
 
@@ -452,19 +521,15 @@ impl WriterCore {
     }
 
     /// The open stream, taken from the process on first use.
-    pub(crate) fn stream(&mut self) -> Result<&OutputStream> {
-        if let Sink::Untaken = self.sink {
-            match self.proc.stdin() {
-                Ok(stream) => self.sink = Sink::Open(stream),
-                Err(e) => {
-                    self.sink = Sink::Closed;
-                    return Err(e.into());
-                }
-            }
-        }
-        match &self.sink {
-            Sink::Open(stream) => Ok(stream),
-            _ => Err(Error::Closed),
+    pub(crate) fn stream(&mut self) -> Result<&OutputStream, StreamError> {
+        open_sink(&mut self.sink, &self.proc)
+    }
+
+    /// The error of an operation on a closed writer.
+    pub(crate) fn closed_error(&self) -> StreamError {
+        match self.sink {
+            Sink::Closed(why) => StreamError::Closed(why.into()),
+            _ => StreamError::Closed(CLOSED_BY_GUEST.into()),
         }
     }
 
@@ -477,18 +542,83 @@ impl WriterCore {
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        matches!(self.sink, Sink::Closed)
+        matches!(self.sink, Sink::Closed(_))
     }
 
     /// Record a failed stream operation: the stream is dropped.
-    pub(crate) fn failed(&mut self, e: StreamError) -> Error {
-        self.sink = Sink::Closed;
-        stream_error(e)
+    pub(crate) fn failed(&mut self, e: WasiStreamError) -> StreamError {
+        let error = stream_error(e);
+        self.sink = Sink::Closed(match error {
+            StreamError::Closed(_) => CLOSED_BY_CHILD,
+            _ => CLOSED_AFTER_FAILURE,
+        });
+        error
     }
 
-    /// Move the open stream out (the writer is closed afterwards).
-    pub(crate) fn take_open(&mut self) -> Option<OutputStream> {
-        match std::mem::replace(&mut self.sink, Sink::Closed) {
+    /// asyncio's `write`: buffer `data` and send what the stream takes now,
+    /// without waiting.
+    pub(crate) fn write(&mut self, data: &[u8]) -> Result<(), StreamError> {
+        if self.is_closed() {
+            return Err(self.closed_error());
+        }
+        if data.is_empty() {
+            return Ok(());
+        }
+        self.pending.extend_from_slice(data);
+        self.unflushed = true;
+        self.send_some()
+    }
+
+    /// Send as much of the buffer as the stream accepts now.
+    pub(crate) fn send_some(&mut self) -> Result<(), StreamError> {
+        while !self.pending.is_empty() {
+            let stream = open_sink(&mut self.sink, &self.proc)?;
+            let written = match stream.check_write() {
+                Ok(0) => return Ok(()),
+                Ok(permit) => {
+                    let n = self
+                        .pending
+                        .len()
+                        .min(usize::try_from(permit).unwrap_or(usize::MAX));
+                    stream.write(&self.pending[..n]).map(|()| n)
+                }
+                Err(e) => Err(e),
+            };
+            match written {
+                Ok(n) => drop(self.pending.drain(..n)),
+                Err(e) => return Err(self.failed(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// `drain`, blocking: send the buffer, then flush.
+    pub(crate) fn drain_blocking(&mut self) -> Result<(), StreamError> {
+        if self.is_closed() {
+            return Err(self.closed_error());
+        }
+        if !self.unflushed {
+            return Ok(());
+        }
+        loop {
+            self.send_some()?;
+            if self.pending.is_empty() {
+                break;
+            }
+            // The pollable borrows the stream, which outlives this call.
+            self.stream()?.subscribe().block();
+        }
+        if let Err(e) = self.stream()?.blocking_flush() {
+            return Err(self.failed(e));
+        }
+        self.unflushed = false;
+        Ok(())
+    }
+
+    /// Move the open stream out (the writer is closed afterwards, for
+    /// `why`).
+    pub(crate) fn take_open(&mut self, why: &'static str) -> Option<OutputStream> {
+        match std::mem::replace(&mut self.sink, Sink::Closed(why)) {
             Sink::Open(stream) => Some(stream),
             other => {
                 self.sink = other;
@@ -499,24 +629,58 @@ impl WriterCore {
 
     /// The host closed the untaken stdin (`communicate`).
     pub(crate) fn closed_by_host(&mut self) {
-        self.sink = Sink::Closed;
+        self.sink = Sink::Closed(CLOSED_BY_COMMUNICATE);
     }
 
-    /// Close the child's stdin: drop the stream, taking it first if the
-    /// host still holds it (dropping it is what closes the pipe).
+    /// Close the child's stdin at once, dropping what is buffered: drop the
+    /// stream, taking it first if the host still holds it (dropping it is
+    /// what closes the pipe).
     pub(crate) fn close(&mut self) {
         if let Sink::Untaken = self.sink {
             if let Ok(stream) = self.proc.stdin() {
                 drop(stream);
             }
         }
-        self.sink = Sink::Closed;
+        self.pending.clear();
+        if !self.is_closed() {
+            self.sink = Sink::Closed(CLOSED_BY_GUEST);
+        }
+    }
+
+    /// `close`, blocking: send what is buffered and flush it out of the
+    /// host (dropping a stream drops what the host still buffers; errors
+    /// are ignored, as asyncio drops them), then close.
+    pub(crate) fn close_blocking(&mut self) {
+        if self.is_open() && self.unflushed {
+            let data = std::mem::take(&mut self.pending);
+            feed_blocking_and_close(self, &data);
+        }
+        self.close();
+    }
+}
+
+/// The open stream of a writer's sink, taken from the process on first
+/// use.
+fn open_sink<'s>(sink: &'s mut Sink, proc: &wit::Process) -> Result<&'s OutputStream, StreamError> {
+    if let Sink::Untaken = sink {
+        match proc.stdin() {
+            Ok(stream) => *sink = Sink::Open(stream),
+            Err(e) => {
+                *sink = Sink::Closed(CLOSED_AFTER_FAILURE);
+                return Err(StreamError::Failed(HostError::from(e).to_string()));
+            }
+        }
+    }
+    match sink {
+        Sink::Open(stream) => Ok(stream),
+        Sink::Closed(why) => Err(StreamError::Closed((*why).into())),
+        Sink::Untaken => unreachable!("taken above"),
     }
 }
 
 impl Drop for WriterCore {
     /// Dropping a writer closes the child's stdin, as a garbage-collected
-    /// asyncio `StreamWriter` does.
+    /// asyncio `StreamWriter` does; what is still buffered is dropped.
     fn drop(&mut self) {
         self.close();
     }
@@ -532,8 +696,6 @@ pub(crate) enum Feed {
     Guest(Vec<u8>),
 }
 
-/// Decide how `communicate` feeds stdin. `pending` is what the writer has
-/// buffered but not yet written.
 /// The end of `communicate`, for both faces: sets the return code and
 /// returns each piped stream's data, with what its reader still had
 /// buffered in front of what the host read.
@@ -551,11 +713,9 @@ pub(crate) fn deliver(
     )
 }
 
-pub(crate) fn plan_feed(
-    stdin: Option<&mut WriterCore>,
-    pending: Vec<u8>,
-    input: Option<&[u8]>,
-) -> Feed {
+/// Decide how `communicate` feeds stdin: what the writer has buffered but
+/// not yet written goes before `input`.
+pub(crate) fn plan_feed(stdin: Option<&mut WriterCore>, input: Option<&[u8]>) -> Feed {
     let Some(writer) = stdin else {
         // asyncio: `stdin` is None, so `input` is ignored.
         return Feed::Host(None);
@@ -568,20 +728,38 @@ pub(crate) fn plan_feed(
         // asyncio writes into the closed transport, which drops the data.
         return Feed::Host(None);
     }
-    let mut data = pending;
+    let mut data = std::mem::take(&mut writer.pending);
     data.extend_from_slice(input.unwrap_or_default());
     Feed::Guest(data)
 }
 
-/// Write `data` to an open stdin with blocking writes, ignoring a broken
-/// pipe (the child exited before reading it all), then close it.
+/// Write `data` to an open stdin with blocking writes and flush it,
+/// ignoring a broken pipe (the child exited before reading it all), then
+/// close it.
 pub(crate) fn feed_blocking_and_close(writer: &mut WriterCore, data: &[u8]) {
     if let Ok(stream) = writer.stream() {
-        for chunk in data.chunks(WRITE_CHUNK) {
-            if stream.blocking_write_and_flush(chunk).is_err() {
-                break;
-            }
+        let written = data
+            .chunks(WRITE_CHUNK)
+            .try_for_each(|chunk| stream.blocking_write_and_flush(chunk));
+        if written.is_ok() {
+            let _ = stream.blocking_flush();
         }
     }
     writer.close();
+}
+
+/// Wait until one of `pollables` is ready or `timeout` has passed,
+/// blocking; returns whether one of them is ready.
+pub(crate) fn block_until(pollables: &[&Pollable], timeout: Option<std::time::Duration>) -> bool {
+    let timer = timeout.map(|t| {
+        wasip2::clocks::monotonic_clock::subscribe_duration(
+            u64::try_from(t.as_nanos()).unwrap_or(u64::MAX),
+        )
+    });
+    let mut all: Vec<&Pollable> = pollables.to_vec();
+    if let Some(timer) = &timer {
+        all.push(timer);
+    }
+    let ready = wasip2::io::poll::poll(&all);
+    ready.iter().any(|&i| (i as usize) < pollables.len())
 }

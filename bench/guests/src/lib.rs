@@ -97,7 +97,8 @@ pub fn time_per_op<F: std::future::Future<Output = ()>>(sync_op: fn(), aio_op: f
                 aio_op().await;
             }
             micros(start)
-        }),
+        })
+        .expect("the outermost aio::run"),
         other => panic!("unknown face {other}"),
     };
     report(elapsed / n as f64, &[("face", json_str(&face))]);

@@ -1,10 +1,16 @@
 //! The examples of Python's `asyncio.subprocess` documentation as procgate
 //! Rust guests: `shell` (run a shell command and show its result), `gather`
-//! (two such commands at once) and `date` (read a line from a child).
+//! (two such commands at once) and `date` (read a line from a child); and
+//! `gitlog`, code written against `std::process::Command` ([`git`]) run
+//! in a guest by changing one `use` line.
 //!
 //! Build them with
 //! `cargo build --release --target wasm32-wasip2 -p procgate-examples`.
 //! This library holds what they share.
+
+#![warn(missing_docs)]
+
+pub mod git;
 
 /// Python's `repr` of a string, for printing a command as the Python
 /// examples do with `{cmd!r}`: single quotes unless the text holds a single

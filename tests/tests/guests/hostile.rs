@@ -62,7 +62,11 @@ fn ten_thousand_processes_at_once_past_the_limit() {
 fn a_gibibyte_into_a_child_that_exits_at_once() {
     let run = run_guest("hostile", &["stdin-1g"], allow(&["true"]).build().unwrap());
     run.assert_ok();
-    assert_eq!(run.lines(), ["write Err(Closed) rc 0"], "{run}");
+    assert_eq!(
+        run.lines(),
+        ["write Err(Closed(\"the child closed its stdin or exited (broken pipe)\")) rc 0"],
+        "{run}"
+    );
     next_guest_runs();
 }
 

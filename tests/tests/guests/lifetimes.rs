@@ -101,7 +101,14 @@ fn writing_to_a_child_that_exited_is_a_stream_error_not_a_crash() {
         allow(&["true"]).build().unwrap(),
     );
     run.assert_ok();
-    assert_eq!(run.lines(), ["rc 0", "write Err(Closed)"], "{run}");
+    assert_eq!(
+        run.lines(),
+        [
+            "rc 0",
+            "write Err(Closed(\"the child closed its stdin or exited (broken pipe)\"))"
+        ],
+        "{run}"
+    );
 }
 
 /// Fifty guests at once on one runtime, each with its own policy: their

@@ -30,6 +30,7 @@ mod containment;
 mod endings;
 mod errors;
 mod exec;
+mod guest_api;
 mod held;
 mod hostile;
 mod languages;

@@ -126,8 +126,8 @@ fn writer_write_drain_close_wait_closed() {
             "drain Ok(())",
             "is_closing false",
             "is_closing true",
-            "write Err(Closed)",
-            "drain Err(Closed)",
+            "write Err(Closed(\"the guest closed stdin (close, write_eof or drop)\"))",
+            "drain Err(Closed(\"the guest closed stdin (close, write_eof or drop)\"))",
             "stdout Ok(\"some data\")",
             "rc 0",
         ],
@@ -138,7 +138,11 @@ fn writer_write_drain_close_wait_closed() {
 fn writing_to_a_child_that_exited_is_a_broken_pipe() {
     check(
         "broken_pipe",
-        &["rc 0", "write+drain Err(Closed)", "is_closing true"],
+        &[
+            "rc 0",
+            "write+drain Err(Closed(\"the child closed its stdin or exited (broken pipe)\"))",
+            "is_closing true",
+        ],
     );
 }
 

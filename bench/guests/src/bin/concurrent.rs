@@ -25,6 +25,7 @@ fn main() {
         let codes = aio::gather((0..n).map(|_| sleeper(&seconds))).await;
         assert!(codes.iter().all(|&c| c == 0));
         micros(start)
-    });
+    })
+    .expect("the outermost aio::run");
     report(elapsed / 1e3, &[]);
 }

@@ -44,6 +44,7 @@ fn main() {
         };
         let (codes, ()) = aio::zip(waits, control).await;
         assert!(codes.iter().all(|c| *c == Ok(-9)));
-    });
+    })
+    .expect("the outermost aio::run");
     println!("done");
 }

@@ -81,7 +81,7 @@ fn main() {
     match mode.as_str() {
         "raw" => raw(bytes, &buf),
         "sync" => with_sync(bytes, &buf),
-        "aio" => aio::run(with_aio(bytes, &buf)),
+        "aio" => aio::run(with_aio(bytes, &buf)).expect("the outermost aio::run"),
         other => panic!("unknown mode {other}"),
     }
     report(bytes as f64 / micros(start), &[("mode", json_str(&mode))]);

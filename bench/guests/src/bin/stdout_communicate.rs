@@ -28,7 +28,8 @@ fn main() {
                     .await
                     .unwrap();
             proc.communicate(None).await.unwrap().0.unwrap()
-        }),
+        })
+        .expect("the outermost aio::run"),
         other => panic!("unknown face {other}"),
     };
     let us = micros(start);

@@ -84,7 +84,7 @@ fn main() {
     let total = match mode.as_str() {
         "raw" => raw(&count),
         "sync" => with_sync(&count),
-        "aio" => aio::run(with_aio(&count)),
+        "aio" => aio::run(with_aio(&count)).expect("the outermost aio::run"),
         other => panic!("unknown mode {other}"),
     };
     let us = micros(start);

@@ -52,7 +52,8 @@ async fn get_date() -> procgate_guest::Result<String> {
 }
 
 fn main() -> ExitCode {
-    match run(get_date()) {
+    // `run` fails only when called inside another `run`.
+    match run(get_date()).expect("the outermost aio::run") {
         Ok(date) => {
             println!("Current date: {date}");
             ExitCode::SUCCESS

@@ -79,7 +79,7 @@ fn main() -> ExitCode {
     });
 
     let start = now_ms();
-    let results = asyncio_run(gather(cmds.map(run)));
+    let results = asyncio_run(gather(cmds.map(run))).expect("the outermost aio::run");
     println!("[gather took {} ms]", now_ms() - start);
 
     let mut code = ExitCode::SUCCESS;

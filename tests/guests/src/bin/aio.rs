@@ -124,7 +124,8 @@ os.write(1, b'tial\\n')";
             }
             other => panic!("unknown case {other}"),
         }
-    });
+    })
+    .expect("the outermost aio::run");
 }
 
 /// How many processes `hundred` runs at once, of each kind.

@@ -3,7 +3,7 @@
 //! and one child of each fate (exit, timeout, failure to start, secret
 //! variable).
 use procgate_guest::sync::create_subprocess_exec;
-use procgate_guest::{Error, Options, PIPE};
+use procgate_guest::{HostError as Error, Options, PIPE};
 
 fn kind(e: &Error) -> &'static str {
     match e {

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use procgate_guest::aio::{create_subprocess_exec, create_subprocess_shell, gather, run};
-use procgate_guest::{Error, Options, Result, PIPE};
+use procgate_guest::{Error, HostError, Options, Result, PIPE};
 
 /// Text with its newlines shown as `\n`, as every language prints it.
 fn shown(data: &[u8]) -> String {
@@ -15,7 +15,7 @@ fn shown(data: &[u8]) -> String {
 /// Prints a denial (the language's native error for it), or fails.
 fn denied(result: Result<()>) -> Result<()> {
     match result {
-        Err(Error::Denied(rule)) => {
+        Err(Error::Host(HostError::Denied(rule))) => {
             println!("denied: {rule}");
             Ok(())
         }
@@ -79,7 +79,7 @@ async fn kill() -> Result<()> {
     proc.kill()?;
     println!("returncode: {}", proc.wait().await?);
     match proc.kill() {
-        Err(Error::ProcessExited) => println!("kill after exit: process exited"),
+        Err(HostError::ProcessExited) => println!("kill after exit: process exited"),
         other => println!("kill after exit: {other:?}"),
     }
     Ok(())
@@ -122,10 +122,11 @@ fn main() -> ExitCode {
             "gather" => gather_case(&args[2]).await,
             other => {
                 println!("unknown case {other}");
-                Err(Error::InvalidArgument(other.into()))
+                Err(HostError::InvalidArgument(other.into()).into())
             }
         }
-    });
+    })
+    .expect("the outermost aio::run");
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

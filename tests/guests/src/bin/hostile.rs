@@ -23,7 +23,7 @@ fn main() {
             for _ in 0..10_000 {
                 match create_subprocess_exec("sleep", ["1000"], Options::new()) {
                     Ok(p) => ok.push(p),
-                    Err(procgate_guest::Error::LimitExceeded(_)) => limited += 1,
+                    Err(procgate_guest::HostError::LimitExceeded(_)) => limited += 1,
                     Err(e) => other.push(e),
                 }
             }
