@@ -4,6 +4,8 @@
 //! example: code written for `std::process::Command` with one `use` line
 //! changed.
 
+host_tests_for!(guest_api, command, command_async);
+
 use procgate::policy::PolicyFile;
 use procgate_tests::{allow, assert_both_faces, root, run_guest, scratch, Run};
 use std::process::Command;
