@@ -8,6 +8,14 @@ read and compiled here, and every module its ``import`` statements name is
 imported here too; at run time its imports find them in ``sys.modules``.
 Top-level code of the program (``asyncio.run(main())``) runs at run time,
 not at build time.
+
+Before the program runs, ``procgate.install()`` makes ``asyncio`` and
+``subprocess`` procgate's (see ``procgate/__init__.py``). The guest ends
+with the program's status, as ``python3 program.py`` would: 0 at the end or
+on ``sys.exit()``/``sys.exit(0)``; ``n & 0xFF`` on ``sys.exit(n)``; 1 with
+the message on ``sys.exit("text")``, and 1 with the traceback on an uncaught
+exception. A non-zero status goes out through
+``wasi:cli/exit.exit-with-code``.
 """
 
 import ast
@@ -16,9 +24,9 @@ import os
 import sys
 import traceback
 
-import procgate  # noqa: F401 (imported for the snapshot)
+import procgate
 import wit_world.exports
-from componentize_py_types import Err
+from wit_world.imports import exit as wasi_exit
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(_HERE, "program.py"), encoding="utf-8") as _file:
@@ -41,21 +49,29 @@ for _node in ast.walk(ast.parse(_SOURCE)):
 
 class Run(wit_world.exports.Run):
     def run(self) -> None:
+        procgate.install()
         namespace = {"__name__": "__main__", "__file__": _NAME, "__builtins__": __builtins__}
-        failed = False
+        status = 0
         try:
             exec(_CODE, namespace)
         except SystemExit as e:
-            if e.code not in (None, 0):
-                failed = True
-                if not isinstance(e.code, int):
-                    print(e.code, file=sys.stderr)
+            status = _exit_status(e.code)
         except BaseException:
-            failed = True
+            status = 1
             traceback.print_exc()
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
-        if failed:
-            # wasi:cli/run's error: the guest exits with status 1.
-            raise Err(None)
+        if status:
+            # Does not return: the host ends the guest with this status.
+            wasi_exit.exit_with_code(status)
+
+
+def _exit_status(code):
+    """The process status for `SystemExit(code)`, as CPython's."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    print(code, file=sys.stderr)
+    return 1
