@@ -129,6 +129,11 @@ class PollLoopPolicy(_BasePolicy):
 
     _loop_factory = PollLoop
 
+    def get_child_watcher(self):
+        # asyncio before 3.14 had child watchers; the host watches
+        # procgate's children.
+        raise NotImplementedError("procgate's children are watched by the host")
+
 
 async def wait_ready(pollable):
     """Awaits until `pollable` is ready, letting other tasks run; takes

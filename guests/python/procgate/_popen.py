@@ -17,11 +17,10 @@ import os
 import subprocess as _std
 import warnings
 
-from componentize_py_types import Err
 from wit_world.imports import monotonic_clock, poll
 
 from . import _spawn
-from ._spawn import PIPE, NotOfferedError, call, drop, stream_error
+from ._spawn import PIPE, NotOfferedError, alive, attempt, call, drop, stream_error
 
 _READ_SIZE = 32 * 1024
 
@@ -69,31 +68,37 @@ class _ChildOutput(io.RawIOBase):
         if not self._taken:
             self._taken = True
             self._stream = call(getattr(self._handle, self._which))
-        if self._stream is None:
+        if not alive(self._stream):
             raise ValueError("I/O operation on closed file")
         return self._stream
+
+    def take_stream(self):
+        """The input stream, for an asyncio transport that owns it from
+        now on (closing the transport closes the pipe)."""
+        stream = self.stream()
+        self._stream = None
+        return stream
 
     def read_now(self, size):
         """Up to `size` bytes without blocking: `b""` if none yet, `None`
         at the end of file."""
-        try:
-            return self.stream().read(size)
-        except Err as e:
-            error = stream_error(e.value, writing=False)
-            if error is not None:
-                raise error from None
-            self.eof = True
-            return None
+        data, error = attempt(self.stream().read, size)
+        if data is not None:
+            return data
+        error = stream_error(error, writing=False)
+        if error is not None:
+            raise error
+        self.eof = True
+        return None
 
     def readinto(self, buffer):
         if self.eof:
             return 0
-        try:
-            data = self.stream().blocking_read(len(buffer))
-        except Err as e:
-            error = stream_error(e.value, writing=False)
+        data, error = attempt(self.stream().blocking_read, len(buffer))
+        if data is None:
+            error = stream_error(error, writing=False)
             if error is not None:
-                raise error from None
+                raise error
             self.eof = True
             return 0
         buffer[: len(data)] = data
@@ -122,19 +127,26 @@ class _ChildInput(io.RawIOBase):
         return True
 
     def stream(self):
-        if self._stream is None:
+        if not alive(self._stream):
             raise ValueError("I/O operation on closed file")
         return self._stream
 
+    def take_stream(self):
+        """The output stream, for an asyncio transport that owns it from
+        now on."""
+        stream = self.stream()
+        self._stream = None
+        return stream
+
     def write_now(self, data):
         """Writes what the stream takes without blocking; how much."""
-        try:
-            n = min(self.stream().check_write(), len(data))
-            if n:
-                self._stream.write(bytes(data[:n]))
-            return n
-        except Err as e:
-            raise stream_error(e.value, writing=True) from None
+        permit, error = attempt(self.stream().check_write)
+        n = min(permit or 0, len(data))
+        if n and error is None:
+            _, error = attempt(self._stream.write, bytes(data[:n]))
+        if error is not None:
+            raise stream_error(error, writing=True)
+        return n
 
     def write(self, data):
         data = memoryview(data).cast("B")
@@ -148,15 +160,13 @@ class _ChildInput(io.RawIOBase):
 
     def close(self):
         stream, self._stream = self._stream, None
-        if stream is not None:
-            try:
-                stream.blocking_flush()
-            except Err as e:
-                error = stream_error(e.value, writing=True)
+        if alive(stream):
+            _, error = attempt(stream.blocking_flush)
+            drop(stream)
+            if error is not None:
+                error = stream_error(error, writing=True)
                 if not isinstance(error, BrokenPipeError):
-                    raise error from None
-            finally:
-                drop(stream)
+                    raise error
         super().close()
 
 
@@ -306,7 +316,7 @@ class Popen(_std.Popen):
     def __del__(self, _warn=warnings.warn):
         if not getattr(self, "_child_created", False):
             return
-        if self.returncode is None and self._handle is not None and self._handle.returncode() is None:
+        if self.returncode is None and alive(self._handle) and self._handle.returncode() is None:
             _warn(f"subprocess {self.pid} is still running (the host kills it now)", ResourceWarning, source=self)
         self._release()
 
@@ -324,7 +334,7 @@ class Popen(_std.Popen):
             drop(handle)
 
     def _internal_poll(self, _deadstate=None, _del_safe=None):
-        if self.returncode is None and self._handle is not None:
+        if self.returncode is None and alive(self._handle):
             self.returncode = self._handle.returncode()
         return self.returncode
 

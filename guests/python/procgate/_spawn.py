@@ -39,10 +39,16 @@ def drop(resource):
     pollable must go before the stream it was made from). Nothing if it is
     gone already (at the interpreter's exit, its finalizers drop every
     resource before the objects that held them are collected)."""
-    finalizer = getattr(resource, "_finalizer", None)
-    if finalizer is not None and not finalizer.alive:
-        return
-    resource.__exit__(None, None, None)
+    if alive(resource):
+        resource.__exit__(None, None, None)
+
+
+def alive(resource):
+    """Whether a WASI resource is still held (not dropped by `drop` or by
+    its finalizer: in a collected cycle, the finalizers of the resources
+    run before the `__del__` of the objects holding them)."""
+    finalizer = getattr(resource, "finalizer", None) if resource is not None else None
+    return resource is not None and (finalizer is None or finalizer.alive)
 
 
 def error(value):
@@ -64,12 +70,24 @@ def error(value):
     return OSError(repr(value))
 
 
+def attempt(function, *args):
+    """Calls a WIT function: `(result, None)`, or `(None, error)` with the
+    WIT error value. (The Python exception for it is then raised outside
+    the handler of componentize-py's `Err`, a frozen dataclass that must
+    not become its `__context__`: unittest, among others, writes to the
+    context's `__traceback__`.)"""
+    try:
+        return function(*args), None
+    except Err as e:
+        return None, e.value
+
+
 def call(function, *args):
     """Calls a WIT function, raising its error as a Python exception."""
-    try:
-        return function(*args)
-    except Err as e:
-        raise error(e.value) from None
+    result, failure = attempt(function, *args)
+    if failure is not None:
+        raise error(failure)
+    return result
 
 
 def stream_error(value, writing):

@@ -4,90 +4,34 @@ asyncio's `BaseSubprocessTransport` over a WIT `process`. asyncio's own
 protocols (`SubprocessStreamProtocol`) and classes (`Process`,
 `StreamReader`, `StreamWriter`) sit on top, unchanged."""
 
+import subprocess
 import warnings
 
 from asyncio import base_subprocess, transports
 
 from componentize_py_types import Err
 
-from . import _spawn
-from ._spawn import PIPE, call, drop, stream_error
+from ._popen import _raw
+from ._spawn import alive, drop, stream_error
 
 _READ_SIZE = 256 * 1024
 
 
-class WitPipe:
-    """One of a child's pipes, not yet taken from the host: what
-    `loop.connect_read_pipe`/`connect_write_pipe` are given."""
-
-    def __init__(self, process, which):
-        self._process = process
-        self._which = which
-
-    def take(self):
-        """The `wasi:io/streams` stream (once)."""
-        return call(getattr(self._process, self._which))
-
-    def fileno(self):
-        return -1
-
-    def __repr__(self):
-        return f"<procgate {self._which} pipe>"
-
-
-class WitProc:
-    """A WIT `process` shaped like the `Popen` that asyncio's
-    `BaseSubprocessTransport` drives: `pid`, `returncode`, `stdin`/`stdout`/
-    `stderr` (pipes), `poll`, `send_signal`, `terminate`, `kill`."""
-
-    def __init__(self, handle, stdin, stdout, stderr):
-        self.handle = handle
-        self.pid = handle.pid()
-        self.returncode = None
-        self.stdin = WitPipe(handle, "stdin") if stdin == PIPE else None
-        self.stdout = WitPipe(handle, "stdout") if stdout == PIPE else None
-        self.stderr = WitPipe(handle, "stderr") if stderr == PIPE else None
-
-    def poll(self):
-        if self.returncode is None and self.handle is not None:
-            self.returncode = self.handle.returncode()
-        return self.returncode
-
-    def send_signal(self, signal):
-        # As Popen: nothing once the child has exited.
-        if self.poll() is not None:
-            return
-        try:
-            _spawn.send_signal(self.handle, signal)
-        except ProcessLookupError:
-            pass
-
-    def terminate(self):
-        self.send_signal(15)
-
-    def kill(self):
-        self.send_signal(9)
-
-    def release(self):
-        handle, self.handle = self.handle, None
-        if handle is not None:
-            drop(handle)
+def _stream_of(pipe):
+    """The `wasi:io` stream under one of `procgate.Popen`'s pipe files."""
+    return _raw(pipe).take_stream()
 
 
 class SubprocessTransport(base_subprocess.BaseSubprocessTransport):
-    """asyncio's subprocess transport for a child the host started."""
+    """asyncio's subprocess transport for a child the host started: as
+    CPython's on Unix, it starts the child with `subprocess.Popen`
+    (procgate's, once `procgate.install()` ran) and connects its pipes to
+    the loop; the host's exit pollable stands for the child watcher."""
 
     def _start(self, args, shell, stdin, stdout, stderr, bufsize, **kwargs):
-        cwd = kwargs.pop("cwd", None)
-        env = kwargs.pop("env", None)
-        start_new_session = kwargs.pop("start_new_session", False)
-        _spawn.refuse_unoffered(**kwargs)
-        opts = _spawn.options(stdin, stdout, stderr, cwd=cwd, env=env, start_new_session=start_new_session)
-        if shell:
-            handle = _spawn.spawn_shell(args, opts)
-        else:
-            handle = _spawn.spawn_exec(args[0], args[1:], opts)
-        self._proc = WitProc(handle, stdin, stdout, stderr)
+        self._proc = subprocess.Popen(
+            args, shell=shell, stdin=stdin, stdout=stdout, stderr=stderr, bufsize=bufsize, **kwargs
+        )
 
     def send_signal(self, signal):
         self._check_proc()
@@ -102,15 +46,30 @@ class SubprocessTransport(base_subprocess.BaseSubprocessTransport):
     def _watch_exit(self):
         """Reports the child's exit to asyncio when the host sees it."""
         proc = self._proc
-        future = self._loop._add_waiter(proc.handle.subscribe())
+        future = self._loop._add_waiter(proc._handle.subscribe())
 
         def exited(_):
-            if proc.handle is not None and proc.returncode is None:
-                proc.returncode = call(proc.handle.wait)
-            if self._returncode is None:
+            if proc.returncode is None and alive(proc._handle):
+                proc.wait()
+            if self._returncode is None and proc.returncode is not None:
                 self._process_exited(proc.returncode)
 
         future.add_done_callback(exited)
+
+    def _try_finish(self):
+        # A Unix pipe tells the writer when its reader is gone (asyncio's
+        # write transport sees the hangup); a WASI stream only on the next
+        # write. The reader is the child: once it has exited, an idle
+        # stdin transport is closed, as asyncio's would be.
+        stdin = self._pipes.get(0)
+        if self._returncode is not None and stdin is not None and stdin.pipe is not None:
+            stdin.pipe._reader_gone()
+        super()._try_finish()
+
+    async def _connect_pipes(self, waiter):
+        await super()._connect_pipes(waiter)
+        if self._returncode is not None and not self._finished and self._pending_calls is None:
+            self._try_finish()
 
     def _call_connection_lost(self, exc):
         proc = self._proc
@@ -118,7 +77,7 @@ class SubprocessTransport(base_subprocess.BaseSubprocessTransport):
             super()._call_connection_lost(exc)
         finally:
             if proc is not None:
-                proc.release()
+                proc._release()
 
 
 class ReadPipeTransport(transports.ReadTransport):
@@ -129,7 +88,7 @@ class ReadPipeTransport(transports.ReadTransport):
         self._extra["pipe"] = pipe
         self._loop = loop
         self._protocol = protocol
-        self._stream = pipe.take()
+        self._stream = _stream_of(pipe)
         self._waiting = None
         self._paused = False
         self._closing = False
@@ -243,7 +202,7 @@ class WritePipeTransport(transports._FlowControlMixin, transports.WriteTransport
         super().__init__(extra, loop)
         self._extra["pipe"] = pipe
         self._protocol = protocol
-        self._stream = pipe.take()
+        self._stream = _stream_of(pipe)
         self._buffer = bytearray()
         self._waiting = None
         self._closing = False
@@ -350,6 +309,13 @@ class WritePipeTransport(transports._FlowControlMixin, transports.WriteTransport
         finally:
             self._protocol = None
             self._loop = None
+
+    def _reader_gone(self):
+        """The child has exited: close if there is nothing left to send (a
+        write still queued fails with the broken pipe it gets)."""
+        if not self._buffer and not self._closing and self._stream is not None:
+            self._closing = True
+            self._finish(None)
 
     def can_write_eof(self):
         return True
