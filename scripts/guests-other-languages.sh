@@ -201,6 +201,13 @@ build_lang() {
   for example in shell gather date; do
     build_one "$lang" "$ROOT/examples/$lang/$example.$ext" "$example"
   done
+  # Python's own test programs: the standard library's process APIs
+  # unchanged, and the runner of CPython's subprocess tests.
+  if [ "$lang" = python ]; then
+    for program in "$ROOT"/guests/python/tests/*.py; do
+      build_one python "$program" "$(basename "$program" .py)"
+    done
+  fi
 }
 
 cmd=${1:-build}

@@ -3,6 +3,7 @@ transport (`_transport.py`) and the standard library's `subprocess.Popen`
 (`_popen.py`): the WIT options, the mapping of WIT errors to Python's
 exceptions, and of signal numbers to WIT's."""
 
+import errno
 import os
 import sys
 
@@ -56,9 +57,9 @@ def error(value):
     if isinstance(value, wit.Error_Denied):
         return DeniedError(value.value)
     if isinstance(value, wit.Error_NotFound):
-        return FileNotFoundError(2, value.value)
+        return FileNotFoundError(errno.ENOENT, value.value)
     if isinstance(value, wit.Error_PermissionDenied):
-        return PermissionError(13, value.value)
+        return PermissionError(errno.EACCES, value.value)
     if isinstance(value, wit.Error_InvalidArgument):
         return ValueError(value.value)
     if isinstance(value, wit.Error_LimitExceeded):
@@ -94,7 +95,7 @@ def stream_error(value, writing):
     """The exception for a `wasi:io/streams` error; `None` for the end of
     an input stream."""
     if isinstance(value, streams.StreamError_Closed):
-        return BrokenPipeError(32, "Broken pipe") if writing else None
+        return BrokenPipeError(errno.EPIPE, "Broken pipe") if writing else None
     failure = value.value
     try:
         return OSError(failure.to_debug_string())
@@ -158,19 +159,29 @@ def _stdio(value, name):
     )
 
 
+def text(value):
+    """A path, argument or variable as a WIT string: `str`, `bytes` or a
+    path-like, decoded as `os.fsdecode` does. A WIT string is UTF-8: what
+    holds undecodable bytes (surrogate escapes) raises UnicodeEncodeError
+    here, before the host is asked."""
+    value = os.fsdecode(os.fspath(value))
+    value.encode("utf-8")
+    return value
+
+
 def options(stdin, stdout, stderr, limit=None, cwd=None, env=None, start_new_session=False):
     """The WIT `options` record."""
     if limit is not None and limit <= 0:
         raise ValueError("limit must be positive")
     pairs = []
     if env is not None:
-        pairs = [(os.fsdecode(k), os.fsdecode(v)) for k, v in dict(env).items()]
+        pairs = [(text(k), text(v)) for k, v in dict(env).items()]
     return wit.Options(
         stdin=_stdio(stdin, "stdin"),
         stdout=_stdio(stdout, "stdout"),
         stderr=_stdio(stderr, "stderr"),
         limit=None if limit is None else min(int(limit), 2**32 - 1),
-        cwd=None if cwd is None else os.fsdecode(os.fspath(cwd)),
+        cwd=None if cwd is None else text(cwd),
         env=pairs,
         start_new_session=bool(start_new_session),
     )
@@ -180,15 +191,15 @@ def spawn_exec(program, args, opts):
     """A new WIT `process` running `program` with `args` (without argv[0])."""
     return call(
         wit_subprocess.create_subprocess_exec,
-        os.fsdecode(os.fspath(program)),
-        [os.fsdecode(os.fspath(a)) for a in args],
+        text(program),
+        [text(a) for a in args],
         opts,
     )
 
 
 def spawn_shell(cmd, opts):
     """A new WIT `process` running `cmd` with the policy's shell."""
-    return call(wit_subprocess.create_subprocess_shell, os.fsdecode(cmd), opts)
+    return call(wit_subprocess.create_subprocess_shell, text(cmd), opts)
 
 
 def send_signal(proc, signal):

@@ -458,6 +458,16 @@ try:
     import _testlimitedcapi  # noqa: F401
 except ImportError:
     pass
+# Codecs are looked up by name at first use: those the tests use.
+import encodings.utf_16  # noqa: E402,F401
+import encodings.utf_16_be  # noqa: E402,F401
+import encodings.utf_16_le  # noqa: E402,F401
+import encodings.utf_32  # noqa: E402,F401
+import encodings.utf_32_be  # noqa: E402,F401
+import encodings.utf_32_le  # noqa: E402,F401
+import encodings.latin_1  # noqa: E402,F401
+import encodings.ascii  # noqa: E402,F401
+import encodings.utf_8_sig  # noqa: E402,F401
 
 
 class Result(unittest.TestResult):
