@@ -22,6 +22,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import time
 import traceback
 import unittest
 
@@ -524,6 +525,7 @@ def _asyncio_class(module):
             self.set_event_loop(self.loop)
 
     SubprocessProcgateLoopTests.__module__ = module.__name__
+    SubprocessProcgateLoopTests.__qualname__ = "SubprocessMixin"
     return SubprocessProcgateLoopTests
 
 
@@ -568,8 +570,9 @@ def main(root, scratch, specs):
         else:
             suite.addTests(loader.loadTestsFromTestCase(case))
     result = Result()
+    start = time.monotonic()
     suite.run(result)
-    print(f"cpython-suite\tran {result.testsRun}", flush=True)
+    print(f"cpython-suite\tran {result.testsRun} in {time.monotonic() - start:.0f} s", flush=True)
 
 
 import asyncio  # noqa: E402
