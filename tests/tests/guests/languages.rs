@@ -228,6 +228,17 @@ fn rust() {
 fn python() {
     check_cases(Lang::Python);
     check_examples(Lang::Python);
+    // The examples are the documentation's code as written: plain
+    // `import asyncio`, nothing of procgate.
+    for name in ["shell", "gather", "date"] {
+        let path = root().join(format!("examples/python/{name}.py"));
+        let source = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            source.starts_with("import asyncio\n") && !source.contains("procgate"),
+            "{} must be the documentation's example unchanged",
+            path.display()
+        );
+    }
 }
 
 #[test]
