@@ -117,7 +117,9 @@ inputs_key() {
   {
     echo "$COMPONENTIZE_PY_VERSION $LLVM_VERSION"
     cat "$ROOT/scripts/guests-other-languages.sh"
-    find "$ROOT/wit" "$ROOT/guests/$lang" -type f -not -name '*.pyc' -not -path '*/node_modules/*' -not -path '*/target/*' | LC_ALL=C sort | xargs cat
+    # (Not the docs, nor guests/python/tests: each program there is $src.)
+    find "$ROOT/wit" "$ROOT/guests/$lang" -type f -not -name '*.pyc' -not -name '*.md' -not -path '*/node_modules/*' \
+      -not -path '*/target/*' -not -path '*/guests/python/tests/*' | LC_ALL=C sort | xargs cat
     cat "$src"
   } | sha256sum | cut -c1-32
 }
@@ -218,6 +220,13 @@ build_lang() {
     [ -e "$test" ] || continue
     build_one "$lang" "$test" "$(basename "$test" ".$ext")"
   done
+  # Python's own test programs: the standard library's process APIs
+  # unchanged, and the runner of CPython's subprocess tests.
+  if [ "$lang" = python ]; then
+    for program in "$ROOT"/guests/python/tests/*.py; do
+      build_one python "$program" "$(basename "$program" .py)"
+    done
+  fi
 }
 
 cmd=${1:-build}

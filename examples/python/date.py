@@ -1,8 +1,4 @@
-# The last example of Python's asyncio subprocess documentation, with only
-# its import line changed. The guest has no interpreter file: procgate sets
-# its empty sys.executable to "python3", which date.toml allows (found on
-# the policy's search path).
-import procgate as asyncio
+import asyncio
 import sys
 
 async def get_date():

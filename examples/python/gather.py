@@ -1,8 +1,4 @@
-# The second example of Python's asyncio subprocess documentation: the first
-# one's run(cmd), for two commands at once, with only the import line
-# changed. Both run concurrently: about 1 s in all, not 2. Run it with
-# gather.toml (a shell granted).
-import procgate as asyncio
+import asyncio
 
 async def run(cmd):
     proc = await asyncio.create_subprocess_shell(

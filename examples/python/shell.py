@@ -1,6 +1,4 @@
-# The first example of Python's asyncio subprocess documentation, with only
-# its import line changed. Run it with shell.toml (a shell granted).
-import procgate as asyncio
+import asyncio
 
 async def run(cmd):
     proc = await asyncio.create_subprocess_shell(

@@ -1,100 +1,70 @@
-"""procgate for Python guests: asyncio's subprocess API, served by the host.
+"""procgate for Python guests: the standard library's process APIs, served
+by the host under its policy.
 
-Use it in place of asyncio: it has asyncio's whole namespace (``gather``,
-``sleep``, ``wait_for``, ``Queue``, ...) with ``run``,
-``create_subprocess_exec``, ``create_subprocess_shell`` and ``subprocess``
-replaced by procgate's, so the asyncio documentation's examples run with
-only their import line changed::
+A guest's program needs no procgate import. The component's entry (the app
+module) calls `install()` before the program runs, and then
 
-    import procgate as asyncio
+- `import asyncio` works unchanged: `asyncio.run` and
+  `asyncio.new_event_loop` give procgate's event loop (`PollLoop`, over
+  `wasi:io/poll`), whose `subprocess_exec`/`subprocess_shell` start children
+  through the host, so `asyncio.create_subprocess_exec/shell` return
+  asyncio's own `asyncio.subprocess.Process` with asyncio's `StreamReader`
+  and `StreamWriter`;
+- `import subprocess` works unchanged: `subprocess.Popen` is procgate's
+  (`run`, `call`, `check_call`, `check_output` use it).
 
-    async def run(cmd):
-        proc = await asyncio.create_subprocess_shell(
-            cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        stdout, stderr = await proc.communicate()
-        print(f'[{cmd!r} exited with {proc.returncode}]')
-
-    asyncio.run(run('ls /zzz'))
-
-``run`` drives an event loop over ``wasi:io/poll`` (``procgate.PollLoop``):
-asyncio's default loop cannot run in a guest. A request the host's policy
-refuses raises ``DeniedError``, a ``PermissionError`` whose text names the
-rule; signalling a process that has exited raises ``ProcessLookupError``.
+`import procgate as asyncio` (the earlier way) keeps working and is not
+deprecated: `procgate` is asyncio's namespace plus procgate's errors, and its
+`create_subprocess_exec`, `run`, `subprocess.PIPE`, ... are asyncio's own
+objects. A request the host's policy refuses raises `DeniedError`, a
+`PermissionError` whose text names the rule; what a guest cannot have
+(`preexec_fn`, `pass_fds`, ...) raises `NotOfferedError`, a `ValueError`.
 
 The guest has no interpreter file of its own, so an empty
-``sys.executable`` is set to ``"python3"``: a child started with it is the
-host's ``python3``, found on the policy's search path if the policy allows
-it.
+`sys.executable` is set to `"python3"`: a child started with it is the
+host's `python3`, found on the policy's search path if the policy allows it.
 """
 
 import asyncio as _asyncio
+import subprocess as _stdlib_subprocess
 import sys as _sys
 from asyncio import *  # noqa: F401,F403 (asyncio's namespace)
+from asyncio import run, new_event_loop  # noqa: F401
 
 from . import subprocess
-from ._loop import PollLoop, wait_ready
-from .subprocess import (
-    DEVNULL,
-    PIPE,
-    STDOUT,
-    DeniedError,
-    LimitExceededError,
-    Process,
-    StreamReader,
-    StreamWriter,
-    create_subprocess_exec,
-    create_subprocess_shell,
-)
-
-if not _sys.executable:
-    _sys.executable = "python3"
+from ._loop import PollLoop, PollLoopPolicy, install_policy, wait_ready
+from ._popen import Popen
+from ._spawn import DEVNULL, PIPE, STDOUT, DeniedError, LimitExceededError, NotOfferedError
+from .subprocess import Process, StreamReader, StreamWriter, create_subprocess_exec, create_subprocess_shell
 
 
-def new_event_loop():
-    """A new procgate event loop (asyncio's ``new_event_loop``)."""
-    return PollLoop()
+def install():
+    """Makes the standard library's process APIs procgate's, in this
+    interpreter: asyncio's event loop policy gives `PollLoop`s, and
+    `subprocess.Popen` is `procgate.Popen`. Idempotent; the guest's entry
+    calls it before the program runs."""
+    install_policy()
+    _stdlib_subprocess.Popen = Popen
+    if not _sys.executable:
+        _sys.executable = "python3"
 
 
-def run(main, *, debug=None):
-    """Run the coroutine ``main`` on a new procgate event loop and return its
-    result: asyncio's ``asyncio.run``. Tasks still pending when it returns
-    are cancelled."""
-    if _asyncio.events._get_running_loop() is not None:
-        raise RuntimeError("procgate.run() cannot be called from a running event loop")
-    loop = PollLoop()
-    if debug is not None:
-        loop.set_debug(debug)
-    try:
-        return loop.run_until_complete(main)
-    finally:
-        try:
-            _cancel_all_tasks(loop)
-        finally:
-            loop.close()
-
-
-def _cancel_all_tasks(loop):
-    tasks = [t for t in _asyncio.all_tasks(loop) if not t.done()]
-    if not tasks:
-        return
-    for task in tasks:
-        task.cancel()
-    loop.run_until_complete(_asyncio.gather(*tasks, return_exceptions=True))
-    for task in tasks:
-        if not task.cancelled() and task.exception() is not None:
-            loop.call_exception_handler(
-                {"message": "unhandled exception during procgate.run() shutdown", "exception": task.exception(), "task": task}
-            )
-
+install()
 
 __all__ = list(_asyncio.__all__) + [
     "PIPE",
     "STDOUT",
     "DEVNULL",
     "Process",
+    "StreamReader",
+    "StreamWriter",
     "DeniedError",
     "LimitExceededError",
+    "NotOfferedError",
     "PollLoop",
+    "PollLoopPolicy",
+    "Popen",
+    "install",
     "wait_ready",
     "subprocess",
 ]

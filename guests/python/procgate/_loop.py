@@ -1,262 +1,161 @@
-"""An asyncio event loop over `wasi:io/poll`.
+"""asyncio's event loop over `wasi:io/poll`.
 
 asyncio's own loops wait in `selectors` on file descriptors (and need a
-socketpair to start), which a WebAssembly guest does not have. This loop
-keeps asyncio's scheduling (`Handle`, `TimerHandle`, `Future`, `Task`: all
-of asyncio above the loop works unchanged, `gather` included) and waits
-instead on WASI pollables: every pending wait is a `(pollable, future)`
-pair, and when nothing is ready to run the loop calls `wasi:io/poll.poll`
-once on all of them, plus a monotonic-clock pollable for the earliest timer,
-and resolves the futures of the pollables that are ready.
+socketpair to start), which a WebAssembly guest does not have. `PollLoop` is
+asyncio's `BaseEventLoop` (its scheduling, debug mode, exception handling,
+argument checks of `subprocess_exec`/`subprocess_shell`: all of asyncio above
+the loop, unchanged) whose "selector" waits instead on WASI pollables: every
+pending wait is a (future, pollable) pair, and when nothing is ready to run
+the loop calls `wasi:io/poll.poll` once on all of them, plus a
+monotonic-clock pollable for the earliest timer, and resolves the futures
+of the pollables that are ready.
+
+`PollLoopPolicy` makes it the loop of `asyncio.run` and
+`asyncio.new_event_loop`; `procgate.install()` sets it at the guest's entry.
 """
 
 import asyncio
-import collections
-import heapq
-import sys
-import traceback
-
-from asyncio import events
+from asyncio import base_events, events
 
 from wit_world.imports import monotonic_clock, poll
 
-__all__ = ["PollLoop", "wait_ready"]
+from ._spawn import drop
+from ._transport import ReadPipeTransport, SubprocessTransport, WritePipeTransport
+
+__all__ = ["PollLoop", "PollLoopPolicy", "wait_ready"]
 
 
-def _drop(resource):
-    """Releases a WASI resource now, not whenever it is collected (a
-    pollable must go before the stream it was made from)."""
-    resource.__exit__(None, None, None)
+class _PollSelector:
+    """What `BaseEventLoop._run_once` calls `select(timeout)` on."""
 
+    def __init__(self, loop):
+        self._loop = loop
 
-class PollLoop(asyncio.AbstractEventLoop):
-    """An asyncio event loop whose only source of events is
-    `wasi:io/poll.poll` (and timers, through `wasi:clocks/monotonic-clock`).
-
-    Use it through `procgate.run(main())`, asyncio's `asyncio.run`.
-    """
-
-    def __init__(self):
-        self._ready = collections.deque()
-        self._scheduled = []
-        self._waiters = []  # [pollable, future]; the loop owns the pollables
-        self._running = False
-        self._stopping = False
-        self._closed = False
-        self._debug = False
-        self._exception_handler = None
-        self._task_factory = None
-
-    # Running and stopping.
-
-    def run_until_complete(self, future):
-        self._check_closed()
-        if self._running:
-            raise RuntimeError("this event loop is already running")
-        future = asyncio.ensure_future(future, loop=self)
-        previous = events._get_running_loop()
-        events._set_running_loop(self)
-        self._running = True
-        try:
-            while not future.done():
-                self._run_once(future)
-        finally:
-            self._running = False
-            events._set_running_loop(previous)
-        return future.result()
-
-    def run_forever(self):
-        self._check_closed()
-        if self._running:
-            raise RuntimeError("this event loop is already running")
-        previous = events._get_running_loop()
-        events._set_running_loop(self)
-        self._running = True
-        try:
-            while not self._stopping:
-                self._run_once(None)
-        finally:
-            self._stopping = False
-            self._running = False
-            events._set_running_loop(previous)
-
-    def stop(self):
-        self._stopping = True
-
-    def is_running(self):
-        return self._running
-
-    def is_closed(self):
-        return self._closed
+    def select(self, timeout):
+        waiters = [(f, p) for f, p in self._loop._waiters.items() if not f.done()]
+        pollables = [p for _, p in waiters]
+        timer = None
+        if timeout is not None:
+            timer = monotonic_clock.subscribe_duration(max(0, int(timeout * 1e9)))
+            pollables.append(timer)
+        if not pollables:
+            raise RuntimeError(
+                "procgate event loop: nothing left to wait for, and nothing will wake the loop "
+                "(a future awaited that nothing completes?)"
+            )
+        ready = poll.poll(pollables)
+        if timer is not None:
+            drop(timer)
+        return [waiters[i][0] for i in ready if i < len(waiters)]
 
     def close(self):
-        if self._running:
-            raise RuntimeError("cannot close a running event loop")
-        if self._closed:
-            return
-        self._closed = True
-        self._ready.clear()
-        self._scheduled.clear()
-        for pollable, _ in self._waiters:
-            _drop(pollable)
-        self._waiters.clear()
-
-    def _check_closed(self):
-        if self._closed:
-            raise RuntimeError("event loop is closed")
-
-    async def shutdown_asyncgens(self):
         pass
 
-    async def shutdown_default_executor(self, timeout=None):
+
+class PollLoop(base_events.BaseEventLoop):
+    """asyncio's event loop for a procgate guest: its only sources of events
+    are `wasi:io/poll.poll` and timers. `loop.subprocess_exec` and
+    `loop.subprocess_shell` start processes through the host's policy, so
+    `asyncio.create_subprocess_exec`/`_shell` return asyncio's own
+    `asyncio.subprocess.Process`."""
+
+    def __init__(self):
+        super().__init__()
+        self._waiters = {}  # future -> pollable; the loop owns the pollables
+        self._selector = _PollSelector(self)
+
+    def close(self):
+        super().close()
+        for future in list(self._waiters):
+            self._forget(future)
+
+    def _write_to_self(self):
+        # call_soon_threadsafe: a guest has one thread; nothing to wake.
         pass
 
-    # Scheduling callbacks.
-
-    def call_soon(self, callback, *args, context=None):
-        self._check_closed()
-        handle = events.Handle(callback, args, self, context)
-        self._ready.append(handle)
-        return handle
-
-    call_soon_threadsafe = call_soon
-
-    def call_later(self, delay, callback, *args, context=None):
-        return self.call_at(self.time() + delay, callback, *args, context=context)
-
-    def call_at(self, when, callback, *args, context=None):
-        self._check_closed()
-        timer = events.TimerHandle(when, callback, args, self, context)
-        heapq.heappush(self._scheduled, timer)
-        timer._scheduled = True
-        return timer
-
-    def _timer_handle_cancelled(self, handle):
-        # Cancelled timers are skipped when they come up.
-        pass
-
-    def time(self):
-        return monotonic_clock.now() / 1e9
-
-    # Futures and tasks.
-
-    def create_future(self):
-        return asyncio.Future(loop=self)
-
-    def create_task(self, coro, *, name=None, context=None, **kwargs):
-        self._check_closed()
-        if self._task_factory is not None:
-            return self._task_factory(self, coro, name=name, context=context, **kwargs)
-        return asyncio.Task(coro, loop=self, name=name, context=context, **kwargs)
-
-    def set_task_factory(self, factory):
-        self._task_factory = factory
-
-    def get_task_factory(self):
-        return self._task_factory
-
-    # Errors.
-
-    def get_exception_handler(self):
-        return self._exception_handler
-
-    def set_exception_handler(self, handler):
-        self._exception_handler = handler
-
-    def default_exception_handler(self, context):
-        message = context.get("message") or "Unhandled exception in event loop"
-        print(f"procgate event loop: {message}", file=sys.stderr)
-        exception = context.get("exception")
-        if exception is not None:
-            traceback.print_exception(exception, file=sys.stderr)
-        for key in ("future", "task", "handle"):
-            if key in context:
-                print(f"  {key}: {context[key]!r}", file=sys.stderr)
-
-    def call_exception_handler(self, context):
-        if self._exception_handler is None:
-            self.default_exception_handler(context)
-        else:
-            self._exception_handler(self, context)
-
-    def get_debug(self):
-        return self._debug
-
-    def set_debug(self, enabled):
-        self._debug = enabled
+    def _process_events(self, ready):
+        for future in ready:
+            self._forget(future)
+            if not future.done():
+                future.set_result(None)
 
     # Waiting on pollables.
 
     def _add_waiter(self, pollable):
-        """A future that is done once `pollable` is ready. The loop owns the
-        pollable from here on, and drops it once it is ready or the future
-        is cancelled."""
+        """A future done once `pollable` is ready. The loop owns the pollable
+        and drops it when it is ready or `_forget` is called."""
         future = self.create_future()
-        entry = [pollable, future]
-        self._waiters.append(entry)
-
-        def forget(_):
-            # Done (ready) or cancelled: let go of the pollable at once.
-            if entry in self._waiters:
-                self._waiters.remove(entry)
-                _drop(entry[0])
-
-        future.add_done_callback(forget)
+        self._waiters[future] = pollable
         return future
 
-    def _run_once(self, main):
-        while self._scheduled and self._scheduled[0]._cancelled:
-            heapq.heappop(self._scheduled)
-        if not self._ready:
-            waiters = [entry for entry in self._waiters if not entry[1].done()]
-            pollables = [pollable for pollable, _ in waiters]
-            timer = None
-            if self._scheduled:
-                when = self._scheduled[0].when()
-                delay = max(0, int((when - self.time()) * 1e9))
-                timer = monotonic_clock.subscribe_duration(delay)
-                pollables.append(timer)
-            if not pollables:
-                if main is not None and not main.done():
-                    raise RuntimeError(
-                        "procgate event loop: nothing left to wait for, but the main "
-                        "future is not done (was a future awaited that nothing completes?)"
-                    )
-                if main is None:
-                    raise RuntimeError("procgate event loop: run_forever with nothing to wait for")
-            else:
-                ready = poll.poll(pollables)
-                if timer is not None:
-                    _drop(timer)
-                for index in ready:
-                    if index < len(waiters):
-                        future = waiters[index][1]
-                        if not future.done():
-                            # Its done callback drops the pollable.
-                            future.set_result(None)
-        now = self.time()
-        while self._scheduled and self._scheduled[0].when() <= now:
-            timer = heapq.heappop(self._scheduled)
-            timer._scheduled = False
-            if not timer._cancelled:
-                self._ready.append(timer)
-        for _ in range(len(self._ready)):
-            handle = self._ready.popleft()
-            if not handle._cancelled:
-                handle._run()
+    def _forget(self, future):
+        """Drops the pollable of a wait now (before its stream goes)."""
+        pollable = self._waiters.pop(future, None)
+        if pollable is not None:
+            drop(pollable)
+
+    # Pipes and subprocesses (asyncio's hooks for a loop implementation).
+
+    def _make_read_pipe_transport(self, pipe, protocol, waiter=None, extra=None):
+        return ReadPipeTransport(self, pipe, protocol, waiter, extra)
+
+    def _make_write_pipe_transport(self, pipe, protocol, waiter=None, extra=None):
+        return WritePipeTransport(self, pipe, protocol, waiter, extra)
+
+    async def _make_subprocess_transport(
+        self, protocol, args, shell, stdin, stdout, stderr, bufsize, extra=None, **kwargs
+    ):
+        waiter = self.create_future()
+        transport = SubprocessTransport(
+            self, protocol, args, shell, stdin, stdout, stderr, bufsize, waiter=waiter, extra=extra, **kwargs
+        )
+        transport._watch_exit()
+        try:
+            await waiter
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException:
+            transport.close()
+            await transport._wait()
+            raise
+        return transport
+
+
+_BasePolicy = getattr(events, "_BaseDefaultEventLoopPolicy", None) or events.BaseDefaultEventLoopPolicy
+
+
+class PollLoopPolicy(_BasePolicy):
+    """The event-loop policy whose loops are `PollLoop`s."""
+
+    _loop_factory = PollLoop
+
+    def get_child_watcher(self):
+        # asyncio before 3.14 had child watchers; the host watches
+        # procgate's children.
+        raise NotImplementedError("procgate's children are watched by the host")
 
 
 async def wait_ready(pollable):
     """Awaits until `pollable` is ready, letting other tasks run; takes
     ownership of the pollable and drops it before returning."""
     if pollable.ready():
-        _drop(pollable)
+        drop(pollable)
         return
     loop = events.get_running_loop()
     if not isinstance(loop, PollLoop):
-        _drop(pollable)
+        drop(pollable)
         raise RuntimeError(
-            "procgate needs its own event loop: run the program with procgate.run(main()) "
-            "(asyncio.run's default loop cannot wait on WASI pollables)"
+            "procgate needs its own event loop (procgate.install() sets it for asyncio.run): "
+            "asyncio's default loop cannot wait on WASI pollables"
         )
-    await loop._add_waiter(pollable)
+    future = loop._add_waiter(pollable)
+    try:
+        await future
+    finally:
+        loop._forget(future)
+
+
+def install_policy():
+    """Makes `PollLoop` the loop of `asyncio.run` and `asyncio.new_event_loop`."""
+    setter = getattr(events, "_set_event_loop_policy", None) or asyncio.set_event_loop_policy
+    setter(PollLoopPolicy())

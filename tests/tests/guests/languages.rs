@@ -230,6 +230,17 @@ fn rust() {
 fn python() {
     check_cases(Lang::Python);
     check_examples(Lang::Python);
+    // The examples are the documentation's code as written: plain
+    // `import asyncio`, nothing of procgate.
+    for name in ["shell", "gather", "date"] {
+        let path = root().join(format!("examples/python/{name}.py"));
+        let source = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            source.starts_with("import asyncio\n") && !source.contains("procgate"),
+            "{} must be the documentation's example unchanged",
+            path.display()
+        );
+    }
 }
 
 #[test]
@@ -242,4 +253,130 @@ fn javascript() {
 fn c() {
     check_cases(Lang::C);
     check_examples(Lang::C);
+}
+
+/// Runs case `args[0]` of the Python guest `guests/python/tests/stdlib.py`
+/// (the standard library's `subprocess` and `asyncio`, no procgate import)
+/// under `policy`.
+fn python_stdlib(args: &[&str], policy: Policy) -> Run {
+    Lang::Python.run("stdlib", args, policy)
+}
+
+/// `subprocess` unchanged in a Python guest: each case's exact lines and
+/// exit status; `sys.exit(n)`, `exit(n)`, `sys.exit("text")` and an
+/// uncaught exception end the guest with CPython's status.
+#[test]
+fn python_stdlib_unchanged() {
+    let programs = ["cat", "echo", "false", "true", "sleep", "tr"];
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["text"],
+            &["stdout: 'one\\ntwo\\n'", "type: CompletedProcess"],
+        ),
+        (
+            &["check"],
+            &["b'42\\n'", "CalledProcessError: 1", "call: 0"],
+        ),
+        (
+            &["timeout"],
+            &[
+                "TimeoutExpired: ['sleep', '30']",
+                "communicate: TimeoutExpired",
+                "killed: -9",
+            ],
+        ),
+        (
+            &["popen"],
+            &[
+                "poll while running: None",
+                "read: 'through the pipe\\n'",
+                "returncode: 0",
+                "pipeline: b'PIPED\\n' 0",
+                "terminated: -15",
+                "signal after exit: ignored",
+            ],
+        ),
+        (
+            &["refused"],
+            &[
+                "preexec_fn: not offered to a procgate guest: preexec_fn (no guest code runs in the child: the host starts it)",
+                "pass_fds: not offered to a procgate guest: pass_fds (the guest has no descriptors to give a child)",
+                "close_fds: not offered to a procgate guest: close_fds=False (the child gets only its three standard streams)",
+                "user: not offered to a procgate guest: user/group/extra_groups (the host's policy decides who the child runs as)",
+            ],
+        ),
+        (
+            &["denied"],
+            &["denied: program \"rm\" not in allow list"],
+        ),
+        (
+            &["asyncio"],
+            &[
+                "stdout: b'async\\n' 0",
+                "classes: asyncio.subprocess.Process asyncio.streams",
+            ],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (args, expected) in cases {
+        let policy = procgate_tests::allow(&programs)
+            .allow_shell("/bin/sh")
+            .build()
+            .unwrap();
+        let run = python_stdlib(args, policy);
+        if run.code != 0 || run.lines() != *expected {
+            failures.push(format!(
+                "case {args:?}: expected exit 0 and {expected:#?}\n{run}"
+            ));
+        }
+    }
+    // Exit statuses, as `python3 program.py` ends.
+    let statuses: &[(&[&str], i32, &str)] = &[
+        (&["exit", "3"], 3, ""),
+        (&["exit", "0"], 0, ""),
+        (&["exit", "258"], 2, ""),
+        (&["exit-builtin", "7"], 7, ""),
+        (&["exit-text"], 1, "bad input\n"),
+    ];
+    for (args, code, stderr) in statuses {
+        let run = python_stdlib(args, procgate_tests::allow(&[]).build().unwrap());
+        if run.code != *code || run.stderr != *stderr || !run.stdout.is_empty() {
+            failures.push(format!(
+                "case {args:?}: expected exit {code}, stderr {stderr:?}\n{run}"
+            ));
+        }
+    }
+    let run = python_stdlib(&["raise"], procgate_tests::allow(&[]).build().unwrap());
+    if run.code != 1
+        || !run
+            .stderr
+            .ends_with("ZeroDivisionError: division by zero\n")
+    {
+        failures.push(format!(
+            "case raise: expected exit 1 and the traceback\n{run}"
+        ));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The example, `subprocess.run(["git", "status"],
+/// capture_output=True, text=True)`, in a guest whose child runs in a
+/// fresh git repository.
+#[test]
+fn python_subprocess_run_git_status() {
+    let repo = scratch("python-git-status");
+    let init = Command::new("git")
+        .args(["init", "-q", "-b", "main"])
+        .arg(repo.path())
+        .status()
+        .unwrap();
+    assert!(init.success(), "git init");
+    let dir = repo.path().to_str().unwrap();
+    let policy = procgate_tests::allow(&["git"])
+        .dir(dir, dir)
+        .build()
+        .unwrap();
+    let run = python_stdlib(&["git"], policy);
+    assert_eq!(run.code, 0, "{run}");
+    assert_eq!(run.lines(), ["returncode: 0", "branch line: True"], "{run}");
 }

@@ -27,6 +27,7 @@ mod bounds;
 mod cli_probe;
 mod conformance;
 mod containment;
+mod cpython_suite;
 mod endings;
 mod errors;
 mod exec;
