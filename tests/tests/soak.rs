@@ -21,7 +21,7 @@ const ESCAPE_EVERY: usize = 25;
 
 /// The escapee's command line: `sleep` with a number no other test uses,
 /// so a pid reused by another process is not taken for it.
-const ESCAPEE: &[u8] = b"sleep\03607\0";
+const ESCAPEE: &[u8] = b"sleep\x003607\x00";
 
 /// A shell command appending its cgroup (`0::/GUEST/cN`) to `cg`, starting
 /// a grandchild in a session of its own (`setsid sleep 3607`) and, once the
@@ -117,7 +117,7 @@ fn soak_spawn_and_communicate_leaks_nothing() {
     let soak = |cycles: usize| {
         let args = ["soak", &cycles.to_string(), &every.to_string(), &script];
         let run = GuestRun::new("lifetimes", &args, policy())
-            .limits(limits.clone())
+            .limits(limits)
             .run()
             .unwrap_or_else(|(e, run)| panic!("{e:?}\n{run}"));
         run.assert_ok();

@@ -675,7 +675,7 @@ fn os_limits_are_set_in_the_child() {
         ("Max open files", "33"),
         ("Max processes", "44"),
     ] {
-        let pattern = format!("{name}");
+        let pattern = name.to_string();
         let line = limits
             .split("\\n")
             .find(|l| l.starts_with(&pattern))
