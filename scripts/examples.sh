@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rustup target add wasm32-wasip2
-cargo build --release -p procgate
+cargo build --release -p procgate-cli
 CARGO_TARGET_DIR=target/wasm cargo build --release --target wasm32-wasip2 -p procgate-examples
 wasm=target/wasm/wasm32-wasip2/release
 for example in shell gather date; do
