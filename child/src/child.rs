@@ -101,7 +101,7 @@ impl Child {
     /// A child `exit` watches, counted among `children`; pipes none yet.
     pub(crate) fn new(exit: ChildExit, children: Arc<Children>) -> Child {
         let exit = Arc::new(exit);
-        children.add(&exit);
+        children.add(exit.clone());
         Child {
             exit,
             children,

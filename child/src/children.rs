@@ -3,7 +3,7 @@
 //! the endings still in progress.
 
 use crate::cgroup::{GuestCgroup, Leaf, KILL_WAIT};
-use crate::exit::ChildExit;
+use crate::lifecycle::{self, Kill, Wait};
 use procgate_policy::{CgroupMode, Error, Result, Usage, AUDIT_TARGET};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -33,7 +33,7 @@ pub struct Children {
     guest_gone: AtomicBool,
     /// Every child whose exit is still alive somewhere: in a [`crate::Child`],
     /// a pollable, a communicate, or the task ending it.
-    exits: Mutex<Vec<Weak<ChildExit>>>,
+    exits: Mutex<Vec<Weak<dyn Wait>>>,
     spawned: AtomicU64,
     ending: AtomicUsize,
     ended: Notify,
@@ -97,9 +97,9 @@ impl Children {
     }
 
     /// Counts a new child.
-    pub(crate) fn add(&self, exit: &Arc<ChildExit>) {
+    pub(crate) fn add(&self, exit: Arc<dyn Wait>) {
         let mut exits = self.exits.lock().unwrap_or_else(|e| e.into_inner());
-        exits.push(Arc::downgrade(exit));
+        exits.push(Arc::downgrade(&exit));
         self.spawned.fetch_add(1, Ordering::SeqCst);
     }
 
@@ -223,17 +223,17 @@ impl Children {
         }
     }
 
-    /// Ends `exit` in the background ([`ChildExit::end`] with the grace),
+    /// Ends `exit` in the background (`lifecycle::end` with the grace),
     /// counted until it is done: what a dropped [`crate::Child`] does.
     /// Without a tokio runtime, `exit`'s own `Drop` kills and reaps.
-    pub(crate) fn end_in_background(self: &Arc<Self>, exit: Arc<ChildExit>) {
+    pub(crate) fn end_in_background<P: Wait + Kill + 'static>(self: &Arc<Self>, exit: Arc<P>) {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
         let children = Arc::clone(self);
         children.ending.fetch_add(1, Ordering::SeqCst);
         runtime.spawn(async move {
-            let left = exit.end(children.grace).await;
+            let left = lifecycle::end(&*exit, children.grace, KILL_WAIT).await;
             children.record_unended(&left);
             drop(exit);
             if children.ending.fetch_sub(1, Ordering::SeqCst) == 1 {

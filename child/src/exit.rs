@@ -14,10 +14,13 @@
 //! `kill(-pgid)` while the child is unreaped).
 
 use crate::cgroup::{Containment, Leaf, KILL_WAIT};
+use crate::lifecycle::{self, Kill, Wait};
 use crate::pidfd::{exit_from_pidfd, pidfd_signal, reap_within, waitid};
 use procgate_policy::{audit, Error, Result, AUDIT_TARGET};
+use std::future::Future;
 use std::io;
 use std::os::fd::OwnedFd;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
@@ -220,21 +223,48 @@ impl ChildExit {
     /// (up to [`KILL_WAIT`]) until the child and its cgroup are gone, reaps
     /// the child and removes the cgroup. Returns the pids it could not end.
     pub async fn end(&self, grace: Duration) -> Vec<u32> {
-        if self.returncode().is_none() {
-            self.signal_group(libc::SIGTERM);
-            self.signal_child(libc::SIGTERM);
-            let _ = tokio::time::timeout(grace, self.wait()).await;
-        }
-        self.kill_all();
-        let mut left = Vec::new();
-        if tokio::time::timeout(KILL_WAIT, self.wait()).await.is_err() {
-            left.push(self.pid);
-        }
-        self.try_reap();
-        if let Some(leaf) = &self.leaf {
-            left.extend(leaf.emptied().await.into_iter().filter(|p| *p != self.pid));
-        }
-        left
+        lifecycle::end(self, grace, KILL_WAIT).await
+    }
+}
+
+impl Wait for ChildExit {
+    fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    fn returncode(&self) -> Option<i32> {
+        ChildExit::returncode(self)
+    }
+
+    fn wait(&self) -> Pin<Box<dyn Future<Output = i32> + Send + '_>> {
+        Box::pin(ChildExit::wait(self))
+    }
+
+    fn reap(&self) -> bool {
+        self.try_reap()
+    }
+}
+
+impl Kill for ChildExit {
+    fn signal_group(&self, sig: i32) {
+        ChildExit::signal_group(self, sig)
+    }
+
+    fn signal_child(&self, sig: i32) {
+        ChildExit::signal_child(self, sig)
+    }
+
+    fn kill_all(&self) {
+        ChildExit::kill_all(self)
+    }
+
+    fn emptied(&self) -> Pin<Box<dyn Future<Output = Vec<u32>> + Send + '_>> {
+        Box::pin(async move {
+            match &self.leaf {
+                Some(leaf) => leaf.emptied().await,
+                None => Vec::new(),
+            }
+        })
     }
 }
 

@@ -25,6 +25,7 @@ mod children;
 mod clone_spawn;
 pub mod communicate;
 mod exit;
+pub mod lifecycle;
 mod pidfd;
 pub mod pipes;
 mod setup;
