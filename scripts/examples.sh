@@ -12,5 +12,5 @@ for example in shell gather date; do
   echo "=== procgate run --policy examples/rust/$example.toml $wasm/$example.wasm"
   target/release/procgate run --policy "examples/rust/$example.toml" "$wasm/$example.wasm"
 done
-echo "=== the plugin host (examples/plugin-host): two plugins, two policies, a hook"
+echo "=== the plugin host (examples/plugin-host): three plugins at once, their own policies, captured output, per-plugin audit, a hook"
 cargo run --release -q -p plugin-host -- "$wasm"

@@ -210,10 +210,16 @@ impl PolicyBuilder {
         self
     }
 
-    /// Grants the host directory `host` as a working directory, known to
-    /// the guest as `guest`. Without a [`PolicyBuilder::default_cwd`],
-    /// the first granted directory is the default working directory of
-    /// children.
+    /// Grants the host directory `host` as a working directory of
+    /// children, known to the guest as `guest`. Without a
+    /// [`PolicyBuilder::default_cwd`], the first granted directory is the
+    /// default working directory of children; under Landlock, children may
+    /// write in it.
+    ///
+    /// This grants the guest's *children* a directory, not the guest
+    /// itself: the guest's own file access is its WASI context's
+    /// preopens (`WasiCtxBuilder::preopened_dir`), which the embedder sets
+    /// apart. (The CLI's `--dir` does both.)
     ///
     /// ```
     /// let p = procgate_policy::Policy::builder().dir("/tmp", "/scratch").build().unwrap();
@@ -259,6 +265,9 @@ impl PolicyBuilder {
     }
 
     /// Changes some limits, keeping the others (flags over a file, say).
+    /// Each limit also has a shortcut named like its key in a policy file:
+    /// [`PolicyBuilder::max_live`], [`PolicyBuilder::timeout_secs`],
+    /// [`PolicyBuilder::communicate_bytes`], ...
     ///
     /// ```
     /// let p = procgate_policy::Policy::builder().update_limits(|l| l.max_spawns = Some(10)).build().unwrap();
@@ -267,6 +276,11 @@ impl PolicyBuilder {
     pub fn update_limits(mut self, f: impl FnOnce(&mut Limits)) -> Self {
         f(&mut self.limits);
         self
+    }
+
+    /// The limits as set so far, for the shortcuts of `limit_keys.rs`.
+    pub(crate) fn limits_mut(&mut self) -> &mut Limits {
+        &mut self.limits
     }
 
     /// Replaces the filesystem sandbox settings.

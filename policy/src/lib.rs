@@ -37,6 +37,7 @@ mod error;
 mod file;
 mod hint;
 pub mod hooks;
+mod limit_keys;
 mod limits;
 mod policy;
 mod programs;

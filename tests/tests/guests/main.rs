@@ -7,6 +7,7 @@ mod bounds;
 mod cli_probe;
 mod conformance;
 mod containment;
+mod embedding;
 mod endings;
 mod errors;
 mod exec;
