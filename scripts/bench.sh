@@ -9,5 +9,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rustup target add wasm32-wasip2
-cargo build --release -p procgate -p procgate-bench
+cargo build --release -p procgate-cli -p procgate-bench
 exec target/release/procgate-bench "$@"

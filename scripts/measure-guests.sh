@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || true
-cargo build --release -q -p procgate
+cargo build --release -q -p procgate-cli
 CARGO_TARGET_DIR=target/wasm cargo build --release -q --target wasm32-wasip2 -p procgate-test-programs
 bash scripts/guests-other-languages.sh build python js c
 

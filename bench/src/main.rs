@@ -303,7 +303,7 @@ fn drive(opts: Options) -> Result<()> {
     };
     if !paths.cli().exists() {
         eprintln!(
-            "warning: no {}: cli-run skipped (cargo build --release -p procgate)",
+            "warning: no {}: cli-run skipped (cargo build --release -p procgate-cli)",
             paths.cli().display()
         );
         selected.retain(|w| w.name != "cli-run");

@@ -45,6 +45,11 @@
 //! let component = cache.load(engine, "guest.wasm".as_ref())?;
 //! # Ok(()) }
 //! ```
+//!
+//! Longer than ~400 lines on purpose (about 100 are tests): the cache's
+//! trust checks (owner and mode of every directory, descriptor-relative
+//! opens, the HMAC key, size bounds) are one security argument, read
+//! together.
 
 use anyhow::Context as _;
 use hmac::{Hmac, Mac};

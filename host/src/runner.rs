@@ -2,8 +2,61 @@
 //! `run` export is called with WASI and procgate linked in.
 //!
 //! This is what `procgate run` uses, and what an embedder can use when its
-//! guests are commands. An embedder with its own world uses
-//! [`crate::add_to_linker_async`] directly.
+//! guests are commands ([`Runner`], in its own [`RunState`] or in the
+//! embedder's store data). An embedder with its own world links with
+//! [`crate::add_to_linker_async`] and keeps the same guarantees (the
+//! wall-clock deadline, the memory limit, every child ended and reaped when
+//! the guest ends) with [`guest_store`] and [`run_guarded`]:
+//!
+//! ```no_run
+//! use procgate::runner::{engine, guest_store, run_guarded, Ended, GuestData, GuestLimits};
+//! use procgate::wasmtime::component::{Component, Linker, ResourceTable};
+//! use procgate::wasmtime::StoreLimits;
+//! use procgate::{Policy, ProcgateCtx, ProcgateCtxView, ProcgateView};
+//!
+//! // The embedder's own store data, for its own plugin world.
+//! struct Plugin {
+//!     name: String,
+//!     procgate: ProcgateCtx,
+//!     table: ResourceTable,
+//!     limits: StoreLimits,
+//! }
+//! impl ProcgateView for Plugin {
+//!     fn procgate(&mut self) -> ProcgateCtxView<'_> {
+//!         ProcgateCtxView { ctx: &mut self.procgate, table: &mut self.table }
+//!     }
+//! }
+//! impl GuestData for Plugin {
+//!     fn store_limits(&mut self) -> &mut StoreLimits {
+//!         &mut self.limits
+//!     }
+//! }
+//!
+//! # async fn demo(component: Component) -> anyhow::Result<()> {
+//! let engine = engine()?;
+//! let mut linker = Linker::<Plugin>::new(&engine);
+//! procgate::add_to_linker_async(&mut linker)?;
+//! let pre = linker.instantiate_pre(&component)?;
+//! let data = Plugin {
+//!     name: "formatter".into(),
+//!     procgate: ProcgateCtx::new(Policy::builder().allow_program("rustfmt").build()?),
+//!     table: procgate::resource_table(),
+//!     limits: StoreLimits::default(),
+//! };
+//! let limits = GuestLimits { deadline: Some(std::time::Duration::from_secs(30)), max_memory: Some(64 << 20) };
+//! let store = guest_store(&engine, data, limits);
+//! let never = std::future::pending::<()>();
+//! let ended = run_guarded(store, limits, |mut store| async move {
+//!     let instance = pre.instantiate_async(&mut store).await?;
+//!     // ... call the plugin's exports on `store` here ...
+//!     let _ = instance;
+//!     Ok(())
+//! }, never).await?;
+//! // Past the deadline or the memory limit: an error; either way every
+//! // child the plugin started has been ended and reaped by now.
+//! assert!(matches!(ended, Ended::Returned(())));
+//! # Ok(()) }
+//! ```
 //!
 //! ```no_run
 //! use procgate::runner::{Runner, engine};
@@ -20,6 +73,7 @@
 
 use crate::{ProcgateCtx, ProcgateCtxView, ProcgateView};
 use anyhow::Context as _;
+use std::future::Future;
 use std::path::Path;
 use std::time::Duration;
 use wasmtime::component::{Component, Linker, ResourceTable};
@@ -121,22 +175,120 @@ pub fn engine() -> anyhow::Result<Engine> {
     Ok(engine)
 }
 
-/// A command guest, compiled and linked once, ready to run many times.
-#[derive(Clone)]
-pub struct Runner {
-    pre: CommandPre<RunState>,
+/// What procgate needs of a store's data to run a guest with its
+/// guarantees ([`guest_store`], [`run_guarded`], [`Runner::run_data_until`]):
+/// the procgate state (for its children) and the [`StoreLimits`] the memory
+/// limit is kept in.
+pub trait GuestData: ProcgateView + Send + 'static {
+    /// Where the store's limits live ([`guest_store`] replaces them).
+    fn store_limits(&mut self) -> &mut StoreLimits;
+}
+
+impl GuestData for RunState {
+    fn store_limits(&mut self) -> &mut StoreLimits {
+        &mut self.limits
+    }
+}
+
+/// How a call under [`run_guarded`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended<R, C> {
+    /// The call returned this.
+    Returned(R),
+    /// The cancel future resolved first, with this value: the guest was
+    /// stopped where it was, and its children were ended and reaped.
+    Cancelled(C),
+}
+
+/// A store for `data`, set up for `limits`: the memory limit (the store's
+/// [`StoreLimits`], replaced, trap when a memory would grow past it), and
+/// a yield to the host at every epoch tick, so a spinning guest still lets
+/// the deadline of [`run_guarded`] fire (use an engine made by [`engine`]).
+pub fn guest_store<T: GuestData>(engine: &Engine, mut data: T, limits: GuestLimits) -> Store<T> {
+    let mut store_limits = StoreLimitsBuilder::new().trap_on_grow_failure(true);
+    if let Some(bytes) = limits.max_memory {
+        store_limits = store_limits.memory_size(bytes);
+    }
+    *data.store_limits() = store_limits.build();
+    let mut store = Store::new(engine, data);
+    store.limiter(|s| s.store_limits());
+    store.epoch_deadline_async_yield_and_update(1);
+    store
+}
+
+/// Runs `call` (instantiate, call the guest's exports) on `store` within
+/// the deadline of `limits` and until `cancel` resolves; then the store is
+/// dropped (with `call`, which owns it) and every child the guest left is
+/// ended (SIGTERM, the grace, SIGKILL to its cgroup or group) and reaped
+/// before this returns. Past the deadline: [`DeadlineExceeded`]; past the
+/// memory limit of [`guest_store`]: an error with [`MemoryExceeded`] as
+/// context.
+pub async fn run_guarded<T, R, C, F>(
+    mut store: Store<T>,
+    limits: GuestLimits,
+    call: impl FnOnce(Store<T>) -> F,
+    cancel: impl Future<Output = C>,
+) -> anyhow::Result<Ended<R, C>>
+where
+    T: GuestData,
+    F: Future<Output = wasmtime::Result<R>>,
+{
+    let children = store.data_mut().procgate().ctx.children().clone();
+    let call = call(store);
+    let bounded = async {
+        match limits.deadline {
+            None => call.await,
+            Some(deadline) => match tokio::time::timeout(deadline, call).await {
+                Ok(result) => result,
+                Err(_elapsed) => Err(wasmtime::Error::new(DeadlineExceeded(deadline))),
+            },
+        }
+    };
+    // Whichever ends first; the other future (and with the guest's call,
+    // its store) is dropped here.
+    let ended = tokio::select! {
+        result = bounded => Ok(result),
+        value = cancel => Err(value),
+    };
+    // The children the guest left are being ended: wait for them.
+    children.ended().await;
+    let result = match ended {
+        Ok(result) => result,
+        Err(value) => return Ok(Ended::Cancelled(value)),
+    };
+    match result {
+        Ok(r) => Ok(Ended::Returned(r)),
+        Err(e) => {
+            let text = format!("{e:?}");
+            let e = anyhow::Error::from(e);
+            match limits.max_memory {
+                Some(bytes) if text.contains("forcing trap when growing memory") => {
+                    Err(e.context(MemoryExceeded(bytes)))
+                }
+                _ => Err(e),
+            }
+        }
+    }
+}
+
+/// A command guest, compiled and linked once, ready to run many times, in
+/// a [`RunState`] (the default) or the embedder's own store data `T`.
+pub struct Runner<T: 'static = RunState> {
+    pre: CommandPre<T>,
+}
+
+impl<T: 'static> Clone for Runner<T> {
+    fn clone(&self) -> Self {
+        Runner {
+            pre: self.pre.clone(),
+        }
+    }
 }
 
 impl Runner {
     /// Links a compiled component against WASI and procgate.
     pub fn new(engine: &Engine, component: &Component) -> anyhow::Result<Runner> {
-        let mut linker = Linker::<RunState>::new(engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        crate::add_to_linker_async(&mut linker)?;
-        let pre = linker.instantiate_pre(component)?;
-        Ok(Runner {
-            pre: CommandPre::new(pre)?,
-        })
+        Runner::link(engine, component)
     }
 
     /// Loads the component at `path` through a compiled-component cache
@@ -201,72 +353,68 @@ impl Runner {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn run_until<T>(
+    pub async fn run_until<C>(
         &self,
         wasi: WasiCtx,
         procgate: ProcgateCtx,
         limits: GuestLimits,
-        cancel: impl std::future::Future<Output = T>,
-    ) -> anyhow::Result<RunEnd<T>> {
-        let children = procgate.children().clone();
-        let mut store_limits = StoreLimitsBuilder::new().trap_on_grow_failure(true);
-        if let Some(bytes) = limits.max_memory {
-            store_limits = store_limits.memory_size(bytes);
-        }
+        cancel: impl Future<Output = C>,
+    ) -> anyhow::Result<RunEnd<C>> {
         let state = RunState {
             wasi,
             procgate,
             table: crate::resource_table(),
-            limits: store_limits.build(),
+            limits: StoreLimits::default(),
         };
-        let mut store = Store::new(self.pre.engine(), state);
-        store.limiter(|s| &mut s.limits);
-        // Yield to the host at every epoch tick: a spinning guest then
-        // still lets the deadline below fire.
-        store.epoch_deadline_async_yield_and_update(1);
+        self.run_data_until(state, limits, cancel).await
+    }
+}
+
+impl<T: GuestData + WasiView> Runner<T> {
+    /// Links a compiled component against WASI and procgate, to run in the
+    /// embedder's store data `T` ([`Runner::run_data_until`]).
+    ///
+    /// ```no_run
+    /// # fn demo<T: procgate::runner::GuestData + procgate::wasmtime_wasi::WasiView>(
+    /// #     engine: &procgate::wasmtime::Engine,
+    /// #     component: &procgate::wasmtime::component::Component,
+    /// # ) -> anyhow::Result<()> {
+    /// let runner = procgate::runner::Runner::<T>::link(engine, component)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn link(engine: &Engine, component: &Component) -> anyhow::Result<Runner<T>> {
+        let mut linker = Linker::<T>::new(engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        crate::add_to_linker_async(&mut linker)?;
+        let pre = linker.instantiate_pre(component)?;
+        Ok(Runner {
+            pre: CommandPre::new(pre)?,
+        })
+    }
+
+    /// As [`Runner::run_until`], in the embedder's own store data: the
+    /// guest runs in [`guest_store`] under [`run_guarded`], so it keeps the
+    /// deadline, the memory limit and the ending of its children.
+    pub async fn run_data_until<C>(
+        &self,
+        data: T,
+        limits: GuestLimits,
+        cancel: impl Future<Output = C>,
+    ) -> anyhow::Result<RunEnd<C>> {
+        let store = guest_store(self.pre.engine(), data, limits);
         let pre = &self.pre;
-        let call = async {
+        let call = |mut store: Store<T>| async move {
             let command = pre.instantiate_async(&mut store).await?;
             command.wasi_cli_run().call_run(&mut store).await
         };
-        let bounded = async {
-            match limits.deadline {
-                None => call.await,
-                Some(deadline) => match tokio::time::timeout(deadline, call).await {
-                    Ok(result) => result,
-                    Err(_elapsed) => Err(wasmtime::Error::new(DeadlineExceeded(deadline))),
-                },
-            }
-        };
-        // Whichever ends first; the other future (and with the guest's
-        // call, its borrow of the store) is dropped here.
-        let ended = tokio::select! {
-            result = bounded => Ok(result),
-            value = cancel => Err(value),
-        };
-        drop(store);
-        // The children the guest left are being ended: wait for them.
-        children.ended().await;
-        let result = match ended {
-            Ok(result) => result,
-            Err(value) => return Ok(RunEnd::Cancelled(value)),
-        };
-        match result {
-            Ok(Ok(())) => Ok(RunEnd::Exited(0)),
-            Ok(Err(())) => Ok(RunEnd::Exited(1)),
-            Err(e) => {
-                if let Some(exit) = e.downcast_ref::<wasmtime_wasi::I32Exit>() {
-                    return Ok(RunEnd::Exited(exit.0));
-                }
-                let text = format!("{e:?}");
-                let e = anyhow::Error::from(e);
-                match limits.max_memory {
-                    Some(bytes) if text.contains("forcing trap when growing memory") => {
-                        Err(e.context(MemoryExceeded(bytes)))
-                    }
-                    _ => Err(e),
-                }
-            }
+        match run_guarded(store, limits, call, cancel).await {
+            Ok(Ended::Returned(Ok(()))) => Ok(RunEnd::Exited(0)),
+            Ok(Ended::Returned(Err(()))) => Ok(RunEnd::Exited(1)),
+            Ok(Ended::Cancelled(value)) => Ok(RunEnd::Cancelled(value)),
+            Err(e) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+                Some(exit) => Ok(RunEnd::Exited(exit.0)),
+                None => Err(e),
+            },
         }
     }
 }

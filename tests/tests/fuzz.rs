@@ -16,10 +16,8 @@ use procgate::bindings::procgate::subprocess::subprocess::Host as _;
 use procgate::bindings::procgate::subprocess::types::{
     HostFutureCommunicate, HostProcess, Options, Signal, Stdio,
 };
-use procgate::communicate::FutureCommunicate;
 use procgate::policy::{Policy, PolicyFile};
-use procgate::process::Process;
-use procgate::{Error, ProcgateCtx, ProcgateCtxView};
+use procgate::{Error, FutureCommunicate, Process, ProcgateCtx, ProcgateCtxView};
 use proptest::prelude::*;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,4 +1,5 @@
-//! The generated host traits, one file per WIT interface.
+//! The host side of each WIT interface of `procgate:subprocess`, one file
+//! per interface.
 
 mod subprocess;
 mod types;

@@ -2,24 +2,27 @@
 
 use crate::bindings::procgate::subprocess::subprocess::Host;
 use crate::bindings::procgate::subprocess::types::{Options, Stdio};
-use crate::policy::{audit, Request, Verdict};
+use crate::error::invalid;
 use crate::process::Process;
-use crate::spawn::{spawn, StdinSource, StdioMode, StdioRequest};
-use crate::streams::PipeReader;
-use crate::{Error, ProcgateCtxView, Result};
+use crate::{ProcgateCtxView, Result};
+use procgate_child::pipes::PipeReader;
+use procgate_child::{Input, Output, Pipe};
+use procgate_policy::{audit, SpawnPlan, SpawnRequest};
 use std::sync::Arc;
 use wasmtime::component::Resource;
 
-/// The plain mode of a WIT `stdio`, for `which` stream; `stdout-of` is
-/// only valid for stdin, where [`ProcgateCtxView::create`] handles it.
-fn mode(stdio: &Stdio, which: &str) -> Result<StdioMode> {
+/// Where a WIT `stdio` sends `which` output stream (`stdout-of` is only
+/// valid for stdin).
+fn output(stdio: &Stdio, which: &str, ctx: &crate::ProcgateCtx) -> Result<Output> {
+    let inherited = &ctx.inherited;
     Ok(match stdio {
-        Stdio::Inherit => StdioMode::Inherit,
-        Stdio::Pipe => StdioMode::Pipe,
-        Stdio::Devnull => StdioMode::Devnull,
-        Stdio::Stdout => StdioMode::Stdout,
+        Stdio::Inherit if which == "stdout" => inherited.stdout.output(),
+        Stdio::Inherit => inherited.stderr.output(),
+        Stdio::Pipe => Output::Pipe,
+        Stdio::Devnull => Output::Devnull,
+        Stdio::Stdout => Output::Stdout,
         Stdio::StdoutOf(_) => {
-            return Err(Error::InvalidArgument(format!(
+            return Err(invalid(format!(
                 "stdout-of is only valid for stdin, not for {which}"
             )));
         }
@@ -27,59 +30,94 @@ fn mode(stdio: &Stdio, which: &str) -> Result<StdioMode> {
 }
 
 impl ProcgateCtxView<'_> {
-    /// Decides a spawn request and, if allowed, starts it and counts it.
-    fn create(&mut self, req: Request<'_>, options: &Options) -> Result<Resource<Process>> {
+    /// Decides a spawn request and, if allowed, starts it: one decision
+    /// event, then a `spawn` or `spawn-failed` event.
+    fn create(&mut self, req: SpawnRequest<'_>, options: &Options) -> Result<Resource<Process>> {
         if options.limit == Some(0) {
-            return Err(Error::InvalidArgument("limit must be positive".into()));
+            return Err(invalid("limit must be positive"));
         }
-        let stdout = mode(&options.stdout, "stdout")?;
-        let stderr = mode(&options.stderr, "stderr")?;
-        let (verdict, decision) = self.ctx.decide_seq(&req);
-        let Verdict::Spawn(plan) = verdict? else {
-            return Err(Error::Trap(wasmtime::format_err!(
-                "policy answered a spawn with a signal verdict"
-            )));
-        };
+        let stdout = output(&options.stdout, "stdout", self.ctx)?;
+        let stderr = output(&options.stderr, "stderr", self.ctx)?;
+        let (plan, decision) = self.ctx.decide_spawn(&req);
+        let plan = plan?;
+        let process = self
+            .start(&plan, options, stdout, stderr)
+            .inspect_err(|e| audit::spawn_failed(&self.ctx.audit, decision, &e.to_request()))?;
+        let exit = process.exit();
+        audit::spawned(
+            &self.ctx.audit,
+            decision,
+            exit.pid(),
+            &plan.program,
+            exit.containment().name(),
+            || exit.returncode(),
+        );
+        Ok(self.table.push(process)?)
+    }
+
+    /// Starts an allowed spawn with the stdio the guest asked for.
+    fn start(
+        &mut self,
+        plan: &SpawnPlan,
+        options: &Options,
+        stdout: Output,
+        stderr: Output,
+    ) -> Result<Process> {
         // A pipeline source is touched only once the policy said yes.
         let (stdin, source) = match &options.stdin {
             Stdio::StdoutOf(source) => {
                 let pipe = self.pipeline_source(source)?;
                 let fd = pipe.as_fd().try_clone_to_owned()?;
                 pipe.set_blocking(true)?;
-                (StdinSource::Pipeline(fd), Some((source.rep(), pipe)))
+                (Input::Fd(fd), Some((source.rep(), pipe)))
             }
-            other => (StdinSource::Mode(mode(other, "stdin")?), None),
+            Stdio::Inherit => (self.ctx.inherited.stdin(), None),
+            Stdio::Pipe => (Input::Pipe, None),
+            Stdio::Devnull => (Input::Devnull, None),
+            Stdio::Stdout => {
+                return Err(invalid("stdout is only valid for stderr, not for stdin"));
+            }
         };
-        let stdio = StdioRequest {
+        let stdio = procgate_child::Stdio {
             stdin,
             stdout,
             stderr,
             start_new_session: options.start_new_session,
         };
-        let spawned = spawn(&plan, stdio, &self.ctx.inherited, &self.ctx.children);
+        let spawned = procgate_child::spawn(plan, stdio, &self.ctx.children);
         if let Some((rep, pipe)) = source {
             if spawned.is_ok() {
                 // The pipe is the new process's now.
                 let first = self.table.get_mut(&Resource::<Process>::new_borrow(rep))?;
-                first.stdout = None;
-                first.stdout_taken = true;
+                first.child.stdout = Pipe::Taken(None);
             } else {
                 pipe.set_blocking(false)?;
             }
         }
-        let process = spawned.inspect_err(|e| audit::spawn_failed(&self.ctx.audit, decision, e))?;
-        let exit = process.exit();
-        let containment = exit.containment().name();
-        audit::spawned(
-            &self.ctx.audit,
-            decision,
-            exit.pid(),
-            &plan.program,
-            containment,
-            || exit.returncode(),
-        );
-        self.ctx.usage.add(process.exit());
-        Ok(self.table.push(process)?)
+        let mut child = spawned?;
+        // Inherited output meant for a WASI stream is copied into it; such
+        // a pipe is not the guest's.
+        let mut pumps = Vec::new();
+        for (asked, to, pipe) in [
+            (
+                &options.stdout,
+                &self.ctx.inherited.stdout,
+                &mut child.stdout,
+            ),
+            (
+                &options.stderr,
+                &self.ctx.inherited.stderr,
+                &mut child.stderr,
+            ),
+        ] {
+            if matches!(asked, Stdio::Inherit) {
+                if let Ok(reader) = pipe.take() {
+                    pumps.extend(to.pump(reader));
+                    *pipe = Pipe::None;
+                }
+            }
+        }
+        Ok(Process { child, pumps })
     }
 
     /// The stdout pipe of `source`, for a pipeline: it must be a pipe the
@@ -87,17 +125,17 @@ impl ProcgateCtxView<'_> {
     fn pipeline_source(&mut self, source: &Resource<Process>) -> Result<Arc<PipeReader>> {
         let first = self.table.get(source)?;
         let pid = first.pid();
-        match &first.stdout {
-            _ if first.stdout_taken => Err(Error::InvalidArgument(format!(
+        match &first.child.stdout {
+            Pipe::Taken(_) => Err(invalid(format!(
                 "stdout-of: the stdout of process {pid} was already taken"
             ))),
-            None => Err(Error::InvalidArgument(format!(
+            Pipe::None => Err(invalid(format!(
                 "stdout-of: process {pid} was not created with stdout pipe"
             ))),
-            Some(pipe) if Arc::strong_count(pipe) > 1 => Err(Error::InvalidArgument(format!(
+            Pipe::Held(pipe) if Arc::strong_count(pipe) > 1 => Err(invalid(format!(
                 "stdout-of: the stdout of process {pid} is being read by communicate"
             ))),
-            Some(pipe) => Ok(Arc::clone(pipe)),
+            Pipe::Held(pipe) => Ok(Arc::clone(pipe)),
         }
     }
 }
@@ -109,13 +147,10 @@ impl Host for ProcgateCtxView<'_> {
         args: Vec<String>,
         options: Options,
     ) -> Result<Resource<Process>> {
-        let req = Request::Exec {
-            program: &program,
-            args: &args,
-            env: &options.env,
-            cwd: options.cwd.as_deref(),
-            usage: self.ctx.usage.usage(),
-        };
+        let req = SpawnRequest::exec(&program, &args)
+            .env(&options.env)
+            .cwd(options.cwd.as_deref())
+            .usage(self.ctx.children.usage());
         self.create(req, &options)
     }
 
@@ -124,12 +159,10 @@ impl Host for ProcgateCtxView<'_> {
         cmd: String,
         options: Options,
     ) -> Result<Resource<Process>> {
-        let req = Request::Shell {
-            cmd: &cmd,
-            env: &options.env,
-            cwd: options.cwd.as_deref(),
-            usage: self.ctx.usage.usage(),
-        };
+        let req = SpawnRequest::shell(&cmd)
+            .env(&options.env)
+            .cwd(options.cwd.as_deref())
+            .usage(self.ctx.children.usage());
         self.create(req, &options)
     }
 }

@@ -4,25 +4,31 @@
 use crate::bindings::procgate::subprocess::types::{
     CommunicateOutput, Error as WitError, Host, HostFutureCommunicate, HostProcess, Signal,
 };
-use crate::communicate::{Communicate, FutureCommunicate, Output};
-use crate::policy::Request;
-use crate::process::{ExitPollable, Pipe, Process};
+use crate::communicate::FutureCommunicate;
+use crate::error::invalid;
+use crate::process::{ExitPollable, Process};
 use crate::streams::{ChildInput, ChildOutput};
 use crate::{Error, ProcgateCtxView, Result};
+use procgate_child::communicate::{Communicate, Output};
+use procgate_child::pipes::PipeReader;
+use procgate_child::{Pipe, Unavailable};
+use procgate_policy::SignalRequest;
+use std::sync::Arc;
 use wasmtime::component::Resource;
 use wasmtime_wasi_io::poll::DynPollable;
 use wasmtime_wasi_io::streams::{DynInputStream, DynOutputStream};
 
 impl Host for ProcgateCtxView<'_> {
     fn convert_error(&mut self, err: Error) -> wasmtime::Result<WitError> {
+        use procgate_policy::Error as E;
         Ok(match err {
-            Error::Denied(s) => WitError::Denied(s),
-            Error::NotFound(s) => WitError::NotFound(s),
-            Error::PermissionDenied(s) => WitError::PermissionDenied(s),
-            Error::InvalidArgument(s) => WitError::InvalidArgument(s),
-            Error::LimitExceeded(s) => WitError::LimitExceeded(s),
-            Error::ProcessExited => WitError::ProcessExited,
-            Error::Io(s) => WitError::Io(s),
+            Error::Request(E::Denied(s)) => WitError::Denied(s),
+            Error::Request(E::NotFound(s)) => WitError::NotFound(s),
+            Error::Request(E::PermissionDenied(s)) => WitError::PermissionDenied(s),
+            Error::Request(E::InvalidArgument(s)) => WitError::InvalidArgument(s),
+            Error::Request(E::LimitExceeded(s)) => WitError::LimitExceeded(s),
+            Error::Request(E::ProcessExited) => WitError::ProcessExited,
+            Error::Request(E::Io(s)) => WitError::Io(s),
             Error::Trap(e) => return Err(e),
         })
     }
@@ -42,39 +48,20 @@ impl ProcgateCtxView<'_> {
     fn signal(
         &mut self,
         process: &Resource<Process>,
-        signal: crate::signals::Signal,
+        signal: procgate_policy::Signal,
     ) -> Result<()> {
         let process = self.table.get(process)?;
-        let req = Request::Signal {
+        let req = SignalRequest {
             pid: process.pid(),
             signal,
         };
-        self.ctx.decide(&req)?;
-        process.exit().send_signal(signal.number())
+        self.ctx.decide_signal(&req)?;
+        Ok(process.exit().send_signal(signal.number())?)
     }
 
-    fn take_output(
-        &mut self,
-        process: &Resource<Process>,
-        stderr: bool,
-    ) -> Result<Resource<DynInputStream>> {
-        let name = if stderr { "stderr" } else { "stdout" };
-        let process = self.table.get_mut(process)?;
-        let (pipe, taken) = if stderr {
-            (&process.stderr, &mut process.stderr_taken)
-        } else {
-            (&process.stdout, &mut process.stdout_taken)
-        };
-        let Some(pipe) = pipe else {
-            return Err(Error::InvalidArgument(format!(
-                "{name} was not created with pipe"
-            )));
-        };
-        if *taken {
-            return Err(Error::InvalidArgument(format!("{name} was already taken")));
-        }
-        *taken = true;
-        let stream: DynInputStream = Box::new(ChildOutput(pipe.clone()));
+    /// A stream on an output pipe for the guest.
+    fn push_output(&mut self, pipe: Arc<PipeReader>) -> Result<Resource<DynInputStream>> {
+        let stream: DynInputStream = Box::new(ChildOutput(pipe));
         Ok(self.table.push(stream)?)
     }
 }
@@ -110,7 +97,12 @@ impl HostProcess for ProcgateCtxView<'_> {
         input: Option<Vec<u8>>,
     ) -> Result<CommunicateOutput> {
         let proc = self.table.get_mut(&process)?;
-        let c = Communicate::take(proc, input, self.ctx.policy.limits(), &self.ctx.budget)?;
+        let c = Communicate::take(
+            &mut proc.child,
+            input,
+            self.ctx.policy.limits(),
+            &self.ctx.budget,
+        )?;
         let out = c.run().await?;
         let pumps = std::mem::take(&mut self.table.get_mut(&process)?.pumps);
         Process::flush_inherited(pumps).await;
@@ -123,48 +115,45 @@ impl HostProcess for ProcgateCtxView<'_> {
         input: Option<Vec<u8>>,
     ) -> Result<Resource<FutureCommunicate>> {
         let process = self.table.get_mut(&process)?;
-        let c = Communicate::take(process, input, self.ctx.policy.limits(), &self.ctx.budget)?;
+        let c = Communicate::take(
+            &mut process.child,
+            input,
+            self.ctx.policy.limits(),
+            &self.ctx.budget,
+        )?;
         Ok(self.table.push(FutureCommunicate::spawn(c))?)
     }
 
     fn send_signal(&mut self, process: Resource<Process>, signal: Signal) -> Result<()> {
-        self.signal(&process, signal.into())
+        self.signal(&process, from_wit(signal))
     }
 
     fn terminate(&mut self, process: Resource<Process>) -> Result<()> {
-        self.signal(&process, crate::signals::Signal::Term)
+        self.signal(&process, procgate_policy::Signal::Term)
     }
 
     fn kill(&mut self, process: Resource<Process>) -> Result<()> {
-        self.signal(&process, crate::signals::Signal::Kill)
+        self.signal(&process, procgate_policy::Signal::Kill)
     }
 
     fn stdin(&mut self, process: Resource<Process>) -> Result<Resource<DynOutputStream>> {
         let process = self.table.get_mut(&process)?;
-        let pipe = match std::mem::replace(&mut process.stdin, Pipe::Taken) {
-            Pipe::Held(pipe) => pipe,
-            Pipe::None => {
-                process.stdin = Pipe::None;
-                return Err(Error::InvalidArgument(
-                    "stdin was not created with pipe".into(),
-                ));
-            }
-            Pipe::Taken => {
-                return Err(Error::InvalidArgument(
-                    "stdin was already taken (or closed by communicate)".into(),
-                ));
-            }
-        };
+        let pipe = process.child.stdin.take().map_err(|why| match why {
+            Unavailable::NotPiped => invalid("stdin was not created with pipe"),
+            Unavailable::Taken => invalid("stdin was already taken (or closed by communicate)"),
+        })?;
         let stream: DynOutputStream = Box::new(ChildInput::new(pipe));
         Ok(self.table.push(stream)?)
     }
 
     fn stdout(&mut self, process: Resource<Process>) -> Result<Resource<DynInputStream>> {
-        self.take_output(&process, false)
+        let pipe = lend(&mut self.table.get_mut(&process)?.child.stdout, "stdout")?;
+        self.push_output(pipe)
     }
 
     fn stderr(&mut self, process: Resource<Process>) -> Result<Resource<DynInputStream>> {
-        self.take_output(&process, true)
+        let pipe = lend(&mut self.table.get_mut(&process)?.child.stderr, "stderr")?;
+        self.push_output(pipe)
     }
 
     fn drop(&mut self, process: Resource<Process>) -> wasmtime::Result<()> {
@@ -192,7 +181,7 @@ impl HostFutureCommunicate for ProcgateCtxView<'_> {
         };
         Ok(Some(match result {
             Ok(out) => Ok(out.into()),
-            Err(e) => Err(self.convert_error(e)?),
+            Err(e) => Err(self.convert_error(e.into())?),
         }))
     }
 
@@ -200,4 +189,24 @@ impl HostFutureCommunicate for ProcgateCtxView<'_> {
         self.table.delete(future)?;
         Ok(())
     }
+}
+
+/// A share of output pipe `name` for a stream; the process keeps one, so a
+/// communicate can read the rest of what the stream began reading.
+fn lend(pipe: &mut Pipe<Arc<PipeReader>>, name: &str) -> Result<Arc<PipeReader>> {
+    pipe.lend().map_err(|why| match why {
+        Unavailable::NotPiped => invalid(format!("{name} was not created with pipe")),
+        Unavailable::Taken => invalid(format!("{name} was already taken")),
+    })
+}
+
+/// The policy's [`procgate_policy::Signal`] of a WIT `signal`.
+fn from_wit(s: Signal) -> procgate_policy::Signal {
+    macro_rules! same {
+        ($($v:ident)*) => {
+            match s { $(Signal::$v => procgate_policy::Signal::$v,)* }
+        };
+    }
+    same!(Hup Int Quit Ill Trap Abrt Bus Fpe Kill Usr1 Segv Usr2 Pipe Alrm Term Chld Cont Stop
+        Tstp Ttin Ttou Urg Xcpu Xfsz Vtalrm Prof Winch Io Pwr Sys)
 }

@@ -28,6 +28,7 @@ mod cli_probe;
 mod conformance;
 mod containment;
 mod cpython_suite;
+mod embedding;
 mod endings;
 mod errors;
 mod exec;

@@ -1,0 +1,402 @@
+//! A cgroup v2 per guest, and one inside it per child: what follows a
+//! child's descendants wherever they go (their own session, another process
+//! group, the host's group), so that the guest's end, a child's timeout and
+//! a dropped handle end all of them.
+//!
+//! The guest's cgroup is made at its first spawn, under the host's own
+//! cgroup (from `/proc/self/cgroup` and the cgroup2 mount in
+//! `/proc/self/mountinfo`) or under a directory the embedder names
+//! ([`crate::Children::with_cgroup`]), as
+//! `procgate-<host pid>.<pid namespace>-<n>`.
+//! Each child gets a leaf `c<k>` in it: the parent opens the leaf's
+//! `cgroup.procs` and the child writes `0` to it before `execve`, so the
+//! child and everything it starts are in the leaf from their first
+//! instruction. Ending writes `1` to `cgroup.kill` (SIGKILL to every process
+//! in the cgroup and its descendants, atomically against forks), waits until
+//! `cgroup.events` says `populated 0`, and removes the directory.
+//!
+//! A cgroup left by a host that was killed (`procgate-<pid>.<ns>-*` of this
+//! pid namespace whose pid is gone) is killed and removed when the next host
+//! in the same parent makes its first guest cgroup.
+
+use std::io::{self, Write};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What contains one child, and so what its ending reaches.
+///
+/// ```
+/// assert_eq!(procgate_child::cgroup::Containment::Cgroup.name(), "cgroup");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Containment {
+    /// A cgroup of its own: ending kills the child and every descendant,
+    /// wherever they moved.
+    Cgroup,
+    /// Its own process group (or session): ending signals the group and
+    /// the child (through its pidfd); a descendant that leaves the group
+    /// is not followed.
+    ProcessGroup,
+    /// The host's process group (a child reading the host's terminal, with
+    /// no cgroup): ending signals the child alone, through its pidfd.
+    ChildOnly,
+}
+
+impl Containment {
+    /// `cgroup`, `process-group` or `child-only`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Containment::Cgroup => "cgroup",
+            Containment::ProcessGroup => "process-group",
+            Containment::ChildOnly => "child-only",
+        }
+    }
+}
+
+/// How long ending waits for killed processes to be gone (a process in
+/// uninterruptible sleep can outlast SIGKILL); past it the pids are logged
+/// and the host goes on without them.
+pub const KILL_WAIT: Duration = Duration::from_secs(5);
+
+/// The cgroup the host process itself is in, as a directory: the cgroup2
+/// mount from `/proc/self/mountinfo` joined with the `0::/path` line of
+/// `/proc/self/cgroup`.
+///
+/// ```
+/// // Some(dir) on a host with cgroup v2, None elsewhere.
+/// let _ = procgate_child::cgroup::own_cgroup_dir();
+/// ```
+pub fn own_cgroup_dir() -> io::Result<PathBuf> {
+    let not_found = |what: &str| io::Error::new(io::ErrorKind::NotFound, what.to_string());
+    let own = std::fs::read_to_string("/proc/self/cgroup")?;
+    let path = own
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .ok_or_else(|| not_found("no cgroup v2 line in /proc/self/cgroup"))?;
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")?;
+    for line in mountinfo.lines() {
+        // "id parent dev root mount-point options ... - fstype source opts"
+        let Some((left, right)) = line.split_once(" - ") else {
+            continue;
+        };
+        if right.split(' ').next() != Some("cgroup2") {
+            continue;
+        }
+        let fields: Vec<&str> = left.split(' ').collect();
+        let (Some(root), Some(mount)) = (fields.get(3), fields.get(4)) else {
+            continue;
+        };
+        let Some(rel) = path.strip_prefix(root) else {
+            continue;
+        };
+        return Ok(Path::new(mount).join(rel.trim_start_matches('/')));
+    }
+    Err(not_found("no cgroup2 mount in /proc/self/mountinfo"))
+}
+
+fn write_file(path: &Path, text: &str) -> io::Result<()> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)?
+        .write_all(text.as_bytes())
+}
+
+/// Whether the cgroup at `dir` holds no process (itself and below).
+fn unpopulated(dir: &Path) -> bool {
+    match std::fs::read_to_string(dir.join("cgroup.events")) {
+        Ok(events) => events.lines().any(|l| l == "populated 0"),
+        // Gone already.
+        Err(_) => true,
+    }
+}
+
+/// The pids still in `dir` and its descendants, for the log.
+fn pids_in(dir: &Path) -> Vec<u32> {
+    let mut out: Vec<u32> = std::fs::read_to_string(dir.join("cgroup.procs"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.parse().ok())
+        .collect();
+    for sub in subdirs(dir) {
+        out.extend(pids_in(&sub));
+    }
+    out
+}
+
+fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Removes `dir` and the (empty) cgroups below it.
+fn remove_tree(dir: &Path) {
+    for sub in subdirs(dir) {
+        remove_tree(&sub);
+    }
+    let _ = std::fs::remove_dir(dir);
+}
+
+/// Kills everything in the cgroup `dir`, waits (up to [`KILL_WAIT`],
+/// blocking) until it is empty, and removes it; returns the pids it could
+/// not end.
+fn kill_and_remove_blocking(dir: &Path) -> Vec<u32> {
+    let _ = write_file(&dir.join("cgroup.kill"), "1");
+    let end = Instant::now() + KILL_WAIT;
+    while !unpopulated(dir) && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let left = pids_in(dir);
+    if left.is_empty() {
+        remove_tree(dir);
+    }
+    left
+}
+
+/// This host's tag in the names of its cgroups: its pid and its pid
+/// namespace (`<pid>.<pidns inode>`), so that a sweep never takes a live
+/// host in another pid namespace for a dead one.
+fn host_tag(pid: u32) -> String {
+    format!("{pid}.{}", pid_namespace())
+}
+
+/// The inode of this process's pid namespace (`/proc/self/ns/pid`).
+fn pid_namespace() -> String {
+    std::fs::read_link("/proc/self/ns/pid")
+        .map(|l| {
+            l.to_string_lossy()
+                .trim_start_matches("pid:[")
+                .trim_end_matches(']')
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// Kills and removes the cgroups a killed host left under `parent`:
+/// `procgate-<pid>.<pidns>-<n>` of this pid namespace whose pid is no
+/// longer alive.
+fn remove_stale(parent: &Path) {
+    let own_ns = format!(".{}", pid_namespace());
+    for sub in subdirs(parent) {
+        let name = sub.file_name().unwrap_or_default().to_string_lossy();
+        let Some(tag) = name
+            .strip_prefix("procgate-")
+            .and_then(|rest| rest.split('-').next())
+        else {
+            continue;
+        };
+        let Some(pid) = tag
+            .strip_suffix(own_ns.as_str())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        // A warning when it held processes (they outlived their host);
+        // removing an empty one is housekeeping.
+        let populated = !unpopulated(&sub);
+        let left = kill_and_remove_blocking(&sub);
+        if !populated {
+            tracing::info!(
+                target: procgate_policy::AUDIT_TARGET, cgroup = %sub.display(),
+                "removed the empty cgroup of a host that is gone (pid {pid})"
+            );
+        } else {
+            tracing::warn!(
+                target: procgate_policy::AUDIT_TARGET, cgroup = %sub.display(), ?left,
+                "removed the cgroup of a host that is gone (pid {pid}), killing what was left in it \
+                 (left: the pids that could not be ended)"
+            );
+        }
+    }
+}
+
+/// One guest's cgroup: the children's leaves are made in it.
+#[derive(Debug)]
+pub struct GuestCgroup {
+    dir: PathBuf,
+    next: AtomicU64,
+    removed: AtomicBool,
+    /// Leaves whose child and descendants are gone, kept for the next
+    /// children (making and removing a cgroup costs more than a spawn).
+    free: std::sync::Mutex<Vec<(PathBuf, OwnedFd)>>,
+}
+
+impl GuestCgroup {
+    /// Makes a guest cgroup under `parent`, or under the host's own cgroup.
+    pub(crate) fn create(parent: Option<&Path>) -> io::Result<GuestCgroup> {
+        static SERIAL: AtomicU64 = AtomicU64::new(0);
+        static STALE_SWEPT: AtomicBool = AtomicBool::new(false);
+        let parent = match parent {
+            Some(p) => p.to_path_buf(),
+            None => own_cgroup_dir()?,
+        };
+        if !STALE_SWEPT.swap(true, Ordering::SeqCst) {
+            remove_stale(&parent);
+        }
+        let n = SERIAL.fetch_add(1, Ordering::Relaxed);
+        let dir = parent.join(format!("procgate-{}-{n}", host_tag(std::process::id())));
+        std::fs::create_dir(&dir)?;
+        if !dir.join("cgroup.kill").exists() {
+            let _ = std::fs::remove_dir(&dir);
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "no cgroup.kill (Linux >= 5.14 needed)",
+            ));
+        }
+        Ok(GuestCgroup {
+            dir,
+            next: AtomicU64::new(0),
+            removed: AtomicBool::new(false),
+            free: std::sync::Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The guest cgroup's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Makes the leaf for one child and opens its `cgroup.procs`.
+    pub(crate) fn leaf(self: &Arc<Self>) -> io::Result<Leaf> {
+        while let Some((dir, procs)) = self.free.lock().ok().and_then(|mut f| f.pop()) {
+            // Reused only if still empty (nothing can join it but our
+            // children, and those were all gone when it was freed).
+            if unpopulated(&dir) && dir.exists() {
+                return Ok(Leaf {
+                    dir,
+                    procs: Some(procs),
+                    guest: Arc::clone(self),
+                });
+            }
+        }
+        let k = self.next.fetch_add(1, Ordering::Relaxed);
+        let dir = self.dir.join(format!("c{k}"));
+        std::fs::create_dir(&dir)?;
+        let procs = std::fs::OpenOptions::new()
+            .write(true)
+            .open(dir.join("cgroup.procs"));
+        match procs {
+            Ok(file) => Ok(Leaf {
+                dir,
+                procs: Some(file.into()),
+                guest: Arc::clone(self),
+            }),
+            Err(e) => {
+                let _ = std::fs::remove_dir(&dir);
+                Err(e)
+            }
+        }
+    }
+
+    /// Kills everything left in the guest's cgroup, waits until it is
+    /// empty (up to [`KILL_WAIT`]) and removes it; returns the pids it
+    /// could not end.
+    pub(crate) async fn kill_and_remove(&self) -> Vec<u32> {
+        if self.removed.swap(true, Ordering::SeqCst) {
+            return Vec::new();
+        }
+        let _ = write_file(&self.dir.join("cgroup.kill"), "1");
+        let end = Instant::now() + KILL_WAIT;
+        while !unpopulated(&self.dir) && Instant::now() < end {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let left = pids_in(&self.dir);
+        if left.is_empty() {
+            remove_tree(&self.dir);
+        }
+        left
+    }
+}
+
+impl Drop for GuestCgroup {
+    /// Not ended through [`crate::Children::ended`]: kill what is
+    /// left and remove the cgroup, on a thread of its own if it takes a
+    /// while.
+    fn drop(&mut self) {
+        if self.removed.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let _ = write_file(&self.dir.join("cgroup.kill"), "1");
+        if unpopulated(&self.dir) {
+            remove_tree(&self.dir);
+            return;
+        }
+        let dir = self.dir.clone();
+        let on_thread = dir.clone();
+        let spawned = std::thread::Builder::new()
+            .name("procgate-cgroup".into())
+            .spawn(move || log_left(&on_thread, kill_and_remove_blocking(&on_thread)));
+        if spawned.is_err() {
+            // No thread to be had (EAGAIN): here, bounded by KILL_WAIT.
+            log_left(&dir, kill_and_remove_blocking(&dir));
+        }
+    }
+}
+
+fn log_left(dir: &Path, left: Vec<u32>) {
+    if !left.is_empty() {
+        tracing::warn!(
+            target: procgate_policy::AUDIT_TARGET, cgroup = %dir.display(), ?left,
+            "could not end these processes of a guest within {KILL_WAIT:?}"
+        );
+    }
+}
+
+/// One child's cgroup, inside its guest's.
+#[derive(Debug)]
+pub struct Leaf {
+    dir: PathBuf,
+    procs: Option<OwnedFd>,
+    guest: Arc<GuestCgroup>,
+}
+
+impl Leaf {
+    /// The open `cgroup.procs` the child writes `0` to before `execve`.
+    pub(crate) fn procs_fd(&self) -> RawFd {
+        self.procs.as_ref().map_or(-1, |p| p.as_raw_fd())
+    }
+
+    /// SIGKILL to everything in the leaf (`cgroup.kill`).
+    pub(crate) fn kill(&self) {
+        let _ = write_file(&self.dir.join("cgroup.kill"), "1");
+    }
+
+    /// Waits (up to [`KILL_WAIT`]) until the leaf is empty; returns the
+    /// pids still in it.
+    pub(crate) async fn emptied(&self) -> Vec<u32> {
+        let end = Instant::now() + KILL_WAIT;
+        while !unpopulated(&self.dir) && Instant::now() < end {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        pids_in(&self.dir)
+    }
+}
+
+impl Drop for Leaf {
+    /// An empty leaf goes back to the guest's free list; one with
+    /// processes left is killed, and removed with the guest's cgroup.
+    fn drop(&mut self) {
+        if !unpopulated(&self.dir) {
+            self.kill();
+            return;
+        }
+        if let (Some(procs), Ok(mut free)) = (self.procs.take(), self.guest.free.lock()) {
+            if !self.guest.removed.load(Ordering::SeqCst) {
+                free.push((std::mem::take(&mut self.dir), procs));
+                return;
+            }
+        }
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}

@@ -1,0 +1,272 @@
+//! The children of one guest: how long they get to end, whether they die
+//! with the host, their cgroup, what they use (live, held, spawned), and
+//! the endings still in progress.
+
+use crate::cgroup::{GuestCgroup, Leaf, KILL_WAIT};
+use crate::lifecycle::{self, Kill, Wait};
+use procgate_policy::{CgroupMode, Error, Result, Usage, AUDIT_TARGET};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// How long a child the guest gave up gets between SIGTERM and SIGKILL,
+/// unless the embedder sets another ([`Children::with_grace`]).
+pub const DEFAULT_KILL_GRACE: Duration = Duration::from_millis(200);
+
+/// The children of one guest, shared by its context and every
+/// [`crate::Child`] it started: how long they get to end, what they use,
+/// the endings still in progress, and the guest's cgroup.
+///
+/// ```
+/// let children = procgate_child::Children::new(std::time::Duration::from_millis(50));
+/// assert_eq!(children.live(), 0);
+/// ```
+#[derive(Debug)]
+pub struct Children {
+    grace: Duration,
+    die_with_host: bool,
+    cgroup_mode: CgroupMode,
+    cgroup_parent: Option<PathBuf>,
+    cgroup: OnceLock<std::result::Result<Arc<GuestCgroup>, String>>,
+    guest_gone: AtomicBool,
+    /// Every child whose exit is still alive somewhere: in a [`crate::Child`],
+    /// a pollable, a communicate, or the task ending it.
+    exits: Mutex<Vec<Weak<dyn Wait>>>,
+    spawned: AtomicU64,
+    ending: AtomicUsize,
+    ended: Notify,
+    unended: Mutex<Vec<u32>>,
+}
+
+impl Children {
+    /// A guest's (empty) set of children, ended with `grace` between
+    /// SIGTERM and SIGKILL.
+    pub fn new(grace: Duration) -> Children {
+        Children {
+            grace,
+            die_with_host: true,
+            cgroup_mode: CgroupMode::default(),
+            cgroup_parent: None,
+            cgroup: OnceLock::new(),
+            guest_gone: AtomicBool::new(false),
+            exits: Mutex::new(Vec::new()),
+            spawned: AtomicU64::new(0),
+            ending: AtomicUsize::new(0),
+            ended: Notify::new(),
+            unended: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// What the guest uses now, for the policy's limits. A child counts
+    /// as **live** from its start until it has exited, whether or not the
+    /// guest still holds its handle: a child whose handle was dropped is
+    /// live until the host has ended it. A child that has exited but whose
+    /// exit is still held (its handle, a pollable, a communicate) counts as
+    /// **held**: it pins a zombie, a pidfd and its pipes in the host. The
+    /// rest are forgotten.
+    ///
+    /// ```
+    /// let children = procgate_child::Children::default();
+    /// assert_eq!(children.usage(), procgate_policy::Usage::default());
+    /// ```
+    pub fn usage(&self) -> Usage {
+        let (mut live, mut held) = (0, 0);
+        let mut exits = self.exits.lock().unwrap_or_else(|e| e.into_inner());
+        exits.retain(|w| match w.upgrade() {
+            None => false,
+            Some(exit) => {
+                match exit.returncode() {
+                    None => live += 1,
+                    Some(_) => held += 1,
+                }
+                true
+            }
+        });
+        Usage {
+            live,
+            held,
+            spawned: self.spawned.load(Ordering::SeqCst),
+        }
+    }
+
+    /// How many children are live ([`Children::usage`]).
+    pub fn live(&self) -> usize {
+        self.usage().live
+    }
+
+    /// Counts a new child.
+    pub(crate) fn add(&self, exit: Arc<dyn Wait>) {
+        let mut exits = self.exits.lock().unwrap_or_else(|e| e.into_inner());
+        exits.push(Arc::downgrade(&exit));
+        self.spawned.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The grace period between SIGTERM and SIGKILL.
+    pub fn grace(&self) -> Duration {
+        self.grace
+    }
+
+    /// Whether children get `PR_SET_PDEATHSIG(SIGKILL)`, so they die with
+    /// the host process (default yes).
+    pub fn die_with_host(&self) -> bool {
+        self.die_with_host
+    }
+
+    /// The same settings, with the grace period set.
+    pub fn with_grace(self, grace: Duration) -> Children {
+        Children { grace, ..self }
+    }
+
+    /// The same settings, with `die_with_host` set.
+    pub fn with_die_with_host(self, yes: bool) -> Children {
+        Children {
+            die_with_host: yes,
+            ..self
+        }
+    }
+
+    /// The same settings, with the cgroup mode and the directory the
+    /// guest's cgroup is made in (`None`: the host's own cgroup).
+    ///
+    /// ```
+    /// use procgate_policy::CgroupMode;
+    /// let children = procgate_child::Children::default().with_cgroup(CgroupMode::Off, None);
+    /// assert_eq!(children.cgroup_mode(), CgroupMode::Off);
+    /// ```
+    pub fn with_cgroup(self, mode: CgroupMode, parent: Option<PathBuf>) -> Children {
+        Children {
+            cgroup_mode: mode,
+            cgroup_parent: parent,
+            ..self
+        }
+    }
+
+    /// Whether children run in cgroups of their own.
+    pub fn cgroup_mode(&self) -> CgroupMode {
+        self.cgroup_mode
+    }
+
+    /// The settings of these children on a fresh, empty set (for the
+    /// context's builder methods).
+    pub fn settings(&self) -> Children {
+        Children::new(self.grace)
+            .with_die_with_host(self.die_with_host)
+            .with_cgroup(self.cgroup_mode, self.cgroup_parent.clone())
+    }
+
+    /// The guest's cgroup directory, once its first child made it.
+    pub fn cgroup_dir(&self) -> Option<PathBuf> {
+        match self.cgroup.get() {
+            Some(Ok(cg)) => Some(cg.dir().to_path_buf()),
+            _ => None,
+        }
+    }
+
+    /// The cgroup of a new child: `None` when the mode is off, or is
+    /// best-effort and no cgroup can be made (said once per host process
+    /// in the log);
+    /// `denied` when it is `require` and none can be made.
+    pub(crate) fn leaf(&self) -> Result<Option<Leaf>> {
+        if self.cgroup_mode == CgroupMode::Off {
+            return Ok(None);
+        }
+        let guest = self.cgroup.get_or_init(|| {
+            GuestCgroup::create(self.cgroup_parent.as_deref())
+                .map(Arc::new)
+                .map_err(|e| {
+                    static SAID: AtomicBool = AtomicBool::new(false);
+                    let e = format!("no cgroup for the guest's children: {e}");
+                    if self.cgroup_mode == CgroupMode::BestEffort
+                        && !SAID.swap(true, Ordering::SeqCst)
+                    {
+                        tracing::warn!(target: AUDIT_TARGET,
+                            "{e}; children are contained by their process group only");
+                    }
+                    e
+                })
+        });
+        let leaf = guest.as_ref().map_err(String::clone).and_then(|g| {
+            g.leaf()
+                .map_err(|e| format!("no cgroup for the child: {e}"))
+        });
+        match leaf {
+            Ok(leaf) => Ok(Some(leaf)),
+            Err(e) if self.cgroup_mode == CgroupMode::Require => Err(Error::Denied(format!(
+                "sandbox.cgroup is \"require\" but {e}"
+            ))),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Marks the guest as ended (its context was dropped):
+    /// [`Children::ended`] then also ends and removes its cgroup.
+    pub fn guest_ended(&self) {
+        self.guest_gone.store(true, Ordering::SeqCst);
+    }
+
+    /// The pids the host could not end within [`KILL_WAIT`] after SIGKILL
+    /// (a process stuck in uninterruptible sleep); each is logged.
+    pub fn unended(&self) -> Vec<u32> {
+        self.unended.lock().map(|u| u.clone()).unwrap_or_default()
+    }
+
+    fn record_unended(&self, pids: &[u32]) {
+        if pids.is_empty() {
+            return;
+        }
+        tracing::warn!(target: AUDIT_TARGET, ?pids,
+            "could not end these processes within {KILL_WAIT:?} of SIGKILL; going on without them");
+        if let Ok(mut u) = self.unended.lock() {
+            u.extend_from_slice(pids);
+        }
+    }
+
+    /// Ends `exit` in the background (`lifecycle::end` with the grace),
+    /// counted until it is done: what a dropped [`crate::Child`] does.
+    /// Without a tokio runtime, `exit`'s own `Drop` kills and reaps.
+    pub(crate) fn end_in_background<P: Wait + Kill + 'static>(self: &Arc<Self>, exit: Arc<P>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let children = Arc::clone(self);
+        children.ending.fetch_add(1, Ordering::SeqCst);
+        runtime.spawn(async move {
+            let left = lifecycle::end(&*exit, children.grace, KILL_WAIT).await;
+            children.record_unended(&left);
+            drop(exit);
+            if children.ending.fetch_sub(1, Ordering::SeqCst) == 1 {
+                children.ended.notify_waiters();
+            }
+        });
+    }
+
+    /// Waits until every child the guest gave up has been ended and reaped
+    /// (each ending bounded by the grace plus [`KILL_WAIT`]); once the
+    /// guest itself has ended, also kills whatever is left in its cgroup
+    /// and removes the cgroup. This is the one call that contains
+    /// everything after the guest's store is dropped; pids that could not
+    /// be ended are in [`Children::unended`].
+    pub async fn ended(&self) {
+        loop {
+            let notified = self.ended.notified();
+            if self.ending.load(Ordering::SeqCst) == 0 {
+                break;
+            }
+            notified.await;
+        }
+        if self.guest_gone.load(Ordering::SeqCst) {
+            if let Some(Ok(cg)) = self.cgroup.get() {
+                let left = cg.kill_and_remove().await;
+                self.record_unended(&left);
+            }
+        }
+    }
+}
+
+impl Default for Children {
+    fn default() -> Children {
+        Children::new(DEFAULT_KILL_GRACE)
+    }
+}

@@ -1,0 +1,259 @@
+//! A child's pipes: [`PipeReader`] and [`PipeWriter`] own one end of a
+//! pipe in non-blocking mode, registered with tokio's reactor, and read or
+//! write it directly (no task and no extra copy per chunk). Pipes are made
+//! with `O_CLOEXEC`, so a child never inherits another child's pipe.
+
+use bytes::BytesMut;
+use futures::FutureExt;
+use std::io;
+use std::mem::MaybeUninit;
+use std::os::fd::{AsRawFd, OwnedFd};
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
+
+/// Most bytes one read returns; the same as wasmtime-wasi's pipe adapters.
+pub const READ_CHUNK: usize = 64 * 1024;
+
+/// A new pipe, both ends `O_CLOEXEC`: (read end, write end).
+pub fn pipe() -> procgate_policy::Result<(OwnedFd, OwnedFd)> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| procgate_policy::Error::Io(format!("pipe: {e}")))
+}
+
+/// Why [`PipeReader::read_to_end`] stopped before end of file.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadToEndError {
+    /// More than the cap was read.
+    #[error("more than {0} bytes")]
+    OverCap(usize),
+    /// The grant refused room to grow.
+    #[error("no room granted to grow the buffer")]
+    Refused,
+    /// The read failed.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+fn set_nonblocking(fd: &OwnedFd) -> io::Result<()> {
+    let raw = fd.as_raw_fd();
+    // SAFETY: fcntl on a descriptor we own.
+    let flags = unsafe { libc::fcntl(raw, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above.
+    if unsafe { libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The read end of a child's stdout or stderr pipe.
+#[derive(Debug)]
+pub struct PipeReader {
+    fd: AsyncFd<OwnedFd>,
+}
+
+impl PipeReader {
+    /// Takes ownership of a pipe's read end. Must run inside a tokio runtime.
+    pub fn new(fd: impl Into<OwnedFd>) -> io::Result<PipeReader> {
+        let fd = fd.into();
+        set_nonblocking(&fd)?;
+        Ok(PipeReader {
+            // SAFETY: the descriptor is owned by the AsyncFd and never replaced.
+            fd: unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE)? },
+        })
+    }
+
+    /// `read(2)` into `spare`; returns how many bytes the kernel wrote.
+    fn raw_read(fd: &OwnedFd, spare: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+        // SAFETY: reading into `spare.len()` bytes of memory we own.
+        let n = unsafe { libc::read(fd.as_raw_fd(), spare.as_mut_ptr().cast(), spare.len()) };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(n as usize)
+    }
+
+    /// Reads what is available now into `spare`. `Ok(Some(0))` is end of
+    /// file; `Ok(None)` means nothing is available yet.
+    fn try_read_into(&self, spare: &mut [MaybeUninit<u8>]) -> io::Result<Option<usize>> {
+        // Clear readiness only through a guard taken before the read, so a
+        // wakeup that arrives meanwhile is never lost.
+        if let Some(Ok(mut guard)) = self.fd.readable().now_or_never() {
+            return match guard.try_io(|fd| Self::raw_read(fd.get_ref(), spare)) {
+                Ok(res) => res.map(Some),
+                Err(_would_block) => Ok(None),
+            };
+        }
+        match Self::raw_read(self.fd.get_ref(), spare) {
+            Ok(n) => Ok(Some(n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Reads what is available now, up to `max` bytes, appending to `buf`.
+    /// `Ok(Some(0))` is end of file; `Ok(None)` means nothing is available yet.
+    pub fn try_read(&self, buf: &mut BytesMut, max: usize) -> io::Result<Option<usize>> {
+        buf.reserve(max);
+        let spare = buf.spare_capacity_mut();
+        let len = spare.len().min(max);
+        let n = self.try_read_into(&mut spare[..len])?;
+        if let Some(n) = n {
+            // SAFETY: the kernel initialised `n` bytes of the spare capacity.
+            unsafe { buf.set_len(buf.len() + n) };
+        }
+        Ok(n)
+    }
+
+    /// The pipe's descriptor (non-blocking, registered with tokio).
+    pub fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        self.fd.get_ref().as_fd()
+    }
+
+    /// Sets or clears `O_NONBLOCK` on the pipe's open file description
+    /// (shared with every duplicate of the descriptor).
+    pub fn set_blocking(&self, blocking: bool) -> io::Result<()> {
+        let raw = self.fd.get_ref().as_raw_fd();
+        // SAFETY: fcntl on a descriptor we own.
+        let flags = unsafe { libc::fcntl(raw, libc::F_GETFL) };
+        if flags < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let flags = if blocking {
+            flags & !libc::O_NONBLOCK
+        } else {
+            flags | libc::O_NONBLOCK
+        };
+        // SAFETY: as above.
+        if unsafe { libc::fcntl(raw, libc::F_SETFL, flags) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Waits until a read would not block (data or end of file).
+    pub async fn readable(&self) {
+        // An error here means the reactor is gone; the next read reports it.
+        let _ = self.fd.readable().await;
+    }
+
+    /// Reads up to `max` bytes, waiting for at least one (empty at EOF).
+    pub async fn read(&self, buf: &mut BytesMut, max: usize) -> io::Result<usize> {
+        loop {
+            if let Some(n) = self.try_read(buf, max)? {
+                return Ok(n);
+            }
+            self.readable().await;
+        }
+    }
+
+    /// Reads to end of file into `out`, failing with
+    /// [`ReadToEndError::OverCap`] once more than `cap` bytes were read.
+    ///
+    /// `out` never holds more than `cap + 1` bytes of capacity: it grows
+    /// by doubling up to that, exactly, and each growth is first granted
+    /// by `grant(extra_bytes)`; a refusal fails the read with
+    /// [`ReadToEndError::Refused`].
+    pub async fn read_to_end(
+        &self,
+        out: &mut Vec<u8>,
+        cap: usize,
+        grant: &mut (dyn FnMut(usize) -> bool + Send),
+    ) -> Result<(), ReadToEndError> {
+        loop {
+            if out.len() == out.capacity() {
+                let want = (out.capacity() * 2)
+                    .max(READ_CHUNK)
+                    .min(cap.saturating_add(1));
+                let extra = want.saturating_sub(out.capacity());
+                if extra == 0 {
+                    return Err(ReadToEndError::OverCap(cap));
+                }
+                if !grant(extra) {
+                    return Err(ReadToEndError::Refused);
+                }
+                out.reserve_exact(extra);
+            }
+            let len = out.len();
+            let spare = out.spare_capacity_mut();
+            let room = spare.len().min(READ_CHUNK);
+            let n = match self.try_read_into(&mut spare[..room])? {
+                Some(n) => n,
+                None => {
+                    self.readable().await;
+                    continue;
+                }
+            };
+            if n == 0 {
+                return Ok(());
+            }
+            // SAFETY: the kernel initialised `n` bytes after `len`.
+            unsafe { out.set_len(len + n) };
+            if out.len() > cap {
+                return Err(ReadToEndError::OverCap(cap));
+            }
+        }
+    }
+}
+
+/// The write end of a child's stdin pipe.
+#[derive(Debug)]
+pub struct PipeWriter {
+    fd: AsyncFd<OwnedFd>,
+}
+
+impl PipeWriter {
+    /// Takes ownership of a pipe's write end. Must run inside a tokio runtime.
+    pub fn new(fd: impl Into<OwnedFd>) -> io::Result<PipeWriter> {
+        let fd = fd.into();
+        set_nonblocking(&fd)?;
+        Ok(PipeWriter {
+            // SAFETY: the descriptor is owned by the AsyncFd and never replaced.
+            fd: unsafe { AsyncFd::register_with_interest(fd, Interest::WRITABLE)? },
+        })
+    }
+
+    fn raw_write(fd: &OwnedFd, buf: &[u8]) -> io::Result<usize> {
+        // SAFETY: writing from an initialised buffer.
+        let n = unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len()) };
+        if n < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(n as usize)
+        }
+    }
+
+    /// Writes what the pipe takes now; `Ok(None)` if it is full.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<Option<usize>> {
+        if let Some(Ok(mut guard)) = self.fd.writable().now_or_never() {
+            return match guard.try_io(|fd| Self::raw_write(fd.get_ref(), buf)) {
+                Ok(res) => res.map(Some),
+                Err(_would_block) => Ok(None),
+            };
+        }
+        match Self::raw_write(self.fd.get_ref(), buf) {
+            Ok(n) => Ok(Some(n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Waits until a write would not block (or would fail).
+    pub async fn writable(&self) {
+        let _ = self.fd.writable().await;
+    }
+
+    /// Writes all of `buf`, waiting for the child to read.
+    pub async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.try_write(buf)? {
+                Some(n) => buf = &buf[n..],
+                None => self.writable().await,
+            }
+        }
+        Ok(())
+    }
+}

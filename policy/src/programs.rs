@@ -1,0 +1,235 @@
+//! The program allowlist: names resolved on the policy's own search path
+//! (never the guest's `PATH`), absolute paths, symlinks followed; argument
+//! rules attached to the resolved file, so no spelling of a program
+//! escapes its rules.
+
+use crate::args::ArgRules;
+use crate::builder::At;
+use crate::{Error, Result};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// One program the policy allows, as written and as resolved.
+#[derive(Debug, Clone)]
+struct Allowed {
+    /// The entry as written: a bare name or an absolute path.
+    written: String,
+    /// Where it resolved to (symlinks followed); none if it does not exist.
+    resolved: Option<PathBuf>,
+    /// Its argument rules; none means any arguments.
+    rules: Option<ArgRules>,
+    /// The warning when it resolved to nothing.
+    missing: Option<String>,
+}
+
+/// The allowlist of a policy.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Programs {
+    allowed: Vec<Allowed>,
+    search_path: Vec<PathBuf>,
+}
+
+/// A program the allowlist accepted.
+pub(crate) struct Accepted {
+    /// The canonical path to execute.
+    pub(crate) path: PathBuf,
+    /// `argv[0]`.
+    pub(crate) arg0: String,
+    /// The entry that allowed it, as written.
+    pub(crate) entry: String,
+}
+
+impl Programs {
+    /// Resolves every entry on `search_path`. Refuses an entry that can
+    /// never be allowed (empty, or a relative path) and one that resolves
+    /// to a file the guest's children or other users could replace (see
+    /// [`check_trusted`]); `writable` are the directories children may
+    /// write.
+    pub(crate) fn new(
+        entries: Vec<At<(String, Option<ArgRules>)>>,
+        search_path: Vec<PathBuf>,
+        writable: &[PathBuf],
+    ) -> anyhow::Result<Programs> {
+        let mut allowed = Vec::new();
+        for entry in entries {
+            let written = &entry.value.0;
+            if written.is_empty() || (written.contains('/') && !written.starts_with('/')) {
+                anyhow::bail!(entry.say(format!(
+                    "program {written:?} can never be allowed: give a bare name (looked up on \
+                     the search path) or an absolute path"
+                )));
+            }
+            let resolved = resolve(written, &search_path);
+            if let Some(path) = &resolved {
+                check_trusted(path, writable)
+                    .map_err(|e| anyhow::anyhow!(entry.say(format!("program {written:?}: {e}"))))?;
+            }
+            let missing = resolved.is_none().then(|| {
+                entry.say(format!(
+                    "program {written:?} not found (search path {search_path:?}); the guest \
+                     will get not-found"
+                ))
+            });
+            let (written, rules) = entry.value;
+            allowed.push(Allowed {
+                missing,
+                resolved,
+                written,
+                rules,
+            });
+        }
+        Ok(Programs {
+            allowed,
+            search_path,
+        })
+    }
+
+    /// The entries that resolved to nothing on this host.
+    pub(crate) fn warnings(&self) -> impl Iterator<Item = String> + '_ {
+        self.allowed.iter().filter_map(|a| a.missing.clone())
+    }
+
+    /// Finds the file to execute for a program the guest named, and checks
+    /// its arguments against every rule attached to that file.
+    pub(crate) fn accept(&self, program: &str, args: &[String]) -> Result<Accepted> {
+        crate::decide::check_nul("program", program)?;
+        if program.is_empty() {
+            return Err(Error::InvalidArgument("empty program name".into()));
+        }
+        if program.contains('/') && !program.starts_with('/') {
+            return Err(Error::Denied(format!(
+                "program {program:?} not in allow list (relative paths are never allowed)"
+            )));
+        }
+        let resolved = resolve(program, &self.search_path);
+        let matching: Vec<&Allowed> = match &resolved {
+            Some(path) => self
+                .allowed
+                .iter()
+                .filter(|p| p.resolved.as_deref() == Some(path.as_path()))
+                .collect(),
+            None => Vec::new(),
+        };
+        let Some(first) = matching.first() else {
+            // Allowed as written but missing on this host: say so.
+            if self.allowed.iter().any(|p| p.written == program) {
+                return Err(Error::NotFound(format!(
+                    "program {program:?} is allowed but was not found"
+                )));
+            }
+            return Err(Error::Denied(format!(
+                "program {program:?} not in allow list"
+            )));
+        };
+        for entry in &matching {
+            if let Some(rules) = &entry.rules {
+                rules.check(args).map_err(|rule| {
+                    Error::Denied(format!("program {:?}: {rule}", entry.written))
+                })?;
+            }
+        }
+        // argv[0] is the guest's name only if it names the program as an
+        // entry does: a multi-call binary (busybox) allowed as `ls` must
+        // not run as `sh` because the guest asked for it by that name.
+        let same_name = matching
+            .iter()
+            .any(|e| file_name(&e.written) == file_name(program));
+        let arg0 = if same_name {
+            program.to_string()
+        } else {
+            first.written.clone()
+        };
+        Ok(Accepted {
+            path: resolved.expect("matched entries have a resolved path"),
+            arg0,
+            entry: first.written.clone(),
+        })
+    }
+}
+
+fn file_name(p: &str) -> &str {
+    p.rsplit('/').next().unwrap_or(p)
+}
+
+/// Resolves a program name (on `search_path`) or absolute path to its
+/// canonical path, if it exists and is a file.
+pub(crate) fn resolve(program: &str, search_path: &[PathBuf]) -> Option<PathBuf> {
+    let candidates: Vec<PathBuf> = if program.starts_with('/') {
+        vec![PathBuf::from(program)]
+    } else if program.contains('/') {
+        vec![]
+    } else {
+        search_path.iter().map(|d| d.join(program)).collect()
+    };
+    candidates
+        .into_iter()
+        .filter_map(|c| c.canonicalize().ok())
+        .find(|c| Path::is_file(c))
+}
+
+/// Checks the granted shell: an absolute path (a relative one would be
+/// looked up from the child's working directory), not replaceable (see
+/// [`check_trusted`]). Returns a warning if it does not exist.
+pub(crate) fn check_shell(
+    shell: &At<PathBuf>,
+    writable: &[PathBuf],
+) -> anyhow::Result<Option<String>> {
+    let path = &shell.value;
+    anyhow::ensure!(
+        path.is_absolute(),
+        shell.say(format!("shell {} must be an absolute path", path.display()))
+    );
+    let Ok(canonical) = path.canonicalize() else {
+        return Ok(Some(shell.say(format!(
+            "shell {} not found; create-subprocess-shell will fail",
+            path.display()
+        ))));
+    };
+    check_trusted(&canonical, writable)
+        .map_err(|e| anyhow::anyhow!(shell.say(format!("shell {}: {e}", path.display()))))?;
+    Ok(None)
+}
+
+/// Whether `path` (canonical: a program, or a search-path directory) is
+/// safe to trust: not inside a directory the guest's children may write
+/// (`writable`), and neither it nor a directory above it writable by
+/// anyone but root and the host user (owned by another user, or group- or
+/// world-writable; an ancestor with the sticky bit, like `/tmp`, only lets
+/// others add entries, not replace ours). Otherwise a guest, or another
+/// user, could plant a program there that the policy would then run.
+pub(crate) fn check_trusted(path: &Path, writable: &[PathBuf]) -> Result<(), String> {
+    if let Some(grant) = writable.iter().find(|w| path.starts_with(w)) {
+        return Err(format!(
+            "{} is inside {}, which the guest's children may write: a planted program \
+             there would run",
+            path.display(),
+            grant.display()
+        ));
+    }
+    // SAFETY: plain system calls without arguments.
+    let (me, my_group) = unsafe { (libc::geteuid(), libc::getegid()) };
+    for (depth, p) in path.ancestors().enumerate() {
+        let Ok(meta) = std::fs::metadata(p) else {
+            continue;
+        };
+        let mode = meta.mode();
+        let sticky = depth > 0 && mode & libc::S_ISVTX != 0;
+        let trusted_group = meta.gid() == 0 || (meta.gid() == my_group && me != 0);
+        let why = if meta.uid() != 0 && meta.uid() != me {
+            Some(format!("owned by uid {}", meta.uid()))
+        } else if mode & 0o002 != 0 && !sticky {
+            Some("writable by everyone".to_string())
+        } else if mode & 0o020 != 0 && !trusted_group && !sticky {
+            Some(format!("writable by group {}", meta.gid()))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(format!(
+                "{} is {why}: someone other than root and the host user could replace what runs",
+                p.display()
+            ));
+        }
+    }
+    Ok(())
+}
