@@ -77,6 +77,10 @@ fn ruleset(paths: &LandlockPaths) -> Result<Option<OwnedFd>> {
     Ok(created.into())
 }
 
+#[allow(
+    trivial_numeric_casts,
+    reason = "rlim_t is u64 on 64-bit Linux, narrower elsewhere"
+)]
 fn setrlimit(resource: libc::__rlimit_resource_t, value: Option<u64>) -> std::io::Result<()> {
     let Some(value) = value else { return Ok(()) };
     let lim = libc::rlimit {
