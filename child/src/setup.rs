@@ -5,7 +5,7 @@
 //!
 //! The Landlock ruleset is built in the parent; the child only calls
 //! `setrlimit`, `prctl` and `landlock_restrict_self` (plain system calls,
-//! safe between clone and exec, [`crate::clone_spawn`]).
+//! safe between clone and exec, `clone_spawn.rs`).
 
 use landlock::{
     path_beneath_rules, Access, AccessFs, AccessNet, CompatLevel, Compatible, NetPort, Ruleset,
@@ -96,7 +96,7 @@ fn setrlimit(resource: libc::__rlimit_resource_t, value: Option<u64>) -> std::io
 
 /// The child-side setup of one spawn, prepared in the parent: the rlimits
 /// and the built Landlock ruleset, applied in the child just before
-/// `execve` ([`crate::clone_spawn`]).
+/// `execve` (`clone_spawn.rs`).
 #[derive(Debug)]
 pub(crate) struct ChildSetup {
     os: OsLimits,
