@@ -116,13 +116,17 @@ const SIGSET_SIZE: usize = 8;
 ///
 /// SAFETY (for callers): a plain system call on the calling thread.
 unsafe fn set_mask(set: u64, old: *mut u64) {
-    libc::syscall(
-        libc::SYS_rt_sigprocmask,
-        libc::SIG_SETMASK,
-        &set as *const u64,
-        old,
-        SIGSET_SIZE,
-    );
+    // SAFETY: as the function's contract says: a plain system call on this
+    // thread, `set` on our stack and `old` the caller's.
+    unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_SETMASK,
+            &set as *const u64,
+            old,
+            SIGSET_SIZE,
+        );
+    }
 }
 
 /// Marks every descriptor from 3 up close-on-exec: `close_range` where the
@@ -131,26 +135,30 @@ unsafe fn set_mask(set: u64, old: *mut u64) {
 ///
 /// SAFETY (for callers): only plain system calls.
 unsafe fn cloexec_from_3() -> Result<(), c_int> {
-    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
-    if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, CLOSE_RANGE_CLOEXEC) == 0 {
-        return Ok(());
-    }
-    let errno = *libc::__errno_location();
-    if errno != libc::ENOSYS && errno != libc::EINVAL {
-        return Err(errno);
-    }
-    let mut lim: libc::rlimit = std::mem::zeroed();
-    if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) < 0 {
-        return Err(*libc::__errno_location());
-    }
-    let max = lim.rlim_cur.min(1 << 20) as c_int;
-    for fd in 3..max {
-        let flags = libc::fcntl(fd, libc::F_GETFD);
-        if flags >= 0 && flags & libc::FD_CLOEXEC == 0 {
-            libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+    // SAFETY: plain system calls on this process's own descriptor table
+    // and on `lim`, which lives on our stack.
+    unsafe {
+        const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+        if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, CLOSE_RANGE_CLOEXEC) == 0 {
+            return Ok(());
         }
+        let errno = *libc::__errno_location();
+        if errno != libc::ENOSYS && errno != libc::EINVAL {
+            return Err(errno);
+        }
+        let mut lim: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) < 0 {
+            return Err(*libc::__errno_location());
+        }
+        let max = lim.rlim_cur.min(1 << 20) as c_int;
+        for fd in 3..max {
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags >= 0 && flags & libc::FD_CLOEXEC == 0 {
+                libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+            }
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// The child's side: runs between `clone` and `execve`, in the parent's

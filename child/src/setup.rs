@@ -5,7 +5,7 @@
 //!
 //! The Landlock ruleset is built in the parent; the child only calls
 //! `setrlimit`, `prctl` and `landlock_restrict_self` (plain system calls,
-//! safe between clone and exec, [`crate::clone_spawn`]).
+//! safe between clone and exec, `clone_spawn.rs`).
 
 use landlock::{
     path_beneath_rules, Access, AccessFs, AccessNet, CompatLevel, Compatible, NetPort, Ruleset,
@@ -77,6 +77,10 @@ fn ruleset(paths: &LandlockPaths) -> Result<Option<OwnedFd>> {
     Ok(created.into())
 }
 
+#[allow(
+    trivial_numeric_casts,
+    reason = "rlim_t is u64 on 64-bit Linux, narrower elsewhere"
+)]
 fn setrlimit(resource: libc::__rlimit_resource_t, value: Option<u64>) -> std::io::Result<()> {
     let Some(value) = value else { return Ok(()) };
     let lim = libc::rlimit {
@@ -92,7 +96,7 @@ fn setrlimit(resource: libc::__rlimit_resource_t, value: Option<u64>) -> std::io
 
 /// The child-side setup of one spawn, prepared in the parent: the rlimits
 /// and the built Landlock ruleset, applied in the child just before
-/// `execve` ([`crate::clone_spawn`]).
+/// `execve` (`clone_spawn.rs`).
 #[derive(Debug)]
 pub(crate) struct ChildSetup {
     os: OsLimits,

@@ -1,6 +1,6 @@
 //! Starting the OS process for a spawn the policy allowed: the stdio, the
 //! process group, the cgroup, the sandbox setup, then the one launch path
-//! ([`crate::clone_spawn`]), the exit watch and the timeout.
+//! (`clone_spawn.rs`), the exit watch and the timeout.
 //!
 //! The child gets exactly the plan's program, arguments, environment and
 //! working directory, its own process group (or session), and the stdio

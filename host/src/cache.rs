@@ -208,7 +208,8 @@ fn resolve(path: &Path) -> std::io::Result<PathBuf> {
                 return Ok(canonical);
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let (Some(parent), Some(last)) = (existing.parent(), existing.components().last())
+                let (Some(parent), Some(last)) =
+                    (existing.parent(), existing.components().next_back())
                 else {
                     return Err(e);
                 };
@@ -459,7 +460,7 @@ impl Store {
                 let _ = unlinkat(&self.dir, name.as_str(), UnlinkatFlags::NoRemoveDir);
             }
         }
-        entries.sort_by(|a, b| b.0.cmp(&a.0));
+        entries.sort_by_key(|e| std::cmp::Reverse(e.0));
         for (_, name) in entries.into_iter().skip(keep) {
             let _ = unlinkat(&self.dir, name.as_str(), UnlinkatFlags::NoRemoveDir);
         }

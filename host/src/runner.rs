@@ -70,6 +70,8 @@
 //! let code = runner.run(wasi, ProcgateCtx::new(policy)).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! (A little over ~400 lines: about 60 are the example above.)
 
 use crate::{ProcgateCtx, ProcgateCtxView, ProcgateView};
 use anyhow::Context as _;

@@ -168,7 +168,7 @@ impl PolicyBuilder {
 
     /// Lets the guest set variables whose names match the glob `pattern`
     /// (`TERM`, `GIT_AUTHOR_*`). Loader and injection variables
-    /// ([`is_refused_env`]) are refused even when they match; `PATH` only
+    /// ([`crate::is_refused_env`]) are refused even when they match; `PATH` only
     /// when named exactly.
     ///
     /// ```
@@ -184,7 +184,7 @@ impl PolicyBuilder {
     /// [`PolicyBuilder::build`] otherwise refuses: a program's options can
     /// come from its environment (`TAR_OPTIONS`, `GIT_DIR`), so letting the
     /// guest set a whole namespace lets it around argument rules. The
-    /// fixed refusals ([`is_refused_env`]) still apply.
+    /// fixed refusals ([`crate::is_refused_env`]) still apply.
     ///
     /// ```
     /// assert!(procgate_policy::Policy::builder().allow_guest_env("*").build().is_err());

@@ -2,7 +2,7 @@
 //! the rule.
 
 /// How to allow what a denial refused: the CLI flag and the policy key
-/// (as Deno and WasmEdge say it), for the text of an [`Error::Denied`]
+/// (as Deno and WasmEdge say it), for the text of an [`crate::Error::Denied`]
 /// (without the `denied: ` prefix). `None` when the policy cannot allow it
 /// (a refused variable, a relative path, a hook's no). The guest gets the
 /// rule; this is for the audit log, to say once beside the rule.
