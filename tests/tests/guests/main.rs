@@ -4,6 +4,7 @@
 mod aio;
 mod audit;
 mod bounds;
+mod budget;
 mod cli_probe;
 mod conformance;
 mod containment;
@@ -20,6 +21,7 @@ mod policy_attacks;
 mod probe;
 mod programs;
 mod signals;
+mod stdin_drop;
 mod stdio;
 mod streams;
 mod streams_api;
