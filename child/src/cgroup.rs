@@ -394,9 +394,14 @@ impl Leaf {
         self.procs.as_ref().map_or(-1, |p| p.as_raw_fd())
     }
 
-    /// SIGKILL to everything in the leaf (`cgroup.kill`).
+    /// SIGKILL to everything in the leaf (`cgroup.kill`). An empty leaf
+    /// is left alone: nothing can enter it but its own child's
+    /// descendants, and writing `cgroup.kill` takes the kernel's cgroup
+    /// lock that every other spawn and ending waits on.
     pub(crate) fn kill(&self) {
-        let _ = write_file(&self.dir.join("cgroup.kill"), "1");
+        if !unpopulated(&self.dir) {
+            let _ = write_file(&self.dir.join("cgroup.kill"), "1");
+        }
     }
 
     /// Waits (up to [`KILL_WAIT`]) until the leaf is empty; returns the
