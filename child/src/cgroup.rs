@@ -151,10 +151,12 @@ fn remove_tree(dir: &Path) {
 fn kill_and_remove_blocking(dir: &Path) -> Vec<u32> {
     let _ = write_file(&dir.join("cgroup.kill"), "1");
     let end = Instant::now() + KILL_WAIT;
-    while !unpopulated(dir) && Instant::now() < end {
+    let mut empty = unpopulated(dir);
+    while !empty && Instant::now() < end {
         std::thread::sleep(Duration::from_millis(2));
+        empty = unpopulated(dir);
     }
-    let left = pids_in(dir);
+    let left = if empty { Vec::new() } else { pids_in(dir) };
     if left.is_empty() {
         remove_tree(dir);
     }
@@ -168,16 +170,20 @@ fn host_tag(pid: u32) -> String {
     format!("{pid}.{}", pid_namespace())
 }
 
-/// The inode of this process's pid namespace (`/proc/self/ns/pid`).
-fn pid_namespace() -> String {
-    std::fs::read_link("/proc/self/ns/pid")
-        .map(|l| {
-            l.to_string_lossy()
-                .trim_start_matches("pid:[")
-                .trim_end_matches(']')
-                .to_string()
-        })
-        .unwrap_or_default()
+/// The inode of this process's pid namespace (`/proc/self/ns/pid`); a
+/// process never changes its own, so it is read once.
+fn pid_namespace() -> &'static str {
+    static NS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NS.get_or_init(|| {
+        std::fs::read_link("/proc/self/ns/pid")
+            .map(|l| {
+                l.to_string_lossy()
+                    .trim_start_matches("pid:[")
+                    .trim_end_matches(']')
+                    .to_string()
+            })
+            .unwrap_or_default()
+    })
 }
 
 /// Kills and removes the cgroups a killed host left under `parent`:
@@ -237,9 +243,18 @@ impl GuestCgroup {
     pub(crate) fn create(parent: Option<&Path>) -> io::Result<GuestCgroup> {
         static SERIAL: AtomicU64 = AtomicU64::new(0);
         static STALE_SWEPT: AtomicBool = AtomicBool::new(false);
+        // The host's own cgroup does not change under it (procgate never
+        // moves the host): parsed once per process.
+        static OWN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
         let parent = match parent {
             Some(p) => p.to_path_buf(),
-            None => own_cgroup_dir()?,
+            None => match OWN.get() {
+                Some(own) => own.clone(),
+                None => {
+                    let own = own_cgroup_dir()?;
+                    OWN.get_or_init(|| own).clone()
+                }
+            },
         };
         if !STALE_SWEPT.swap(true, Ordering::SeqCst) {
             remove_stale(&parent);
@@ -247,7 +262,12 @@ impl GuestCgroup {
         let n = SERIAL.fetch_add(1, Ordering::Relaxed);
         let dir = parent.join(format!("procgate-{}-{n}", host_tag(std::process::id())));
         std::fs::create_dir(&dir)?;
-        if !dir.join("cgroup.kill").exists() {
+        // Whether the kernel has cgroup.kill does not change: looked at once.
+        static HAS_KILL: AtomicBool = AtomicBool::new(false);
+        if !HAS_KILL.load(Ordering::Relaxed) && dir.join("cgroup.kill").exists() {
+            HAS_KILL.store(true, Ordering::Relaxed);
+        }
+        if !HAS_KILL.load(Ordering::Relaxed) {
             let _ = std::fs::remove_dir(&dir);
             return Err(io::Error::new(
                 io::ErrorKind::Unsupported,
@@ -308,10 +328,17 @@ impl GuestCgroup {
         }
         let _ = write_file(&self.dir.join("cgroup.kill"), "1");
         let end = Instant::now() + KILL_WAIT;
-        while !unpopulated(&self.dir) && Instant::now() < end {
+        let mut empty = unpopulated(&self.dir);
+        while !empty && Instant::now() < end {
             tokio::time::sleep(Duration::from_millis(2)).await;
+            empty = unpopulated(&self.dir);
         }
-        let left = pids_in(&self.dir);
+        // `populated 0` covers the cgroup and all below it: no pid to list.
+        let left = if empty {
+            Vec::new()
+        } else {
+            pids_in(&self.dir)
+        };
         if left.is_empty() {
             remove_tree(&self.dir);
         }
@@ -367,19 +394,30 @@ impl Leaf {
         self.procs.as_ref().map_or(-1, |p| p.as_raw_fd())
     }
 
-    /// SIGKILL to everything in the leaf (`cgroup.kill`).
+    /// SIGKILL to everything in the leaf (`cgroup.kill`). An empty leaf
+    /// is left alone: nothing can enter it but its own child's
+    /// descendants, and writing `cgroup.kill` takes the kernel's cgroup
+    /// lock that every other spawn and ending waits on.
     pub(crate) fn kill(&self) {
-        let _ = write_file(&self.dir.join("cgroup.kill"), "1");
+        if !unpopulated(&self.dir) {
+            let _ = write_file(&self.dir.join("cgroup.kill"), "1");
+        }
     }
 
     /// Waits (up to [`KILL_WAIT`]) until the leaf is empty; returns the
     /// pids still in it.
     pub(crate) async fn emptied(&self) -> Vec<u32> {
         let end = Instant::now() + KILL_WAIT;
-        while !unpopulated(&self.dir) && Instant::now() < end {
+        let mut empty = unpopulated(&self.dir);
+        while !empty && Instant::now() < end {
             tokio::time::sleep(Duration::from_millis(2)).await;
+            empty = unpopulated(&self.dir);
         }
-        pids_in(&self.dir)
+        if empty {
+            Vec::new()
+        } else {
+            pids_in(&self.dir)
+        }
     }
 }
 

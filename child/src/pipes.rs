@@ -154,9 +154,11 @@ impl PipeReader {
     /// [`ReadToEndError::OverCap`] once more than `cap` bytes were read.
     ///
     /// `out` never holds more than `cap + 1` bytes of capacity: it grows
-    /// by doubling up to that, exactly, and each growth is first granted
-    /// by `grant(extra_bytes)`; a refusal fails the read with
-    /// [`ReadToEndError::Refused`].
+    /// by doubling up to that, exactly. The bytes it holds, not its
+    /// capacity, are charged: each read's `n` bytes are granted by
+    /// `grant(n)` as they arrive, and a refusal fails the read with
+    /// [`ReadToEndError::Refused`]. (Capacity not yet read into is not
+    /// written, so it takes no memory beyond the page being read into.)
     pub async fn read_to_end(
         &self,
         out: &mut Vec<u8>,
@@ -171,9 +173,6 @@ impl PipeReader {
                 let extra = want.saturating_sub(out.capacity());
                 if extra == 0 {
                     return Err(ReadToEndError::OverCap(cap));
-                }
-                if !grant(extra) {
-                    return Err(ReadToEndError::Refused);
                 }
                 out.reserve_exact(extra);
             }
@@ -194,6 +193,9 @@ impl PipeReader {
             unsafe { out.set_len(len + n) };
             if out.len() > cap {
                 return Err(ReadToEndError::OverCap(cap));
+            }
+            if !grant(n) {
+                return Err(ReadToEndError::Refused);
             }
         }
     }

@@ -3,6 +3,7 @@
 
 use bytes::{Bytes, BytesMut};
 use procgate_child::pipes::{PipeReader, PipeWriter, READ_CHUNK};
+use procgate_child::ChildExit;
 use std::io;
 use std::sync::Arc;
 use wasmtime_wasi_io::poll::Pollable;
@@ -47,19 +48,26 @@ fn write_error(e: io::Error) -> StreamError {
 }
 
 /// A child's stdin as a `wasi:io` output stream. Bytes the pipe does not
-/// take at once are kept and written as the child reads; dropping the
-/// stream closes the pipe, so the child sees end of file.
+/// take at once are kept (at most [`WRITE_BUDGET`]) and written as the
+/// child reads. Dropping the stream closes the pipe, so the child sees end
+/// of file, after the bytes still kept are written: in a task of their own,
+/// which ends when they are written or when the child exits, whichever
+/// comes first (asyncio's `close()` of a transport flushes first too).
 pub struct ChildInput {
-    pipe: PipeWriter,
+    /// Always `Some` until the drop hands it to the task finishing the write.
+    pipe: Option<PipeWriter>,
+    /// The child, whose exit ends a write still pending after the drop.
+    exit: Arc<ChildExit>,
     pending: BytesMut,
     failed: Option<StreamError>,
 }
 
 impl ChildInput {
-    /// Wraps the stdin pipe of a child.
-    pub fn new(pipe: PipeWriter) -> ChildInput {
+    /// Wraps the stdin pipe of the child whose exit is `exit`.
+    pub fn new(pipe: PipeWriter, exit: Arc<ChildExit>) -> ChildInput {
         ChildInput {
-            pipe,
+            pipe: Some(pipe),
+            exit,
             pending: BytesMut::new(),
             failed: None,
         }
@@ -67,8 +75,9 @@ impl ChildInput {
 
     /// Writes pending bytes without blocking; remembers a failure.
     fn drain(&mut self) {
+        let Some(pipe) = &self.pipe else { return };
         while !self.pending.is_empty() && self.failed.is_none() {
-            match self.pipe.try_write(&self.pending) {
+            match pipe.try_write(&self.pending) {
                 Ok(Some(n)) => {
                     let _ = self.pending.split_to(n);
                 }
@@ -105,7 +114,9 @@ impl Pollable for ChildInput {
             if self.pending.is_empty() || self.failed.is_some() {
                 return;
             }
-            self.pipe.writable().await;
+            if let Some(pipe) = &self.pipe {
+                pipe.writable().await;
+            }
         }
     }
 }
@@ -117,10 +128,10 @@ impl OutputStream for ChildInput {
             return Err(StreamError::trap("write exceeded check-write permit"));
         }
         let mut rest = &bytes[..];
-        if self.pending.is_empty() {
+        if let (true, Some(pipe)) = (self.pending.is_empty(), &self.pipe) {
             // Straight from the guest's bytes into the pipe: keep only what
             // the pipe did not take.
-            match self.pipe.try_write(rest) {
+            match pipe.try_write(rest) {
                 Ok(Some(n)) => rest = &rest[n..],
                 Ok(None) => {}
                 Err(e) => {
@@ -145,5 +156,31 @@ impl OutputStream for ChildInput {
         // Top up what is still pending, so the pipe never waits on the
         // guest while it has room.
         Ok(WRITE_BUDGET.saturating_sub(self.pending.len()))
+    }
+}
+
+impl Drop for ChildInput {
+    /// Finishes the write in the background: the pending bytes (at most
+    /// [`WRITE_BUDGET`]) go to the pipe as the child reads them, until they
+    /// are written or the child exits; then the pipe closes. Never blocks
+    /// the host. Outside a tokio runtime the pending bytes are dropped.
+    fn drop(&mut self) {
+        self.drain();
+        let Some(pipe) = self.pipe.take() else { return };
+        if self.pending.is_empty() || self.failed.is_some() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let pending = std::mem::take(&mut self.pending);
+        let exit = Arc::clone(&self.exit);
+        runtime.spawn(async move {
+            tokio::select! {
+                // A failure (the child closed its stdin) ends it like the exit.
+                _ = pipe.write_all(&pending) => {}
+                _ = exit.wait() => {}
+            }
+        });
     }
 }

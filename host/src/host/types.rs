@@ -142,7 +142,8 @@ impl HostProcess for ProcgateCtxView<'_> {
             Unavailable::NotPiped => invalid("stdin was not created with pipe"),
             Unavailable::Taken => invalid("stdin was already taken (or closed by communicate)"),
         })?;
-        let stream: DynOutputStream = Box::new(ChildInput::new(pipe));
+        let exit = Arc::clone(process.child.exit());
+        let stream: DynOutputStream = Box::new(ChildInput::new(pipe, exit));
         Ok(self.table.push(stream)?)
     }
 

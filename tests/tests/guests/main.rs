@@ -24,6 +24,7 @@ macro_rules! host_tests_for {
 mod aio;
 mod audit;
 mod bounds;
+mod budget;
 mod cli_probe;
 mod conformance;
 mod containment;
@@ -44,6 +45,7 @@ mod policy_attacks;
 mod probe;
 mod programs;
 mod signals;
+mod stdin_drop;
 mod stdio;
 mod streams;
 mod streams_api;
