@@ -1,6 +1,8 @@
 //! Dropping a child's stdin stream finishes the write: every byte the guest
 //! wrote reaches the child before it sees end of file.
 
+host_tests_for!(stdin_drop);
+
 use procgate_tests::{allow, run_guest};
 
 #[test]
