@@ -83,10 +83,16 @@ pub fn markers(sub: &str) -> (String, String) {
 pub fn markdown(out: &mut impl Write) -> std::io::Result<()> {
     let mut cli = Cli::command();
     cli.build();
-    for sub in cli.get_subcommands().filter(|s| !s.is_hide_set()) {
+    for sub in documented(&cli) {
         write!(out, "{}", block(sub))?;
     }
     Ok(())
+}
+
+/// The subcommands worth a section: not hidden, not clap's `help`.
+fn documented(cmd: &Command) -> impl Iterator<Item = &Command> {
+    cmd.get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
 }
 
 /// One subcommand's generated block, markers included.
@@ -94,7 +100,7 @@ pub fn block(sub: &Command) -> String {
     let name = sub.get_name();
     let (begin, end) = markers(name);
     let mut text = format!("{begin}\n\n```text\n{}\n```\n", usage(sub));
-    let commands: Vec<&Command> = sub.get_subcommands().filter(|s| !s.is_hide_set()).collect();
+    let commands: Vec<&Command> = documented(sub).collect();
     if !commands.is_empty() {
         text.push_str("\n| command | what it does |\n| --- | --- |\n");
         for c in commands {
@@ -196,7 +202,13 @@ fn description(arg: &Arg) -> (String, Option<String>) {
     for paragraph in long.split("\n\n") {
         match paragraph.trim().strip_prefix("Policy key: ") {
             Some(k) => key = Some(k.to_string()),
-            None => parts.push(paragraph.split_whitespace().collect::<Vec<_>>().join(" ")),
+            None => {
+                let mut text = paragraph.split_whitespace().collect::<Vec<_>>().join(" ");
+                if !text.ends_with(['.', ')']) {
+                    text.push('.');
+                }
+                parts.push(text)
+            }
         }
     }
     let values: Vec<String> = arg
