@@ -9,7 +9,7 @@ use std::path::Path;
 use tempfile::TempDir;
 
 const HINT: &str =
-    "procgate runs WASI 0.2 components: build one with `cargo build --target wasm32-wasip2`";
+    "a procgate guest is a WASI 0.2 component: build one with `cargo build --target wasm32-wasip2`";
 
 /// Runs `procgate run ARGS` with its own cache directory; (code, stdout, stderr).
 fn run(cache: &Path, args: &[&std::ffi::OsStr]) -> (Option<i32>, String, String) {
