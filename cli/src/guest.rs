@@ -13,8 +13,8 @@ use std::io::Read;
 use std::path::Path;
 
 /// What to build instead of a file procgate cannot run.
-const BUILD_HINT: &str = "procgate runs WASI 0.2 components: \
-     build one with `cargo build --target wasm32-wasip2`";
+const BUILD_HINT: &str =
+    "a procgate guest is a WASI 0.2 component: build one with `cargo build --target wasm32-wasip2`";
 
 /// Fails unless `path` starts like a WebAssembly component.
 pub fn check_kind(path: &Path) -> Result<(), Failure> {
