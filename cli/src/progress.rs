@@ -20,10 +20,11 @@ pub const DELAY: Duration = Duration::from_millis(500);
 pub const DELAY_VAR: &str = "PROCGATE_PROGRESS_AFTER";
 
 fn delay() -> Duration {
-    std::env::var(DELAY_VAR)
-        .ok()
-        .and_then(|v| crate::units::duration(&v).ok())
-        .unwrap_or(DELAY)
+    match std::env::var(DELAY_VAR) {
+        Ok(v) if v.trim() == "0" => Duration::ZERO,
+        Ok(v) => crate::units::duration(&v).unwrap_or(DELAY),
+        Err(_) => DELAY,
+    }
 }
 
 /// The progress of one load.
@@ -60,18 +61,28 @@ impl Progress {
                 );
                 let (tx, rx) = mpsc::channel::<bool>();
                 let delay = delay();
+                let show = |line: &str| {
+                    let mut err = std::io::stderr().lock();
+                    let _ = write!(err, "{line}");
+                    let _ = err.flush();
+                };
+                // With no delay the line is shown before the compile starts
+                // (a thread started now might see it end first).
+                if delay.is_zero() {
+                    show(&line);
+                }
                 let thread = std::thread::spawn(move || {
-                    let cached = match rx.recv_timeout(delay) {
-                        Ok(_) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
-                        Err(mpsc::RecvTimeoutError::Timeout) => {
-                            let mut err = std::io::stderr().lock();
-                            let _ = write!(err, "{line}");
-                            let _ = err.flush();
-                            drop(err);
-                            rx.recv().unwrap_or(false)
+                    if !delay.is_zero() {
+                        match rx.recv_timeout(delay) {
+                            Ok(_) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                            Err(mpsc::RecvTimeoutError::Timeout) => show(&line),
                         }
+                    }
+                    let end = if rx.recv().unwrap_or(false) {
+                        " cached"
+                    } else {
+                        " done"
                     };
-                    let end = if cached { " cached" } else { " done" };
                     eprintln!("{end}");
                 });
                 self.waiter = Some((tx, thread));
