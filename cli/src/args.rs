@@ -76,6 +76,7 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum Command {
     /// Run a guest component (a `procgate:subprocess/command`).
     #[command(after_help = RUN_EXAMPLES, after_long_help = format!("{RUN_EXAMPLES}\n\n{EXIT_CODES}"))]

@@ -166,10 +166,7 @@ fn a_trap_exits_134_and_a_guest_exit_code_passes_through() {
     let guest = guest_path("hostile_memory");
     let (code, _, stderr) = run(&cache, &[guest.as_os_str(), "gather".as_ref()]);
     assert_eq!(code, Some(134), "{stderr}");
-    let last = stderr
-        .lines()
-        .filter(|l| l.starts_with("procgate: "))
-        .last();
+    let last = stderr.lines().rfind(|l| l.starts_with("procgate: "));
     assert_eq!(
         last,
         Some("procgate: the guest trapped: error while executing at wasm backtrace:"),

@@ -334,7 +334,8 @@ fn resolve(path: &Path) -> std::io::Result<PathBuf> {
                 return Ok(canonical);
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let (Some(parent), Some(last)) = (existing.parent(), existing.components().last())
+                let (Some(parent), Some(last)) =
+                    (existing.parent(), existing.components().next_back())
                 else {
                     return Err(e);
                 };
@@ -591,7 +592,7 @@ impl Store {
                 stale.push((name, mtime));
             }
         }
-        entries.sort_by(|a, b| b.last_used.cmp(&a.last_used));
+        entries.sort_by_key(|e| std::cmp::Reverse(e.last_used));
         (entries, stale)
     }
 
