@@ -1,8 +1,10 @@
 //! The policy flags of `procgate run`, merged over a policy file, and the
 //! audit log they ask for (readable lines on stderr, JSON lines in a file).
 
+use crate::args::heading;
 use crate::audit_json::JsonLines;
-use anyhow::{bail, Context, Result};
+use crate::units;
+use anyhow::{Context, Result};
 use procgate::cache::LOG_TARGET as CACHE_TARGET;
 use procgate::policy::{PolicyBuilder, PolicyFile, AUDIT_TARGET};
 use procgate::sandbox::LandlockMode;
@@ -14,77 +16,117 @@ use tracing_subscriber::prelude::*;
 /// The policy, from a file and flags (flags add to the file, and a limit
 /// given as a flag replaces the file's).
 #[derive(clap::Args)]
+#[command(next_help_heading = heading::POLICY)]
 pub struct PolicyFlags {
-    /// A policy file (TOML); flags add to it.
+    /// Read the policy from a TOML file; flags add to it, and a limit given as a flag replaces the file's.
+    ///
+    /// A broken file is refused before the guest starts (exit 3), with
+    /// `file:line:column`.
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
-    /// Allow a program, by name (looked up on the policy's search path) or absolute path.
+    /// Allow a program with any arguments, by name (looked up on the policy's search path, never the guest's PATH) or absolute path; repeatable.
+    ///
+    /// Policy key: `programs.allow`
     #[arg(long = "allow", value_name = "PROGRAM")]
     allow: Vec<String>,
-    /// Grant create-subprocess-shell (with /bin/sh unless --shell says otherwise).
+    /// Grant create-subprocess-shell, run as `/bin/sh -c CMD`: this grants every program the shell can reach.
+    ///
+    /// Policy key: `shell.allow`
     #[arg(long)]
     allow_shell: bool,
-    /// The shell binary for create-subprocess-shell (implies --allow-shell).
+    /// The shell binary for create-subprocess-shell (an absolute path); implies --allow-shell.
+    ///
+    /// Policy key: `shell.path`
     #[arg(long, value_name = "PATH")]
     shell: Option<PathBuf>,
-    /// Set a variable in every child's environment.
-    #[arg(long = "env", value_name = "K=V")]
-    env: Vec<String>,
-    /// Pass the host's value of this variable to every child.
-    #[arg(long = "pass-env", value_name = "NAME")]
+    /// Set a variable in every child's environment (children start from an empty one); repeatable.
+    ///
+    /// Policy key: `env.set`
+    #[arg(long = "env", value_name = "K=V", value_parser = key_value, help_heading = heading::ENV)]
+    env: Vec<(String, String)>,
+    /// Pass the host's value of this variable to every child; repeatable.
+    ///
+    /// Policy key: `env.pass`
+    #[arg(long = "pass-env", value_name = "NAME", help_heading = heading::ENV)]
     pass_env: Vec<String>,
-    /// Let the guest set variables matching this name pattern (glob) in a child's environment.
-    #[arg(long = "allow-env", value_name = "PATTERN")]
+    /// Let the guest set variables whose names match this glob in a child's environment (`TERM`, `GIT_AUTHOR_*`); repeatable.
+    ///
+    /// Broad patterns (`*`, `GIT_*`) are refused unless --unsafe-env-globs.
+    ///
+    /// Policy key: `env.guest_may_set`
+    #[arg(long = "allow-env", value_name = "PATTERN", help_heading = heading::ENV)]
     allow_env: Vec<String>,
-    /// Accept broad --allow-env patterns (`*`, `GIT_*`): a program's options
-    /// can come from its environment, around its argument rules.
-    #[arg(long)]
+    /// Accept broad --allow-env patterns (`*`, `GIT_*`); loader and option variables stay refused.
+    ///
+    /// A program's options can come from its environment, around its
+    /// argument rules.
+    ///
+    /// Policy key: `env.unsafe_env_globs`
+    #[arg(long, help_heading = heading::ENV)]
     unsafe_env_globs: bool,
     /// Most children alive at once.
-    #[arg(long, value_name = "N")]
+    ///
+    /// Policy key: `limits.max_live`
+    #[arg(long, value_name = "N", help_heading = heading::LIMITS)]
     max_live: Option<usize>,
     /// Most exited children the guest may hold unreleased (default 256).
-    #[arg(long, value_name = "N")]
+    ///
+    /// Policy key: `limits.max_held`
+    #[arg(long, value_name = "N", help_heading = heading::LIMITS)]
     max_held: Option<usize>,
-    /// Most children the guest may start.
-    #[arg(long, value_name = "N")]
+    /// Most children the guest may start in its lifetime.
+    ///
+    /// Policy key: `limits.max_spawns`
+    #[arg(long, value_name = "N", help_heading = heading::LIMITS)]
     max_spawns: Option<u64>,
-    /// Wall-clock time per child (seconds, or 500ms, 30s, 2m); then SIGTERM
-    /// to its group, SIGKILL after the grace.
-    #[arg(long, value_name = "DURATION", value_parser = duration)]
+    /// Wall-clock time per child; then SIGTERM to its group, SIGKILL after the grace.
+    ///
+    /// Seconds, or a number with a unit: `500ms`, `30s`, `2m`, `1h`.
+    ///
+    /// Policy key: `limits.timeout_secs`
+    #[arg(long, value_name = "DURATION", value_parser = units::duration, help_heading = heading::LIMITS)]
     timeout: Option<Duration>,
-    /// Most bytes one communicate buffers per stream (suffixes K, M, G).
-    #[arg(long, value_name = "BYTES", value_parser = size)]
+    /// Most bytes one communicate buffers per stream (default 16M).
+    ///
+    /// Bytes, or a number with `K`, `M`, `G` or `T` (powers of 1024: `64K`, `1.5G`).
+    ///
+    /// Policy key: `limits.communicate_bytes`
+    #[arg(long, value_name = "SIZE", value_parser = units::size, help_heading = heading::LIMITS)]
     communicate_bytes: Option<usize>,
-    /// Landlock sandbox for children: off, best-effort or require.
-    #[arg(long, value_name = "MODE", value_parser = parse_landlock)]
+    /// The children's Landlock sandbox.
+    ///
+    /// `require` refuses a spawn the kernel cannot sandbox; `best-effort`
+    /// sandboxes as far as the kernel can.
+    ///
+    /// Policy key: `sandbox.landlock`
+    #[arg(long, value_name = "MODE", value_parser = landlock_modes(), help_heading = heading::LIMITS)]
     landlock: Option<LandlockMode>,
-    /// Also write every audit event (decisions, spawns, exits, timeouts) as a JSON line to FILE.
-    #[arg(long, value_name = "FILE")]
+    /// Also write every audit event (decisions, and each child's start, failure to start, timeout and exit) as a JSON line to FILE.
+    #[arg(long, value_name = "FILE", help_heading = heading::OUTPUT)]
     audit_json: Option<PathBuf>,
-    /// Log every policy decision (allowed ones too) on stderr, not only denials.
-    #[arg(short, long)]
+    /// Log every policy decision on stderr, not only denials.
+    #[arg(short, long, help_heading = heading::OUTPUT)]
     verbose: bool,
 }
 
-/// A duration flag, through the policy file's parser.
-fn duration(s: &str) -> Result<Duration, String> {
-    procgate::policy::parse_duration(s)
-}
-
-/// A size flag, through the policy file's parser.
-pub fn size(s: &str) -> Result<usize, String> {
-    let bytes = procgate::policy::parse_size(s)?;
-    usize::try_from(bytes).map_err(|_| format!("{s:?} is too large"))
-}
-
-fn parse_landlock(s: &str) -> Result<LandlockMode, String> {
-    match s {
-        "off" => Ok(LandlockMode::Off),
-        "best-effort" => Ok(LandlockMode::BestEffort),
-        "require" => Ok(LandlockMode::Require),
-        _ => Err(format!("{s:?}: expected off, best-effort or require")),
+/// `--env`'s value.
+fn key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) => Ok((k.to_string(), v.to_string())),
+        None => Err(format!("{s:?}: expected K=V")),
     }
+}
+
+/// `--landlock`'s values (listed in the help, the man page and completions).
+fn landlock_modes() -> impl clap::builder::TypedValueParser<Value = LandlockMode> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["off", "best-effort", "require"]).map(|s| {
+        match s.as_str() {
+            "off" => LandlockMode::Off,
+            "best-effort" => LandlockMode::BestEffort,
+            _ => LandlockMode::Require,
+        }
+    })
 }
 
 impl PolicyFlags {
@@ -147,10 +189,7 @@ impl PolicyFlags {
         } else if self.allow_shell {
             builder = builder.origin("--allow-shell").allow_shell("/bin/sh");
         }
-        for kv in &self.env {
-            let Some((k, v)) = kv.split_once('=') else {
-                bail!("--env {kv:?}: expected K=V");
-            };
+        for (k, v) in &self.env {
             builder = builder.set_env(k, v);
         }
         for name in &self.pass_env {

@@ -66,7 +66,7 @@ fn date_and_shell_entries(env: &[(&str, &OsStr)], dir: &Path) -> (PathBuf, PathB
 /// The run ended before the guest started, refusing `grant`.
 fn assert_grant_refused(out: &Output, grant: &dyn std::fmt::Debug) {
     let (stdout, stderr) = text(out);
-    assert_eq!(out.status.code(), Some(1), "{grant:?}: {stdout}{stderr}");
+    assert_eq!(out.status.code(), Some(3), "{grant:?}: {stdout}{stderr}");
     let refusal = "overlaps the compiled-component cache";
     assert!(stderr.contains(refusal), "{grant:?}: {stderr}");
     assert_eq!(stdout, "", "{grant:?}: the guest ran");

@@ -168,7 +168,7 @@ fn a_broken_policy_file_is_refused_before_the_guest_starts() {
         "[programs]\nallow = [\"ls\"]\n[shell]\nalow = true\n",
     );
     let policy = dir.path().join("broken.toml");
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     let stderr = text(&out.stderr);
     assert!(
         stderr.contains(&format!("{}:4:1", policy.display())),
@@ -234,7 +234,7 @@ fn a_broken_policy_file_names_the_key_path() {
         "[programs]\nallow = [\"ls\"]\n\n[limits]\nmax_live = \"four\"\n",
     );
     let policy = dir.path().join("broken.toml");
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     let stderr = text(&out.stderr);
     assert!(
         stderr.contains(&format!("{}:5:12: limits.max_live: ", policy.display())),

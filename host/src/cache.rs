@@ -29,6 +29,10 @@
 //!   only regular files named like entries.
 //! - Names are the SHA-256 of the engine's compatibility hash (wasmtime
 //!   version and the settings that affect code) and the component's bytes.
+//! - The cache is bounded: at most [`MAX_ENTRIES`] entries and
+//!   [`ComponentCache::max_bytes`] bytes in all ([`DEFAULT_MAX_BYTES`] unless
+//!   set); writing an entry evicts the least recently used ones (an entry
+//!   loaded is touched) until both bounds hold.
 //!
 //! What the key does not stop is code running as the same user: it can read
 //! the key. That is why `procgate run` refuses a directory grant that
@@ -68,8 +72,13 @@ use wasmtime::component::Component;
 use wasmtime::Engine;
 
 /// How many compiled components a cache keeps; writing one more removes the
-/// oldest (a Python or JavaScript guest compiles to about 70 MB).
+/// least recently used.
 pub const MAX_ENTRIES: usize = 32;
+
+/// How many bytes of entries a cache keeps unless
+/// [`ComponentCache::with_max_bytes`] says otherwise: 1 GiB (a Python or
+/// JavaScript guest compiles to about 70 MB).
+pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
 
 /// The largest entry read (or written): 1 GiB. A bigger file at an entry's
 /// name is not read; the guest is compiled instead.
@@ -92,13 +101,57 @@ const STALE_TMP: Duration = Duration::from_secs(3600);
 #[derive(Debug, Clone)]
 pub struct ComponentCache {
     dir: Option<PathBuf>,
+    max_bytes: u64,
+}
+
+/// What [`ComponentCache::load_with`] is doing, for a progress line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadStep {
+    /// No usable entry: the component (this many bytes of it) is being
+    /// compiled.
+    Compiling {
+        /// The size of the component file.
+        bytes: u64,
+    },
+    /// The compile ended (successfully or not); `cached` says whether the
+    /// result was stored.
+    Compiled {
+        /// Whether the compiled component is now in the cache.
+        cached: bool,
+    },
+}
+
+/// One entry of a cache, as [`ComponentCache::entries`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheEntry {
+    /// The file name: the hex SHA-256 of the engine and the component.
+    pub name: String,
+    /// Its size on disk.
+    pub bytes: u64,
+    /// When it was last written or loaded.
+    pub last_used: SystemTime,
 }
 
 impl ComponentCache {
     /// A cache in `dir` (created when first written), or no cache for
-    /// `None`: every load compiles.
+    /// `None`: every load compiles. It keeps at most [`DEFAULT_MAX_BYTES`].
     pub fn new(dir: impl Into<Option<PathBuf>>) -> ComponentCache {
-        ComponentCache { dir: dir.into() }
+        ComponentCache {
+            dir: dir.into(),
+            max_bytes: DEFAULT_MAX_BYTES,
+        }
+    }
+
+    /// The same cache keeping at most `bytes` of entries (and still at most
+    /// [`MAX_ENTRIES`]); least recently used entries go first.
+    pub fn with_max_bytes(mut self, bytes: u64) -> ComponentCache {
+        self.max_bytes = bytes;
+        self
+    }
+
+    /// The most bytes of entries this cache keeps.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
     }
 
     /// `$PROCGATE_CACHE_DIR`, else `$XDG_CACHE_HOME/procgate/compiled`,
@@ -134,10 +187,22 @@ impl ComponentCache {
     }
 
     /// The component at `path`: loaded from the cache if it was compiled
-    /// and stored before, else compiled and stored (keeping the newest
-    /// [`MAX_ENTRIES`]). An entry that fails its checks is compiled again,
-    /// with a warning; a cache that cannot be used only costs speed.
+    /// and stored before, else compiled and stored (then the least recently
+    /// used entries past [`MAX_ENTRIES`] or [`ComponentCache::max_bytes`]
+    /// are removed). An entry that fails its checks is compiled again, with
+    /// a warning; a cache that cannot be used only costs speed.
     pub fn load(&self, engine: &Engine, path: &Path) -> anyhow::Result<Component> {
+        self.load_with(engine, path, |_| {})
+    }
+
+    /// As [`ComponentCache::load`], telling `step` when a compile starts
+    /// and ends (nothing on a cache hit), so a caller can show progress.
+    pub fn load_with(
+        &self,
+        engine: &Engine,
+        path: &Path,
+        mut step: impl FnMut(LoadStep),
+    ) -> anyhow::Result<Component> {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let store = self.dir.as_deref().and_then(|dir| match Store::open(dir) {
             Ok(store) => Some(store),
@@ -175,16 +240,77 @@ impl ComponentCache {
                 ),
             }
         }
-        let component = Component::new(engine, &bytes)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("compiling {}", path.display()))?;
+        step(LoadStep::Compiling {
+            bytes: bytes.len() as u64,
+        });
+        let component = match Component::new(engine, &bytes) {
+            Ok(component) => component,
+            Err(e) => {
+                step(LoadStep::Compiled { cached: false });
+                return Err(anyhow::Error::from(e))
+                    .with_context(|| format!("compiling {}", path.display()));
+            }
+        };
+        let mut cached = false;
         if let Some(store) = &store {
-            if let Err(e) = store.write(&name, &component) {
-                tracing::debug!(target: LOG_TARGET, "could not cache {}: {e:#}", path.display());
+            match store.write(&name, &component, self.bound()) {
+                Ok(kept) => cached = kept,
+                Err(e) => {
+                    tracing::debug!(target: LOG_TARGET, "could not cache {}: {e:#}", path.display())
+                }
             }
         }
+        step(LoadStep::Compiled { cached });
         Ok(component)
     }
+
+    fn bound(&self) -> Bound {
+        Bound {
+            entries: MAX_ENTRIES,
+            bytes: self.max_bytes,
+        }
+    }
+
+    /// The entries in the cache, most recently used first (the directory is
+    /// opened and checked as for a load; nothing is followed).
+    pub fn entries(&self) -> anyhow::Result<Vec<CacheEntry>> {
+        match self.open()? {
+            Some(store) => Ok(store.entries().0),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Removes every entry (and left-over temporary file), keeping the
+    /// directory and its key; returns how many entries and bytes went.
+    pub fn clean(&self) -> anyhow::Result<(usize, u64)> {
+        let Some(store) = self.open()? else {
+            return Ok((0, 0));
+        };
+        let (entries, tmps) = store.entries();
+        let mut removed = (0, 0);
+        for e in entries {
+            if unlinkat(&store.dir, e.name.as_str(), UnlinkatFlags::NoRemoveDir).is_ok() {
+                removed.0 += 1;
+                removed.1 += e.bytes;
+            }
+        }
+        for (name, _) in tmps {
+            let _ = unlinkat(&store.dir, name.as_str(), UnlinkatFlags::NoRemoveDir);
+        }
+        Ok(removed)
+    }
+
+    /// The checked store, or none when there is no cache directory.
+    fn open(&self) -> anyhow::Result<Option<Store>> {
+        self.dir.as_deref().map(Store::open).transpose()
+    }
+}
+
+/// How much a cache keeps.
+#[derive(Debug, Clone, Copy)]
+struct Bound {
+    entries: usize,
+    bytes: u64,
 }
 
 /// `path` made absolute and canonical; of a path that does not exist, the
@@ -393,8 +519,9 @@ impl Store {
     }
 
     /// Stores `component` as entry `name`: written to a fresh file and
-    /// renamed into place, then the cache is pruned.
-    fn write(&self, name: &str, component: &Component) -> anyhow::Result<()> {
+    /// renamed into place, then the cache is pruned. Whether the entry is
+    /// still there (one larger than the bound is pruned at once).
+    fn write(&self, name: &str, component: &Component, bound: Bound) -> anyhow::Result<bool> {
         let body = component.serialize().map_err(anyhow::Error::from)?;
         anyhow::ensure!(
             (body.len() + TAG_LEN) as u64 <= MAX_ENTRY_BYTES,
@@ -419,8 +546,7 @@ impl Store {
             let _ = unlinkat(&self.dir, tmp.as_str(), UnlinkatFlags::NoRemoveDir);
         }
         written?;
-        self.prune(MAX_ENTRIES);
-        Ok(())
+        Ok(!self.prune(bound).iter().any(|removed| removed == name))
     }
 
     fn mac(&self, name: &str, body: &[u8]) -> Hmac<Sha256> {
@@ -432,15 +558,16 @@ impl Store {
         mac
     }
 
-    /// Keeps the `keep` most recently used entries and removes the rest,
-    /// and temporary files left by a host that died. Only regular files
-    /// with those names are considered; nothing is followed.
-    fn prune(&self, keep: usize) {
+    /// The regular files named like entries, most recently used first, and
+    /// the temporary files older than [`STALE_TMP`] (left by a host that
+    /// died while writing). Nothing is followed.
+    fn entries(&self) -> (Vec<CacheEntry>, Vec<(String, SystemTime)>) {
+        let mut entries = Vec::new();
+        let mut stale = Vec::new();
         let Ok(names) = std::fs::read_dir(&self.path) else {
-            return;
+            return (entries, stale);
         };
         let now = SystemTime::now();
-        let mut entries = Vec::new();
         for name in names
             .flatten()
             .filter_map(|e| e.file_name().into_string().ok())
@@ -451,19 +578,46 @@ impl Store {
             if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFREG {
                 continue;
             }
-            let mtime = SystemTime::UNIX_EPOCH + Duration::from_secs(st.st_mtime.max(0) as u64);
+            let mtime = SystemTime::UNIX_EPOCH
+                + Duration::new(st.st_mtime.max(0) as u64, st.st_mtime_nsec as u32);
             if is_entry_name(&name) {
-                entries.push((mtime, name));
+                entries.push(CacheEntry {
+                    name,
+                    bytes: st.st_size.max(0) as u64,
+                    last_used: mtime,
+                });
             } else if name.starts_with(".tmp-")
                 && now.duration_since(mtime).is_ok_and(|age| age > STALE_TMP)
             {
-                let _ = unlinkat(&self.dir, name.as_str(), UnlinkatFlags::NoRemoveDir);
+                stale.push((name, mtime));
             }
         }
-        entries.sort_by_key(|e| std::cmp::Reverse(e.0));
-        for (_, name) in entries.into_iter().skip(keep) {
+        entries.sort_by_key(|e| std::cmp::Reverse(e.last_used));
+        (entries, stale)
+    }
+
+    /// Keeps the most recently used entries within `bound` (count and
+    /// bytes) and removes the rest, and temporary files left by a host
+    /// that died. Only regular files with those names are considered;
+    /// nothing is followed. Returns the entries removed.
+    fn prune(&self, bound: Bound) -> Vec<String> {
+        let (entries, stale) = self.entries();
+        for (name, _) in stale {
             let _ = unlinkat(&self.dir, name.as_str(), UnlinkatFlags::NoRemoveDir);
         }
+        // Strictly least recently used: past the first entry that does not
+        // fit, none is kept.
+        let (mut count, mut bytes, mut full) = (0, 0u64, false);
+        let mut removed = Vec::new();
+        for e in entries {
+            bytes = bytes.saturating_add(e.bytes);
+            count += 1;
+            full = full || count > bound.entries || bytes > bound.bytes;
+            if full && unlinkat(&self.dir, e.name.as_str(), UnlinkatFlags::NoRemoveDir).is_ok() {
+                removed.push(e.name);
+            }
+        }
+        removed
     }
 }
 
@@ -580,7 +734,10 @@ mod tests {
             std::fs::write(tmp.path().join(tmp_name), b"x").unwrap();
             age(&tmp.path().join(tmp_name), secs);
         }
-        store.prune(2);
+        store.prune(Bound {
+            entries: 2,
+            bytes: u64::MAX,
+        });
         let mut left: Vec<String> = std::fs::read_dir(tmp.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -598,6 +755,29 @@ mod tests {
         want.sort();
         assert_eq!(left, want);
         assert_eq!(std::fs::read(&victim).unwrap(), b"kept");
+    }
+
+    #[test]
+    fn prune_keeps_the_most_recently_used_entries_within_the_byte_bound() {
+        let tmp = tempfile::TempDir::new().unwrap();
+        let store = Store::open(tmp.path()).unwrap();
+        let name = |i: u8| format!("{}.cwasm", hex(&[i; 32]));
+        // Entry i is i seconds old: 0 is the most recently used.
+        for (i, size) in [(0u8, 400usize), (1, 300), (2, 400), (3, 10)] {
+            let path = tmp.path().join(name(i));
+            std::fs::write(&path, vec![0; size]).unwrap();
+            let f = std::fs::File::options().append(true).open(&path).unwrap();
+            f.set_modified(SystemTime::now() - Duration::from_secs(10 + u64::from(i)))
+                .unwrap();
+        }
+        store.prune(Bound {
+            entries: 10,
+            bytes: 1000,
+        });
+        let (left, _) = store.entries();
+        let left: Vec<String> = left.into_iter().map(|e| e.name).collect();
+        // 400 + 300 fit; 400 more do not, and the older 10 bytes go too.
+        assert_eq!(left, vec![name(0), name(1)]);
     }
 
     #[test]

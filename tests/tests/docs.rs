@@ -347,6 +347,25 @@ fn help_section<'a>(help: &'a str, title: &str) -> Vec<&'a str> {
         .collect()
 }
 
+/// The flag lines of every section of clap's help that lists options:
+/// "Options:" and the help headings (`Policy:`, `Limits:`, ...), not
+/// Arguments, Commands, or the examples and exit codes after them.
+fn option_lines(help: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut in_options = false;
+    for line in help.lines() {
+        if !line.starts_with(' ') && line.ends_with(':') {
+            in_options = !matches!(
+                line,
+                "Arguments:" | "Commands:" | "Example:" | "Examples:" | "Exit status:"
+            );
+        } else if in_options && line.trim_start().starts_with('-') {
+            out.push(line);
+        }
+    }
+    out
+}
+
 /// `-v`, `--verbose`, `--policy FILE`: one item per spelling, with its
 /// value name.
 fn flag_items(spec: &str) -> Vec<String> {
@@ -371,9 +390,8 @@ fn flags_in_help() -> BTreeMap<String, BTreeSet<String>> {
             continue;
         }
         let sub = help(&[name]);
-        let flags = help_section(&sub, "Options:")
+        let flags = option_lines(&sub)
             .into_iter()
-            .filter(|l| l.trim_start().starts_with('-'))
             .flat_map(|l| flag_items(l.trim_start().split("  ").next().unwrap()))
             .collect();
         out.insert(name.to_string(), flags);

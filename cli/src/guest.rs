@@ -1,0 +1,117 @@
+//! Loading a guest file for `procgate run` and `procgate compile`: what it
+//! is (a component, a core module, not WebAssembly at all), compiled or
+//! taken from the cache (with a progress line while a compile takes long),
+//! checked to be a command, and linked.
+
+use crate::exit::{fail, Failure, OrExit, GUEST};
+use crate::progress::Progress;
+use procgate::cache::{ComponentCache, LoadStep};
+use procgate::runner::Runner;
+use procgate::wasmtime::component::Component;
+use procgate::wasmtime::Engine;
+use std::io::Read;
+use std::path::Path;
+
+/// What to build instead of a file procgate cannot run.
+const BUILD_HINT: &str =
+    "a procgate guest is a WASI 0.2 component: build one with `cargo build --target wasm32-wasip2`";
+
+/// Fails unless `path` starts like a WebAssembly component.
+pub fn check_kind(path: &Path) -> Result<(), Failure> {
+    let mut head = [0u8; 8];
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| fail(GUEST, format!("cannot read {}: {e}", path.display())))?;
+    let n = read_up_to(&mut file, &mut head)
+        .map_err(|e| fail(GUEST, format!("cannot read {}: {e}", path.display())))?;
+    let shown = path.display();
+    if n < 8 || &head[..4] != b"\0asm" {
+        return Err(fail(
+            GUEST,
+            format!("{shown} is not a WebAssembly file; {BUILD_HINT}"),
+        ));
+    }
+    // The layer field: 0 for a core module, 1 for a component.
+    match head[6..8] {
+        [1, 0] => Ok(()),
+        [0, 0] => Err(fail(
+            GUEST,
+            format!(
+                "{shown} is a core WebAssembly module, not a component; {BUILD_HINT} \
+                 (a wasm32-wasip1 module can be wrapped: \
+                 `wasm-tools component new --adapt wasi_snapshot_preview1.wasm`)"
+            ),
+        )),
+        _ => Err(fail(
+            GUEST,
+            format!("{shown} is WebAssembly of an unknown layer; {BUILD_HINT}"),
+        )),
+    }
+}
+
+fn read_up_to(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// The compiled component at `path`, from `cache` (no directory: compiled
+/// every time), with a progress line on stderr when it compiles long;
+/// `also` sees the cache's steps too.
+pub fn compile_with(
+    engine: &Engine,
+    path: &Path,
+    cache: &ComponentCache,
+    mut also: impl FnMut(LoadStep),
+) -> Result<Component, Failure> {
+    check_kind(path)?;
+    let mut progress = Progress::new(path);
+    let component = cache.load_with(engine, path, |step| {
+        progress.step(step);
+        also(step);
+    });
+    progress.finish();
+    component.or_exit(GUEST)
+}
+
+/// Fails unless `component` is a command (exports `wasi:cli/run`).
+pub fn check_command(engine: &Engine, path: &Path, component: &Component) -> Result<(), Failure> {
+    let ty = component.component_type();
+    let is_command = ty
+        .exports(engine)
+        .any(|(name, _)| name == "wasi:cli/run" || name.starts_with("wasi:cli/run@"));
+    if is_command {
+        return Ok(());
+    }
+    Err(fail(
+        GUEST,
+        format!(
+            "{} is a component but not a command: it exports no `wasi:cli/run`; \
+             build a program with a `main` (a binary crate) with \
+             `cargo build --target wasm32-wasip2`",
+            path.display()
+        ),
+    ))
+}
+
+/// The guest at `path`, compiled (or from the cache), checked and linked.
+pub fn runner(engine: &Engine, path: &Path, cache: &ComponentCache) -> Result<Runner, Failure> {
+    let component = compile_with(engine, path, cache, |_| {})?;
+    check_command(engine, path, &component)?;
+    Runner::new(engine, &component).map_err(|e| link_failure(path, e))
+}
+
+/// A command that does not link: it imports what procgate does not provide.
+pub fn link_failure(path: &Path, e: anyhow::Error) -> Failure {
+    Failure {
+        code: GUEST,
+        error: e.context(format!(
+            "{} needs imports procgate does not provide",
+            path.display()
+        )),
+    }
+}

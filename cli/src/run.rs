@@ -1,0 +1,140 @@
+//! `procgate run`: flags and the policy file turned into the library's
+//! types, then [`procgate::runner`] does the rest. Each failure carries its
+//! exit code ([`crate::exit`]).
+
+use crate::args::RunArgs;
+use crate::exit::{fail, Failure, OrExit, HOST, POLICY, TRAP, USAGE};
+use crate::signals;
+use anyhow::Context;
+use procgate::cache::ComponentCache;
+use procgate::runner::{engine, GuestLimits, RunEnd};
+use procgate::{InheritedOutput, InheritedStdio, Policy, ProcgateCtx};
+use std::path::PathBuf;
+
+impl RunArgs {
+    /// The guest file and its arguments (WASI arguments are UTF-8).
+    fn guest(&self) -> Result<(PathBuf, Vec<String>), Failure> {
+        let (guest, args) = self
+            .guest_and_args
+            .split_first()
+            .ok_or_else(|| fail(USAGE, "no guest given"))?;
+        let args = args
+            .iter()
+            .map(|a| a.clone().into_string())
+            .collect::<Result<_, _>>()
+            .map_err(|a| fail(USAGE, format!("guest argument {a:?} is not UTF-8")))?;
+        Ok((PathBuf::from(guest), args))
+    }
+}
+
+fn split_dir(spec: &str) -> (PathBuf, String) {
+    match spec.split_once("::") {
+        Some((host, guest)) => (PathBuf::from(host), guest.to_string()),
+        None => (PathBuf::from(spec), spec.to_string()),
+    }
+}
+
+/// Refuses a grant through which the guest or its children could write
+/// the compiled-component cache, and so plant code a later run executes
+/// (whether or not this run uses the cache).
+fn refuse_grants_over_cache(cache: &ComponentCache, policy: &Policy) -> anyhow::Result<()> {
+    let grants = policy.dirs().iter().map(|d| d.host.as_path());
+    let writes = policy.sandbox().write.iter().map(PathBuf::as_path);
+    for dir in grants.chain(writes) {
+        if cache
+            .overlaps(dir)
+            .with_context(|| format!("{}", dir.display()))?
+        {
+            anyhow::bail!(
+                "refusing to grant {}: it overlaps the compiled-component cache {}, where a \
+                 guest could plant code the host runs; grant another directory or move the \
+                 cache with PROCGATE_CACHE_DIR",
+                dir.display(),
+                cache.dir().unwrap_or(dir).display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Runs the guest; its exit code, or a failure with procgate's own.
+pub fn run(args: RunArgs) -> Result<i32, Failure> {
+    args.policy.init_logging().or_exit(HOST)?;
+    let (guest, guest_args) = args.guest()?;
+    let mut builder = args.policy.builder().or_exit(POLICY)?;
+    let mut wasi = procgate::wasmtime_wasi::WasiCtx::builder();
+    wasi.inherit_stdio();
+    wasi.arg(guest.display().to_string());
+    wasi.args(&guest_args);
+    for spec in &args.guest.dirs {
+        let (host, guest) = split_dir(spec);
+        wasi.preopened_dir(&host, &guest, procgate::wasmtime_wasi::FsPerms::ReadWrite)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("--dir {spec}"))
+            .or_exit(USAGE)?;
+        builder = builder.dir(host, guest);
+    }
+    let policy = builder.build().context("policy").or_exit(POLICY)?;
+    let cache = if args.guest.no_cache {
+        ComponentCache::new(None)
+    } else {
+        crate::cache_cmd::cache()?
+    };
+    // The grant is refused even when this run does not use the cache.
+    let default_cache = ComponentCache::new(ComponentCache::default_dir());
+    refuse_grants_over_cache(&default_cache, &policy).or_exit(POLICY)?;
+    if default_cache.dir().is_none() && !args.guest.no_cache {
+        tracing::warn!(
+            target: procgate::cache::LOG_TARGET,
+            "not caching compiled components: no private cache directory \
+             (PROCGATE_CACHE_DIR, XDG_CACHE_HOME and HOME are unset)"
+        );
+    }
+    let mut procgate = ProcgateCtx::new(policy);
+    if let Some(grace) = args.guest.kill_grace {
+        procgate = procgate.kill_grace(grace);
+    }
+    let procgate = procgate.inherit(InheritedStdio {
+        stdin_from_host: true,
+        stdout: InheritedOutput::Host,
+        stderr: InheritedOutput::Host,
+    });
+    let limits = GuestLimits {
+        deadline: args.guest.deadline,
+        max_memory: args.guest.max_memory,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .or_exit(HOST)?;
+    runtime.block_on(async move {
+        let engine = engine().or_exit(HOST)?;
+        let runner = crate::guest::runner(&engine, &guest, &cache)?;
+        let wasi = wasi.build();
+        let stop = signals::stopping()
+            .context("installing signal handlers")
+            .or_exit(HOST)?;
+        // The guest runs in its own task: faster streams than on the main future.
+        let end = tokio::spawn(async move { runner.run_until(wasi, procgate, limits, stop).await })
+            .await
+            .context("guest task")
+            .or_exit(HOST)?
+            // Whatever ends a started guest but its own exit is a trap:
+            // wasm's, a host call's, or the deadline or memory limit.
+            .map_err(|e| {
+                let wasm_trap = format!("{e:?}").contains("wasm trap");
+                Failure {
+                    code: TRAP,
+                    error: if wasm_trap {
+                        e.context("the guest trapped")
+                    } else {
+                        e
+                    },
+                }
+            })?;
+        Ok(match end {
+            RunEnd::Exited(code) => code,
+            RunEnd::Cancelled(sig) => signals::exit_code(sig),
+        })
+    })
+}
