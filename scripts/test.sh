@@ -44,4 +44,11 @@ awk '
     printf "%d tests passed, %d failed, %d ignored; %d doc examples compiled, %d failed\n",
       passed, failed, ignored, examples, examples_failed
   }' target/test-output.log
+# The benchmark's smoke run: every workload once, small sizes, each checking
+# its output; it asserts nothing about speed (that is bench/'s report).
+if bash scripts/bench.sh --quick > target/bench-quick.log 2>&1; then
+  echo "bench --quick: every workload ran (target/bench-quick.log)"
+else
+  echo "bench --quick failed: see target/bench-quick.log"; tail -20 target/bench-quick.log; status=1
+fi
 exit "$status"

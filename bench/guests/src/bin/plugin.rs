@@ -14,9 +14,12 @@ use procgate_bench_guests::arg_u64;
 use procgate_guest::sync::create_subprocess_exec;
 use procgate_guest::{Options, PIPE};
 
+/// A check of a step's stdout.
+type Check = Box<dyn Fn(&[u8]) -> bool>;
+
 /// Step `i` of plugin `plugin`: the program, its arguments, and a check of
 /// its stdout.
-fn step(plugin: u64, i: u64) -> (&'static str, Vec<String>, Box<dyn Fn(&[u8]) -> bool>) {
+fn step(plugin: u64, i: u64) -> (&'static str, Vec<String>, Check) {
     match i % 4 {
         0 => {
             let want = format!("plugin-{plugin} step-{i}\n").into_bytes();
