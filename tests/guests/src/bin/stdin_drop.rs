@@ -37,11 +37,8 @@ fn main() {
     // No flush, no wait: the drop closes stdin.
     drop(stdin);
     let mut out = Vec::new();
-    loop {
-        match stdout.blocking_read(1 << 16) {
-            Ok(chunk) => out.extend_from_slice(&chunk),
-            Err(_) => break,
-        }
+    while let Ok(chunk) = stdout.blocking_read(1 << 16) {
+        out.extend_from_slice(&chunk);
     }
     drop(stdout);
     let rc = p.wait().unwrap();
