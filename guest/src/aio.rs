@@ -435,7 +435,7 @@ impl Process {
 
     /// [`wait`](Process::wait), giving up after `timeout`: `Ok(None)` if
     /// the process still runs then (it keeps running). For any future,
-    /// [`wait_for`](crate::aio::wait_for).
+    /// [`wait_for`].
     ///
     /// ```no_run
     /// # procgate_guest::aio::run(async {
