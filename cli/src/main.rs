@@ -21,6 +21,7 @@
 #![deny(missing_docs)]
 
 mod audit_json;
+mod learn; // --learn
 mod policy_flags;
 mod signals;
 
@@ -54,6 +55,12 @@ enum Command {
 struct RunArgs {
     #[command(flatten)]
     policy: PolicyFlags,
+    // --learn (learn mode): its field and the three marked lines in `run`.
+    /// Learn mode: allow every request the host can contain (children
+    /// sandboxed, shell included), record them, and write FILE as the
+    /// least-privilege policy of this run (or widen FILE, printing the diff).
+    #[arg(long, value_name = "FILE", conflicts_with = "policy")]
+    learn: Option<PathBuf>,
     /// Give the guest a host directory, at GUEST (default: the same path),
     /// and grant it as a working directory for children.
     #[arg(long = "dir", value_name = "HOST[::GUEST]")]
@@ -152,7 +159,15 @@ fn refuse_grants_over_cache(cache: &ComponentCache, policy: &Policy) -> Result<(
 fn run(args: RunArgs) -> Result<i32> {
     args.policy.init_logging()?;
     let (guest, guest_args) = args.guest()?;
-    let mut builder = args.policy.builder()?;
+    let learn = args
+        .learn
+        .as_deref()
+        .map(learn::Learning::start)
+        .transpose()?; // --learn
+    let mut builder = match &learn {
+        Some(learn) => learn.builder()?, // --learn
+        None => args.policy.builder()?,
+    };
     let mut wasi = procgate::wasmtime_wasi::WasiCtx::builder();
     wasi.inherit_stdio();
     wasi.arg(guest.display().to_string());
@@ -165,6 +180,11 @@ fn run(args: RunArgs) -> Result<i32> {
         builder = builder.dir(host, guest);
     }
     let policy = builder.build().context("policy")?;
+    let grants: Vec<_> = policy
+        .dirs()
+        .iter()
+        .map(|d| (d.host.clone(), d.guest.clone()))
+        .collect(); // --learn
     let cache = ComponentCache::new(ComponentCache::default_dir());
     refuse_grants_over_cache(&cache, &policy)?;
     if cache.dir().is_none() && !args.no_cache {
@@ -191,7 +211,7 @@ fn run(args: RunArgs) -> Result<i32> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         let engine = engine()?;
         let runner = if args.no_cache {
             Runner::from_file(&engine, &guest)?
@@ -208,5 +228,7 @@ fn run(args: RunArgs) -> Result<i32> {
             RunEnd::Exited(code) => code,
             RunEnd::Cancelled(sig) => signals::exit_code(sig),
         })
-    })
+    })?;
+    learn.map(|l| l.finish(&grants)).transpose()?; // --learn
+    Ok(code)
 }

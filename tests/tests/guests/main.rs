@@ -13,6 +13,7 @@ mod exec;
 mod held;
 mod hostile;
 mod languages;
+mod learn;
 mod lifetimes;
 mod pipeline;
 mod policy;
