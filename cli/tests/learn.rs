@@ -100,7 +100,8 @@ fn learn_then_run_passes_then_new_behaviour_is_denied_then_learn_widens() {
         &new,
     );
     let (stdout, _) = text(&out);
-    assert_eq!(stdout.matches("denied").count(), 2, "{stdout}");
+    let denied = stdout.lines().filter(|l| l.contains(": denied: ")).count();
+    assert_eq!(denied, 2, "{stdout}");
     assert_eq!(decisions(&audit), (0, 2), "{stdout}");
 
     // Learning that run widens the file, and says how.

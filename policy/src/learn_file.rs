@@ -80,7 +80,7 @@ pub fn learn_policy(
     let fresh = existing.is_none();
     let mut doc: DocumentMut = match existing {
         Some(text) => text.parse().context("the existing policy file")?,
-        None => HEADER.parse()?,
+        None => DocumentMut::new(),
     };
     let old = build(old_text, base).context("the existing policy file")?;
     let mut notes = Vec::new();
@@ -109,7 +109,10 @@ pub fn learn_policy(
             .set_prefix("\n# The sandbox children had during the learn run.\n");
         table(&mut doc, "limits")["no_new_privs"] = toml_edit::value(true);
     }
-    let text = doc.to_string();
+    let text = match fresh {
+        true => format!("{HEADER}{}", doc.to_string().trim_start_matches('\n')),
+        false => doc.to_string(),
+    };
     let new = build(&text, base).context("the learned policy (a bug in learn mode)")?;
     for s in &allowed {
         if let Recorded::Exec { program, args } = &s.command {
