@@ -110,7 +110,7 @@ pub fn learn_policy(
         table(&mut doc, "limits")["no_new_privs"] = toml_edit::value(true);
     }
     let text = match fresh {
-        true => format!("{HEADER}{}", doc.to_string().trim_start_matches('\n')),
+        true => format!("{HEADER}\n{}", doc.to_string().trim_start_matches('\n')),
         false => doc.to_string(),
     };
     let new = build(&text, base).context("the learned policy (a bug in learn mode)")?;

@@ -309,3 +309,49 @@ fn variables_dirs_and_signals_are_learned() {
         .decide_spawn(&SpawnRequest::exec("true", &[]).env(&other))
         .is_err());
 }
+
+#[test]
+fn learn_mode_keeps_the_flags_a_file_forbids() {
+    let text = "[[programs.rules]]\nprogram = \"find\"\nforbid_flags = [\"-exec\"]\nargs = [{ match = [\".\"] }]\n";
+    let file = PolicyFile::parse(text, "p.toml").unwrap();
+    let recorder = Arc::new(Recorder::default());
+    let policy = learning_builder(Some(file), Path::new("."), recorder.clone())
+        .build()
+        .unwrap();
+    let ok = args(&[".", "-name", "x"]);
+    assert!(policy
+        .decide_spawn(&SpawnRequest::exec("find", &ok))
+        .is_ok());
+    let attack = args(&[".", "-exec", "sh", "{}", ";"]);
+    let err = policy
+        .decide_spawn(&SpawnRequest::exec("find", &attack))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("forbidden flag \"-exec\""),
+        "{err}"
+    );
+    let learned = learn_policy(Some(text), Path::new("."), &[], &recorder.recording()).unwrap();
+    assert_eq!(learned.notes.len(), 1, "{:?}", learned.notes);
+    assert!(learned.text.contains("forbid_flags = [\"-exec\"]"));
+}
+
+#[test]
+fn learn_mode_refuses_a_program_children_could_have_planted() {
+    let dir = tempfile::tempdir().unwrap();
+    let planted = dir.path().join("tool");
+    std::fs::copy("/bin/true", &planted).unwrap();
+    let recorder = Arc::new(Recorder::default());
+    let policy = learning_builder(None, dir.path(), recorder)
+        .dir(dir.path(), "/work")
+        .build()
+        .unwrap();
+    let program = planted.canonicalize().unwrap();
+    let err = policy
+        .decide_spawn(&SpawnRequest::exec(program.to_str().unwrap(), &[]))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("which the guest's children may write"),
+        "{err}"
+    );
+}
