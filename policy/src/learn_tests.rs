@@ -355,3 +355,17 @@ fn learn_mode_refuses_a_program_children_could_have_planted() {
         "{err}"
     );
 }
+
+#[test]
+fn different_flags_at_one_position_make_different_forms() {
+    let calls = vec![(1, args(&["-l", "a.txt"])), (2, args(&["-a", "b.txt"]))];
+    let forms = infer_forms(&calls);
+    let written: Vec<Vec<Pat>> = forms.iter().map(|f| f.positions.clone()).collect();
+    assert_eq!(
+        written,
+        vec![
+            vec![Pat::Exact("-a".into()), Pat::Exact("b.txt".into())],
+            vec![Pat::Exact("-l".into()), Pat::Exact("a.txt".into())],
+        ]
+    );
+}
