@@ -114,14 +114,17 @@ pub fn learn_policy(
         false => doc.to_string(),
     };
     let new = build(&text, base).context("the learned policy (a bug in learn mode)")?;
+    let refuses = |call: usize, why: String| {
+        anyhow::anyhow!("learn mode wrote a policy that refuses call #{call}: {why}")
+    };
     for s in &allowed {
         if let Recorded::Exec { program, args } = &s.command {
-            new.programs.accept(program, args).map_err(|e| {
-                anyhow::anyhow!(
-                    "learn mode wrote a policy that refuses call #{}: {e}",
-                    s.call
-                )
-            })?;
+            new.programs
+                .accept(program, args)
+                .map_err(|e| refuses(s.call, e.to_string()))?;
+        }
+        if let Some(name) = s.env_names.iter().find(|n| !new.env.guest_may_set(n)) {
+            return Err(refuses(s.call, format!("variable {name}")));
         }
     }
     Ok(Learned {
