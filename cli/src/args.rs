@@ -126,6 +126,11 @@ pub struct RunArgs {
     /// The policy.
     #[command(flatten)]
     pub policy: PolicyFlags,
+    /// Learn mode: allow every request the host can contain (children
+    /// sandboxed, shell included), record them, and write FILE as the
+    /// least-privilege policy of this run (or widen FILE, printing the diff).
+    #[arg(long, value_name = "FILE", conflicts_with = "policy", help_heading = heading::POLICY)]
+    pub learn: Option<PathBuf>,
     /// The guest's own bounds and files.
     #[command(flatten)]
     pub guest: GuestFlags,

@@ -27,6 +27,7 @@ mod cache_cmd;
 mod docgen;
 mod exit;
 mod guest;
+mod learn;
 mod policy_flags;
 mod progress;
 mod run;

@@ -61,7 +61,16 @@ fn refuse_grants_over_cache(cache: &ComponentCache, policy: &Policy) -> anyhow::
 pub fn run(args: RunArgs) -> Result<i32, Failure> {
     args.policy.init_logging().or_exit(HOST)?;
     let (guest, guest_args) = args.guest()?;
-    let mut builder = args.policy.builder().or_exit(POLICY)?;
+    let learn = args
+        .learn
+        .as_deref()
+        .map(crate::learn::Learning::start)
+        .transpose()
+        .or_exit(POLICY)?;
+    let mut builder = match &learn {
+        Some(learn) => learn.builder().or_exit(POLICY)?,
+        None => args.policy.builder().or_exit(POLICY)?,
+    };
     let mut wasi = procgate::wasmtime_wasi::WasiCtx::builder();
     wasi.inherit_stdio();
     wasi.arg(guest.display().to_string());
@@ -75,6 +84,11 @@ pub fn run(args: RunArgs) -> Result<i32, Failure> {
         builder = builder.dir(host, guest);
     }
     let policy = builder.build().context("policy").or_exit(POLICY)?;
+    let grants: Vec<_> = policy
+        .dirs()
+        .iter()
+        .map(|d| (d.host.clone(), d.guest.clone()))
+        .collect();
     let cache = if args.guest.no_cache {
         ComponentCache::new(None)
     } else {
@@ -107,7 +121,7 @@ pub fn run(args: RunArgs) -> Result<i32, Failure> {
         .enable_all()
         .build()
         .or_exit(HOST)?;
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         let engine = engine().or_exit(HOST)?;
         let runner = crate::guest::runner(&engine, &guest, &cache)?;
         let wasi = wasi.build();
@@ -136,5 +150,10 @@ pub fn run(args: RunArgs) -> Result<i32, Failure> {
             RunEnd::Exited(code) => code,
             RunEnd::Cancelled(sig) => signals::exit_code(sig),
         })
-    })
+    });
+    // Learn mode writes what was recorded even when the guest trapped.
+    if let Some(learn) = learn {
+        learn.finish(&grants).or_exit(POLICY)?;
+    }
+    code
 }

@@ -42,6 +42,7 @@ pub struct PolicyBuilder {
     sandbox: Sandbox,
     kernel: Option<KernelFacts>,
     origin: Option<String>,
+    learn: Option<std::sync::Arc<crate::learn::Recorder>>,
 }
 
 /// A policy entry and where it was written (`policy.toml:3:10:
@@ -328,6 +329,25 @@ impl PolicyBuilder {
         self
     }
 
+    /// Learn mode: the policy allows, besides what it lists, every request
+    /// the host can still contain (any program the search path resolves to
+    /// a trusted file, the shell, any guest variable not always refused),
+    /// and records every request, allowed or not, in `recorder`; see
+    /// [`crate::learn`].
+    ///
+    /// ```
+    /// use procgate_policy::learn::Recorder;
+    /// use std::sync::Arc;
+    /// let recorder = Arc::new(Recorder::default());
+    /// let p = procgate_policy::Policy::builder().learn(recorder.clone()).build().unwrap();
+    /// assert!(p.decide_spawn(&procgate_policy::SpawnRequest::exec("true", &[])).is_ok());
+    /// assert_eq!(recorder.recording().spawns.len(), 1);
+    /// ```
+    pub fn learn(mut self, recorder: std::sync::Arc<crate::learn::Recorder>) -> Self {
+        self.learn = Some(recorder);
+        self
+    }
+
     /// Resolves the allowed programs, opens the granted directories and
     /// checks the rest.
     ///
@@ -413,6 +433,7 @@ impl PolicyBuilder {
             sandbox: self.sandbox,
             kernel: self.kernel.unwrap_or_else(KernelFacts::probe),
             warnings,
+            learn: self.learn,
         })
     }
 }

@@ -73,6 +73,9 @@ impl Policy {
             Ok(plan)
         });
         let seq = audit::decision(auditor, self, Asked::Spawn(req), outcome.as_ref().map(Some));
+        if let Some(recorder) = &self.learn {
+            recorder.spawn(req, outcome.as_ref());
+        }
         (outcome, seq)
     }
 
@@ -115,6 +118,9 @@ impl Policy {
             Asked::Signal(req),
             outcome.as_ref().map(|()| None),
         );
+        if let Some(recorder) = &self.learn {
+            recorder.signal(req, outcome.as_ref());
+        }
         outcome
     }
 
@@ -127,7 +133,12 @@ impl Policy {
                 for arg in args {
                     check_nul("argument", arg)?;
                 }
-                let accepted = self.programs.accept(program, args)?;
+                let accepted = match &self.learn {
+                    Some(_) => self
+                        .programs
+                        .accept_learning(program, args, &self.writable())?,
+                    None => self.programs.accept(program, args)?,
+                };
                 let rule = format!("programs: {:?}", accepted.entry);
                 let spawn = Spawn {
                     program: accepted.path,
@@ -138,7 +149,8 @@ impl Policy {
                 (spawn, rule)
             }
             Command::Shell { cmd } => {
-                let shell = self.shell.clone().ok_or_else(|| {
+                let learning = self.learn.as_ref().map(|_| PathBuf::from("/bin/sh"));
+                let shell = self.shell.clone().or(learning).ok_or_else(|| {
                     Error::Denied("shell not granted (create-subprocess-shell is off)".into())
                 })?;
                 check_nul("command", cmd)?;
@@ -184,7 +196,7 @@ impl Policy {
     /// The checks every spawn shares: environment, cwd, sizes, counts,
     /// sandbox.
     fn plan(&self, spawn: Spawn, req: &SpawnRequest<'_>, rule: String) -> Result<SpawnPlan> {
-        let env = self.env.build(req.env)?;
+        let env = self.env.build(req.env, self.learn.is_some())?;
         let cwd = cwd::resolve(&self.dirs, self.default_cwd.as_deref(), req.cwd)?;
         let l = &self.limits;
         let argv =
@@ -254,6 +266,19 @@ impl Policy {
             sandbox_note,
             cwd_dir: cwd.dir,
         })
+    }
+}
+
+impl Policy {
+    /// The directories children may write: the grants and `sandbox.write`.
+    fn writable(&self) -> Vec<PathBuf> {
+        let grants = self.dirs.iter().map(|d| d.host.clone());
+        let write = self
+            .sandbox
+            .write
+            .iter()
+            .filter_map(|p| p.canonicalize().ok());
+        grants.chain(write).collect()
     }
 }
 

@@ -294,8 +294,13 @@ impl EnvRules {
     }
 
     /// The child's whole environment: the base plus the guest's
-    /// variables, each checked.
-    pub(crate) fn build(&self, guest_env: &[(String, String)]) -> Result<Vec<(String, String)>> {
+    /// variables, each checked (in learn mode, only against the fixed
+    /// refusals).
+    pub(crate) fn build(
+        &self,
+        guest_env: &[(String, String)],
+        learning: bool,
+    ) -> Result<Vec<(String, String)>> {
         let mut env = self.base.clone();
         for (key, value) in guest_env {
             crate::decide::check_nul("environment variable", key)?;
@@ -309,7 +314,7 @@ impl EnvRules {
             if is_refused_env(key) && !path_ok {
                 return Err(Error::Denied(format!("env {key} refused")));
             }
-            if !path_ok && !self.guest.is_match(key) {
+            if !path_ok && !learning && !self.guest.is_match(key) {
                 return Err(Error::Denied(format!(
                     "env {key} not in guest-settable variables {:?}",
                     self.guest_patterns
@@ -319,6 +324,15 @@ impl EnvRules {
             env.push((key.clone(), value.clone()));
         }
         Ok(env)
+    }
+}
+
+impl EnvRules {
+    /// Whether the guest may set `name` (learn mode asks this of an
+    /// existing policy).
+    pub(crate) fn guest_may_set(&self, name: &str) -> bool {
+        let path_ok = name == "PATH" && self.path_granted;
+        path_ok || (!is_refused_env(name) && self.guest.is_match(name))
     }
 }
 

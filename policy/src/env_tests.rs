@@ -28,7 +28,9 @@ fn patterns_pass_and_refusals() {
         true,
     )
     .unwrap();
-    let env = rules.build(&vars(&[("GIT_AUTHOR_NAME", "x")])).unwrap();
+    let env = rules
+        .build(&vars(&[("GIT_AUTHOR_NAME", "x")]), false)
+        .unwrap();
     assert_eq!(
         env,
         vars(&[
@@ -49,7 +51,7 @@ fn patterns_pass_and_refusals() {
         "https_proxy",
         "MAKEFLAGS",
     ] {
-        let err = rules.build(&vars(&[(bad, "x")])).unwrap_err();
+        let err = rules.build(&vars(&[(bad, "x")]), false).unwrap_err();
         assert!(
             err.to_string()
                 .starts_with(&format!("denied: env {bad} refused")),
@@ -89,6 +91,6 @@ fn broad_and_dead_patterns_are_refused_at_load() {
 #[test]
 fn path_only_when_named_exactly() {
     let rules = EnvRules::new(&[], &[], &at(&["PATH"]), false).unwrap();
-    assert!(rules.build(&vars(&[("PATH", "/x")])).is_ok());
-    assert!(rules.build(&vars(&[("LD_PRELOAD", "/x")])).is_err());
+    assert!(rules.build(&vars(&[("PATH", "/x")]), false).is_ok());
+    assert!(rules.build(&vars(&[("LD_PRELOAD", "/x")]), false).is_err());
 }

@@ -34,6 +34,9 @@ pub struct Policy {
     /// Name patterns of variables whose values the audit log withholds.
     pub(crate) secret_env: globset::GlobSet,
     pub(crate) warnings: Vec<String>,
+    /// Learn mode: allow what the host can contain and record every
+    /// request here (see [`crate::learn`]).
+    pub(crate) learn: Option<std::sync::Arc<crate::learn::Recorder>>,
 }
 
 impl Policy {

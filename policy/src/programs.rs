@@ -84,6 +84,11 @@ impl Programs {
         })
     }
 
+    /// Where bare names are looked up.
+    pub(crate) fn search_path(&self) -> &[PathBuf] {
+        &self.search_path
+    }
+
     /// The entries that resolved to nothing on this host.
     pub(crate) fn warnings(&self) -> impl Iterator<Item = String> + '_ {
         self.allowed.iter().filter_map(|a| a.missing.clone())
@@ -92,6 +97,30 @@ impl Programs {
     /// Finds the file to execute for a program the guest named, and checks
     /// its arguments against every rule attached to that file.
     pub(crate) fn accept(&self, program: &str, args: &[String]) -> Result<Accepted> {
+        self.accept_as(program, args, None)
+    }
+
+    /// Learn mode: also accepts a program no entry lists, if it resolves on
+    /// the search path to a file that passes [`check_trusted`] (`writable`:
+    /// where children may write), and arguments no form lists; only the
+    /// forbidden flags of entries for the same file still refuse.
+    pub(crate) fn accept_learning(
+        &self,
+        program: &str,
+        args: &[String],
+        writable: &[PathBuf],
+    ) -> Result<Accepted> {
+        self.accept_as(program, args, Some(writable))
+    }
+
+    /// [`Programs::accept`], or in learn mode ([`Programs::accept_learning`])
+    /// with `writable`.
+    fn accept_as(
+        &self,
+        program: &str,
+        args: &[String],
+        learning: Option<&[PathBuf]>,
+    ) -> Result<Accepted> {
         crate::decide::check_nul("program", program)?;
         if program.is_empty() {
             return Err(Error::InvalidArgument("empty program name".into()));
@@ -110,6 +139,15 @@ impl Programs {
                 .collect(),
             None => Vec::new(),
         };
+        if let (Some(writable), Some(path), true) = (learning, &resolved, matching.is_empty()) {
+            check_trusted(path, writable)
+                .map_err(|e| Error::Denied(format!("program {program:?}: {e}")))?;
+            return Ok(Accepted {
+                path: path.clone(),
+                arg0: program.to_string(),
+                entry: format!("{program} (learn mode)"),
+            });
+        }
         let Some(first) = matching.first() else {
             // Allowed as written but missing on this host: say so.
             if self.allowed.iter().any(|p| p.written == program) {
@@ -123,6 +161,17 @@ impl Programs {
         };
         for entry in &matching {
             if let Some(rules) = &entry.rules {
+                let flags_only;
+                let rules = match learning {
+                    Some(_) => {
+                        flags_only = ArgRules {
+                            forms: Vec::new(),
+                            forbid_flags: rules.forbid_flags.clone(),
+                        };
+                        &flags_only
+                    }
+                    None => rules,
+                };
                 rules.check(args).map_err(|rule| {
                     Error::Denied(format!("program {:?}: {rule}", entry.written))
                 })?;

@@ -37,6 +37,7 @@ mod guest_api;
 mod held;
 mod hostile;
 mod languages;
+mod learn;
 mod lifetimes;
 mod node_child_process;
 mod pipeline;
