@@ -202,7 +202,7 @@ fn quote(word: &str) -> String {
     if plain {
         word.to_string()
     } else {
-        format!("{:?}", word)
+        format!("{word:?}")
     }
 }
 

@@ -51,17 +51,23 @@ fn run(command: &[String]) -> (String, procgate_guest::Result<String>) {
     if let Some(cmd) = first.strip_prefix("sh:") {
         return (
             "sh".into(),
-            create_subprocess_shell(cmd, options).and_then(finish),
+            create_subprocess_shell(cmd, options)
+                .map_err(Into::into)
+                .and_then(finish),
         );
     }
     if let Some(program) = first.strip_prefix("kill:") {
-        let outcome = create_subprocess_exec(program, &rest[1..], options).and_then(|p| {
-            p.send_signal(Signal::Term)?;
-            finish(p)
-        });
+        let outcome = create_subprocess_exec(program, &rest[1..], options)
+            .map_err(Into::into)
+            .and_then(|p| {
+                p.send_signal(Signal::Term)?;
+                finish(p)
+            });
         return (program.to_string(), outcome);
     }
-    let outcome = create_subprocess_exec(first, &rest[1..], options).and_then(finish);
+    let outcome = create_subprocess_exec(first, &rest[1..], options)
+        .map_err(Into::into)
+        .and_then(finish);
     (first.clone(), outcome)
 }
 
