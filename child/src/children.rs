@@ -5,6 +5,7 @@
 use crate::cgroup::{GuestCgroup, Leaf, KILL_WAIT};
 use crate::lifecycle::{self, Kill, Wait};
 use procgate_policy::{CgroupMode, Error, Result, Usage, AUDIT_TARGET};
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -74,16 +75,48 @@ impl Children {
     pub fn usage(&self) -> Usage {
         let (mut live, mut held) = (0, 0);
         let mut exits = self.exits.lock().unwrap_or_else(|e| e.into_inner());
+        let mut alive: Vec<Arc<dyn Wait>> = Vec::with_capacity(exits.len());
         exits.retain(|w| match w.upgrade() {
             None => false,
             Some(exit) => {
-                match exit.returncode() {
-                    None => live += 1,
-                    Some(_) => held += 1,
-                }
+                alive.push(exit);
                 true
             }
         });
+        drop(exits);
+        // Children whose exit is not known yet are asked about in one
+        // `poll` of their pidfds (a `waitid` each would make a spawn's
+        // cost grow with the number of children running); only those that
+        // polled readable are asked for their return code.
+        let mut unknown = Vec::new();
+        let mut fds = Vec::new();
+        for exit in &alive {
+            match exit.exit_fd() {
+                Some(fd) => {
+                    fds.push(libc::pollfd {
+                        fd: fd.as_raw_fd(),
+                        events: libc::POLLIN,
+                        revents: 0,
+                    });
+                    unknown.push(exit);
+                }
+                None => match exit.returncode() {
+                    None => live += 1,
+                    Some(_) => held += 1,
+                },
+            }
+        }
+        // SAFETY: `fds` is a valid array of `fds.len()` pollfds whose
+        // descriptors are kept open by `unknown` (held above).
+        let polled = !fds.is_empty()
+            && unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 0) } >= 0;
+        for (exit, fd) in unknown.iter().zip(&fds) {
+            let maybe_exited = !polled || fd.revents != 0;
+            match maybe_exited.then(|| exit.returncode()).flatten() {
+                None => live += 1,
+                Some(_) => held += 1,
+            }
+        }
         Usage {
             live,
             held,

@@ -24,8 +24,10 @@
 //! read together.
 
 use crate::setup::ChildSetup;
+use std::cell::Cell;
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::io;
+use std::mem::MaybeUninit;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -327,8 +329,14 @@ impl Prepared {
     fn run(mut self) -> io::Result<(u32, OwnedFd)> {
         // SAFETY: a plain system call.
         self.shared.host = unsafe { libc::getpid() };
-        // The child's stack: 256 KiB, 16-byte aligned top (it grows down).
-        let mut stack = vec![0u8; 256 * 1024];
+        // The child's stack: this thread's buffer, taken out of its slot
+        // while the child runs on it (so no one else can use it), its top
+        // 16-byte aligned (it grows down). Reused across spawns: a fresh
+        // 256 KiB allocation is an `mmap`, page faults and a `munmap`
+        // per spawn.
+        let mut stack = STACK
+            .take()
+            .unwrap_or_else(|| Box::new_uninit_slice(STACK_SIZE));
         let top = {
             let end = stack.as_mut_ptr() as usize + stack.len();
             (end & !15) as *mut c_void
@@ -336,8 +344,10 @@ impl Prepared {
         let mut pidfd: c_int = -1;
         // SAFETY: every signal (glibc's internal ones too) is blocked around
         // the clone so no handler runs in the child before it resets them;
-        // the child only touches `shared` and what it points to, all alive
-        // until clone returns (CLONE_VFORK). With CLONE_PIDFD the kernel
+        // the child only touches `shared` and what it points to, and runs
+        // on `stack`, all alive and used by no one else until clone
+        // returns (CLONE_VFORK: this thread sleeps until the child has
+        // called `execve`, which leaves our memory, or exited). With CLONE_PIDFD the kernel
         // stores the child's pidfd in `pidfd` (the parent_tid argument).
         let pid = unsafe {
             let mut old: u64 = 0;
@@ -360,7 +370,7 @@ impl Prepared {
         let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
         // SAFETY: the child wrote it (or not) before the parent resumed.
         let errno = unsafe { std::ptr::read_volatile(&self.shared.errno) };
-        drop(stack);
+        STACK.set(Some(stack));
         if errno != 0 {
             // SAFETY: reaping our own failed child, by its pidfd.
             unsafe {
@@ -376,6 +386,15 @@ impl Prepared {
         }
         Ok((pid as u32, pidfd))
     }
+}
+
+/// The size of the child's stack between `clone` and `execve`.
+const STACK_SIZE: usize = 256 * 1024;
+
+thread_local! {
+    /// This thread's stack for the children it clones (one at a time:
+    /// the thread sleeps while its child runs on it).
+    static STACK: Cell<Option<Box<[MaybeUninit<u8>]>>> = const { Cell::new(None) };
 }
 
 type Job = (Prepared, mpsc::SyncSender<io::Result<(u32, OwnedFd)>>);

@@ -243,6 +243,14 @@ impl Wait for ChildExit {
     fn reap(&self) -> bool {
         self.try_reap()
     }
+
+    fn exit_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        use std::os::fd::AsFd;
+        match self.returncode.get() {
+            Some(_) => None,
+            None => Some(self.pidfd.get_ref().as_fd()),
+        }
+    }
 }
 
 impl Kill for ChildExit {

@@ -5,6 +5,7 @@
 //! `waitid`, cgroup).
 
 use std::future::Future;
+use std::os::fd::BorrowedFd;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -19,6 +20,14 @@ pub trait Wait: Send + Sync {
     fn wait(&self) -> Pin<Box<dyn Future<Output = i32> + Send + '_>>;
     /// Reaps the child if it exited; returns whether it is reaped.
     fn reap(&self) -> bool;
+    /// A descriptor that polls readable once the child has exited, while
+    /// its exit is not yet known ([`Wait::returncode`] would have to ask
+    /// the kernel); `None` once known, or when there is none. Lets
+    /// [`crate::Children::usage`] ask about every running child in one
+    /// `poll` instead of one `waitid` each.
+    fn exit_fd(&self) -> Option<BorrowedFd<'_>> {
+        None
+    }
 }
 
 /// Signalling one child and what it started.
