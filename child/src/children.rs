@@ -4,7 +4,8 @@
 
 use crate::cgroup::{GuestCgroup, Leaf, KILL_WAIT};
 use crate::lifecycle::{self, Kill, Wait};
-use procgate_policy::{CgroupMode, Error, Result, Usage, AUDIT_TARGET};
+use procgate_policy::audit::{self, Operational};
+use procgate_policy::{CgroupMode, Error, Result, Usage};
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -214,8 +215,7 @@ impl Children {
                     if self.cgroup_mode == CgroupMode::BestEffort
                         && !SAID.swap(true, Ordering::SeqCst)
                     {
-                        tracing::warn!(target: AUDIT_TARGET,
-                            "{e}; children are contained by their process group only");
+                        audit::operational(Operational::NoCgroup { reason: &e });
                     }
                     e
                 })
@@ -249,8 +249,11 @@ impl Children {
         if pids.is_empty() {
             return;
         }
-        tracing::warn!(target: AUDIT_TARGET, ?pids,
-            "could not end these processes within {KILL_WAIT:?} of SIGKILL; going on without them");
+        audit::operational(Operational::Unended {
+            pids,
+            cgroup: None,
+            within: KILL_WAIT,
+        });
         if let Ok(mut u) = self.unended.lock() {
             u.extend_from_slice(pids);
         }

@@ -400,39 +400,42 @@ thread_local! {
 type Job = (Prepared, mpsc::SyncSender<io::Result<(u32, OwnedFd)>>);
 
 /// The long-lived threads children with the death signal are started
-/// from: one per CPU (at most [`MAX_SPAWNERS`]), so that spawns asked for
-/// at once still run in parallel.
-fn spawners() -> io::Result<&'static [Mutex<mpsc::Sender<Job>>]> {
-    static SPAWNERS: OnceLock<Vec<Mutex<mpsc::Sender<Job>>>> = OnceLock::new();
-    if let Some(s) = SPAWNERS.get() {
+/// from: up to one per CPU (at most [`MAX_SPAWNERS`]), so that spawns
+/// asked for at once still run in parallel. Each is made the first time
+/// its turn comes, so a host that starts one child at a time (the CLI)
+/// makes one thread, not one per CPU.
+fn spawner(turn: usize) -> io::Result<&'static Mutex<mpsc::Sender<Job>>> {
+    static COUNT: OnceLock<usize> = OnceLock::new();
+    static SPAWNERS: [OnceLock<Mutex<mpsc::Sender<Job>>>; MAX_SPAWNERS] =
+        [const { OnceLock::new() }; MAX_SPAWNERS];
+    let n = *COUNT.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_SPAWNERS)
+    });
+    let slot = &SPAWNERS[turn % n];
+    if let Some(s) = slot.get() {
         return Ok(s);
     }
-    let n = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(MAX_SPAWNERS);
-    let mut senders = Vec::with_capacity(n);
-    for i in 0..n {
-        let (tx, rx) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name(format!("procgate-spawner-{i}"))
-            .stack_size(128 * 1024)
-            .spawn(move || {
-                // Signals for the process go to other threads.
-                // SAFETY: a plain system call on this thread.
-                unsafe {
-                    let mut all: libc::sigset_t = std::mem::zeroed();
-                    libc::sigfillset(&mut all);
-                    libc::pthread_sigmask(libc::SIG_SETMASK, &all, std::ptr::null_mut());
-                }
-                for (job, reply) in rx {
-                    let _ = reply.send(job.run());
-                }
-            })?;
-        senders.push(Mutex::new(tx));
-    }
-    // Two callers racing here both made threads: the loser's senders are
-    // dropped, and its threads end with their channels.
-    Ok(SPAWNERS.get_or_init(|| senders))
+    let (tx, rx) = mpsc::channel::<Job>();
+    std::thread::Builder::new()
+        .name(format!("procgate-spawner-{}", turn % n))
+        .stack_size(128 * 1024)
+        .spawn(move || {
+            // Signals for the process go to other threads.
+            // SAFETY: a plain system call on this thread.
+            unsafe {
+                let mut all: libc::sigset_t = std::mem::zeroed();
+                libc::sigfillset(&mut all);
+                libc::pthread_sigmask(libc::SIG_SETMASK, &all, std::ptr::null_mut());
+            }
+            for (job, reply) in rx {
+                let _ = reply.send(job.run());
+            }
+        })?;
+    // Two callers racing here both made a thread: the loser's sender is
+    // dropped, and its thread ends with its channel.
+    Ok(slot.get_or_init(|| Mutex::new(tx)))
 }
 
 /// Most spawner threads.
@@ -451,8 +454,7 @@ pub fn spawn(spec: &Spec<'_>) -> io::Result<(u32, OwnedFd)> {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let (reply, result) = mpsc::sync_channel(1);
     let gone = || io::Error::other("the procgate spawner thread is gone");
-    let spawners = spawners()?;
-    spawners[NEXT.fetch_add(1, Ordering::Relaxed) % spawners.len()]
+    spawner(NEXT.fetch_add(1, Ordering::Relaxed))?
         .lock()
         .map_err(|_| gone())?
         .send((prepared, reply))

@@ -16,7 +16,8 @@
 use crate::cgroup::{Containment, Leaf, KILL_WAIT};
 use crate::lifecycle::{self, Kill, Wait};
 use crate::pidfd::{exit_from_pidfd, pidfd_signal, reap_within, waitid};
-use procgate_policy::{audit, Error, Result, AUDIT_TARGET};
+use procgate_policy::audit::{self, Operational};
+use procgate_policy::{Error, Result};
 use std::future::Future;
 use std::io;
 use std::os::fd::OwnedFd;
@@ -112,8 +113,7 @@ impl ChildExit {
                 // now, so never signal the group again.
                 self.reaped.store(true, Ordering::SeqCst);
                 let rc = exit_from_pidfd(pidfd).unwrap_or_else(|| {
-                    tracing::warn!(target: AUDIT_TARGET, pid = self.pid,
-                        "child {} was reaped outside procgate and this kernel cannot tell its exit status; reporting -9", self.pid);
+                    audit::operational(Operational::ExitUnknown { pid: self.pid });
                     -libc::SIGKILL
                 });
                 let _ = self.returncode.set(rc);
@@ -294,8 +294,11 @@ impl Drop for ChildExit {
         let pid = self.pid;
         let reap = move || {
             if !reap_within(pid, &pidfd, KILL_WAIT) {
-                tracing::warn!(target: AUDIT_TARGET, pid,
-                    "could not end process {pid} within {KILL_WAIT:?} of SIGKILL; left unreaped");
+                audit::operational(Operational::Unended {
+                    pids: &[pid],
+                    cgroup: None,
+                    within: KILL_WAIT,
+                });
             }
         };
         let spawned = std::thread::Builder::new()
@@ -304,8 +307,10 @@ impl Drop for ChildExit {
         if let Err(e) = spawned {
             // No thread to be had (EAGAIN): the child was SIGKILLed just
             // above, so it normally goes at once; wait for it here briefly.
-            tracing::warn!(target: AUDIT_TARGET, pid,
-                "no thread to reap process {pid} ({e}); reaping it here");
+            audit::operational(Operational::NoReapThread {
+                pid,
+                error: &e.to_string(),
+            });
             reap_within(pid, self.pidfd.get_ref(), Duration::from_millis(100));
         }
     }

@@ -4,10 +4,9 @@
 
 mod common;
 
-use common::{cgroup_expected, dies, plan, proc_state, runtime};
+use common::{cgroup_expected, dies, first_line, plan, proc_state, runtime, shell_plan};
 use procgate_child::communicate::{Budget, Communicate};
-use procgate_child::pipes::PipeReader;
-use procgate_child::{spawn, Children, Input, Output, Pipe, Stdio};
+use procgate_child::{spawn, Children, Input, Output, Stdio};
 use procgate_policy::{CgroupMode, Limits};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;
@@ -133,31 +132,12 @@ fn the_cgroup_ends_a_descendant_that_left_the_process_group() {
     }
     let rt = runtime();
     let children = Arc::new(Children::default().with_cgroup(CgroupMode::Require, None));
-    let policy = procgate_policy::Policy::builder()
-        .allow_shell("/bin/sh")
-        .build()
-        .unwrap();
     let cmd = "setsid sleep 60 & echo $!; exec sleep 60";
-    let plan = policy
-        .decide_spawn(&procgate_policy::SpawnRequest::shell(cmd))
-        .unwrap();
+    let plan = shell_plan(cmd);
     let (grandchild, pid) = rt.block_on(async {
         let mut child = spawn(&plan, stdio(Input::Devnull, Output::Pipe), &children).unwrap();
-        let out: Arc<PipeReader> = match &child.stdout {
-            Pipe::Held(out) => Arc::clone(out),
-            other => panic!("stdout is {other:?}"),
-        };
-        child.stdout = Pipe::None;
-        let mut line = bytes::BytesMut::new();
-        while !line.ends_with(b"\n") {
-            let read = out.read(&mut line, 64);
-            let n = tokio::time::timeout(Duration::from_secs(30), read)
-                .await
-                .expect("no pid from the shell")
-                .unwrap();
-            assert!(n > 0, "the shell closed its stdout early");
-        }
-        let grandchild: u32 = std::str::from_utf8(&line).unwrap().trim().parse().unwrap();
+        let line = first_line(&mut child).await;
+        let grandchild: u32 = line.trim().parse().unwrap();
         // Until it has left the shell's group: its own session, running sleep.
         for _ in 0..500 {
             let comm = std::fs::read_to_string(format!("/proc/{grandchild}/comm"));

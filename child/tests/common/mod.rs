@@ -24,6 +24,12 @@ pub fn plan(program: &str, args: &[&str]) -> SpawnPlan {
         .unwrap()
 }
 
+/// The plan of `/bin/sh -c cmd` under a policy allowing only the shell.
+pub fn shell_plan(cmd: &str) -> SpawnPlan {
+    let policy = Policy::builder().allow_shell("/bin/sh").build().unwrap();
+    policy.decide_spawn(&SpawnRequest::shell(cmd)).unwrap()
+}
+
 /// The state letter of process `pid` (`R`, `S`, `Z`...), `None` once it is
 /// gone.
 pub fn proc_state(pid: u32) -> Option<char> {
@@ -69,4 +75,24 @@ pub fn cgroup_expected() -> bool {
         eprintln!("skipped: no writable cgroup v2 with cgroup.kill");
     }
     found
+}
+
+/// Takes the child's stdout pipe and reads its first line (within 30 s,
+/// else the test fails).
+pub async fn first_line(child: &mut procgate_child::Child) -> String {
+    use procgate_child::Pipe;
+    let out = match std::mem::replace(&mut child.stdout, Pipe::None) {
+        Pipe::Held(out) => out,
+        other => panic!("stdout is {other:?}"),
+    };
+    let mut line = bytes::BytesMut::new();
+    while !line.ends_with(b"\n") {
+        let read = out.read(&mut line, 64);
+        let n = tokio::time::timeout(Duration::from_secs(30), read)
+            .await
+            .expect("no line from the child within 30 s")
+            .unwrap();
+        assert!(n > 0, "the child closed its stdout early");
+    }
+    String::from_utf8_lossy(&line).into_owned()
 }

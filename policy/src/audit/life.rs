@@ -18,6 +18,12 @@ fn children() -> std::sync::MutexGuard<'static, HashMap<u32, Arc<Auditor>>> {
     CHILDREN.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The auditor of the guest that started child `pid`, while its exit is
+/// not yet logged.
+pub(super) fn auditor_of(pid: u32) -> Option<Arc<Auditor>> {
+    children().get(&pid).cloned()
+}
+
 /// Logs that the child `pid` started, allowed by decision `decision`, and
 /// follows it until its exit is logged. `returncode` looks at whether it
 /// already exited (before it was followed).

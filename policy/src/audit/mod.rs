@@ -33,7 +33,7 @@
 //! | `ts_ms` | number | milliseconds since the Unix epoch |
 //! | `run` | string or null | the guest run id (`ProcgateCtx::run_id`); null only for a decision made outside any context |
 //! | `seq` | number | the event's number within its run, from 1 |
-//! | `event` | string | `decision`, `spawn`, `spawn-failed`, `timeout`, `exit` or `suppressed` |
+//! | `event` | string | `decision`, `spawn`, `spawn-failed`, `timeout`, `exit`, `suppressed` or `operational` |
 //! | `truncated` | bool | whether a field below was cut to [`FIELD_MAX`] |
 //!
 //! `decision` (every field always present, null where it does not apply):
@@ -62,12 +62,18 @@
 //! `pid`, `after_ms` (the policy's timeout), `signal` (`SIGTERM`, then
 //! `SIGKILL` after the grace period). `exit`: `pid`, `returncode` (`-N`
 //! after signal `N`). `suppressed`: `count` (refusals not logged in the
-//! window that just ended).
+//! window that just ended). `operational` (what the host could not do for
+//! a child or a cgroup, [`Operational`]): `kind` (`unended`,
+//! `stale-cgroup`, `no-cgroup`, `exit-unknown`, `no-reap-thread`) and, by
+//! kind, `pid`, `pids`, `cgroup`, `within_ms`, `host_pid`, `populated`,
+//! `left`, `reason`, `error`.
 
 mod life;
+mod ops;
 mod record;
 
 pub use life::{exited, spawn_failed, spawned, timed_out};
+pub use ops::{operational, Operational};
 
 use crate::request::{Command, SignalRequest, SpawnPlan, SpawnRequest};
 use crate::{Error, Policy, AUDIT_TARGET};
