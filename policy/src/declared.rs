@@ -110,8 +110,11 @@ impl Policy {
     /// `env.pass`), working directories (`dirs`, `cwd.default`), signals,
     /// and limits the policy sets lower than declared. `search_path` and
     /// `sandbox` are the host's business and not checked. Nothing is
-    /// started, audited or recorded.
+    /// started, audited or recorded. In learn mode nothing is refused.
     pub fn refusals(&self, declared: &Declaration) -> Vec<Refusal> {
+        if self.learn.is_some() {
+            return Vec::new();
+        }
         let d = &declared.file;
         let mut refused = Vec::new();
         for program in &d.programs.allow {
@@ -259,3 +262,7 @@ impl Policy {
 fn f(v: Option<u64>) -> Option<f64> {
     v.map(|v| v as f64)
 }
+
+#[cfg(test)]
+#[path = "declared_tests.rs"]
+mod tests;

@@ -32,7 +32,7 @@ fn a_declaration_grants_nothing() {
         run.assert_ok().lines(),
         [
             "echo: exit 0",
-            "tar: denied: program \"tar\" not in allow list"
+            "tar: denied by policy: program \"tar\" not in allow list"
         ]
     );
 }

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! echo: exit 0
-//! tar: denied: program "tar" not in allow list
+//! tar: denied by policy: program "tar" not in allow list
 //! ```
 
 procgate_guest::declare!(
