@@ -59,6 +59,14 @@ Examples:
   procgate compile python-guest.wasm
   procgate cache list";
 
+const INSPECT_EXAMPLES: &str = "\
+Example:
+  procgate inspect guest.wasm";
+
+const DECLARE_EXAMPLES: &str = "\
+Example (a Python, JavaScript or C guest; a Rust guest uses `procgate_guest::declare!`):
+  procgate declare needs.toml python-guest.wasm -o python-guest.wasm";
+
 /// Run WebAssembly guests that start real processes, under a policy.
 #[derive(Parser)]
 #[command(
@@ -89,6 +97,12 @@ pub enum Command {
         #[command(subcommand)]
         command: CacheCommand,
     },
+    /// Show what a guest is: its declared capabilities, WIT imports and exports, whether it is a command.
+    #[command(after_help = INSPECT_EXAMPLES)]
+    Inspect(InspectArgs),
+    /// Write a guest's declared capabilities (a policy file's text) into a copy of it.
+    #[command(after_help = DECLARE_EXAMPLES)]
+    Declare(DeclareArgs),
     /// Print the man page (roff) on stdout: `procgate man | man -l -`.
     Man {
         /// A subcommand's page instead (`procgate man run`).
@@ -190,4 +204,27 @@ pub struct CompileArgs {
     /// The guest components to compile.
     #[arg(value_name = "GUEST.wasm", required = true)]
     pub guests: Vec<PathBuf>,
+}
+
+/// `procgate inspect`.
+#[derive(Args)]
+pub struct InspectArgs {
+    /// The guest file.
+    #[arg(value_name = "GUEST.wasm")]
+    pub guest: PathBuf,
+}
+
+/// `procgate declare`.
+#[derive(Args)]
+pub struct DeclareArgs {
+    /// What the guest needs: a policy file (TOML) listing programs, the
+    /// shell, environment names, directories, signals and limits.
+    #[arg(value_name = "CAPS.toml")]
+    pub capabilities: PathBuf,
+    /// The guest (a component or core module) without a declaration.
+    #[arg(value_name = "IN.wasm")]
+    pub input: PathBuf,
+    /// Where to write the guest with its declaration (may be IN.wasm).
+    #[arg(short, long, value_name = "OUT.wasm")]
+    pub output: PathBuf,
 }

@@ -5,6 +5,8 @@
 //! procgate run [OPTIONS] GUEST.wasm [ARGS]...   run a guest
 //! procgate compile GUEST.wasm...                fill the compiled-component cache
 //! procgate cache list|clean|dir                 the cache
+//! procgate inspect GUEST.wasm                   what a guest declares, imports, exports
+//! procgate declare CAPS.toml IN.wasm -o OUT     write a declaration into a guest
 //! procgate man                                  the man page
 //! procgate completions SHELL                    a shell completion script
 //! ```
@@ -24,9 +26,11 @@
 mod args;
 mod audit_json;
 mod cache_cmd;
+mod declare;
 mod docgen;
 mod exit;
 mod guest;
+mod inspect;
 mod learn;
 mod policy_flags;
 mod progress;
@@ -45,6 +49,8 @@ fn main() {
         Command::Run(args) => run::run(args),
         Command::Compile(args) => cache_cmd::compile(&args.guests),
         Command::Cache { command } => cache_cmd::command(&command),
+        Command::Inspect(args) => inspect::inspect(&args.guest),
+        Command::Declare(args) => declare::declare(&args),
         Command::Man { subcommand } => {
             docgen::man(subcommand.as_deref(), &mut std::io::stdout().lock())
                 .map(|()| 0)

@@ -84,6 +84,7 @@ pub fn run(args: RunArgs) -> Result<i32, Failure> {
         builder = builder.dir(host, guest);
     }
     let policy = builder.build().context("policy").or_exit(POLICY)?;
+    crate::inspect::notice_refusals(&guest, &policy);
     let grants: Vec<_> = policy
         .dirs()
         .iter()

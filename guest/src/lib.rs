@@ -113,6 +113,7 @@
 
 pub mod aio;
 pub mod bindings;
+pub mod declare;
 mod error;
 pub mod process;
 mod shared;

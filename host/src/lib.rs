@@ -71,6 +71,7 @@ pub mod bindings;
 pub mod cache;
 mod communicate;
 mod ctx;
+pub mod declare;
 mod error;
 mod host;
 mod inherit;

@@ -126,7 +126,7 @@ impl Policy {
 
     /// The static decision of a spawn: the program part, then the checks
     /// every spawn shares.
-    fn plan_spawn(&self, req: &SpawnRequest<'_>) -> Result<SpawnPlan> {
+    pub(crate) fn plan_spawn(&self, req: &SpawnRequest<'_>) -> Result<SpawnPlan> {
         self.check_sizes(req)?;
         let (spawn, rule) = match req.command {
             Command::Exec { program, args } => {

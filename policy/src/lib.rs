@@ -32,6 +32,7 @@ mod cwd;
 mod decide;
 #[cfg(test)]
 mod decide_tests;
+mod declared;
 mod env;
 mod error;
 mod file;
@@ -53,6 +54,7 @@ mod units;
 pub use args::{ArgForm, ArgPattern, ArgRules, PatternError};
 pub use builder::PolicyBuilder;
 pub use cwd::DirGrant;
+pub use declared::{Declaration, DeclarationError, Refusal, MAX_DECLARATION_BYTES};
 pub use env::is_refused_env;
 pub use error::{Error, Result};
 pub use file::{PolicyFile, PolicyFileError};

@@ -29,6 +29,7 @@ mod cli_probe;
 mod conformance;
 mod containment;
 mod cpython_suite;
+mod declares;
 mod embedding;
 mod endings;
 mod errors;
