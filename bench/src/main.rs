@@ -3,6 +3,10 @@
 //! measurement in a fresh process; then a report (Markdown table, SVG plot,
 //! raw samples). Run it with `bash scripts/bench.sh`; see `--help`.
 //!
+//! A little over ~400 lines: the driver's one flow (usage and options,
+//! build, measure interleaved, report), in the order it runs; each
+//! measurement, workload and report is a module of its own.
+//!
 //! The driver re-executes this binary as `procgate-bench one WORKLOAD
 //! VARIANT ...` for each procgate or native measurement (and runs
 //! `python3 bench/asyncio_bench.py WORKLOAD ...` for asyncio's), reading the

@@ -1,6 +1,10 @@
 //! Running a `procgate:subprocess/command` guest: a WASI command whose
 //! `run` export is called with WASI and procgate linked in.
 //!
+//! A little over ~400 lines, half of them rustdoc: the runner and the
+//! pieces an embedder with its own world reuses (engine, store, guarded
+//! run) are one lifecycle, shown whole in the examples.
+//!
 //! This is what `procgate run` uses, and what an embedder can use when its
 //! guests are commands ([`Runner`], in its own [`RunState`] or in the
 //! embedder's store data). An embedder with its own world links with

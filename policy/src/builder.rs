@@ -7,6 +7,7 @@
 
 use crate::args::ArgRules;
 use crate::cwd::{self, DirGrant};
+use crate::error::BuildError;
 use crate::limits::Limits;
 use crate::sandbox::{self, KernelFacts, LandlockMode, Sandbox};
 use crate::signal::Signal;
@@ -349,7 +350,7 @@ impl PolicyBuilder {
     }
 
     /// Resolves the allowed programs, opens the granted directories and
-    /// checks the rest.
+    /// checks the rest; a check that fails is a [`BuildError`].
     ///
     /// Fails if a granted directory does not exist, a guest path is not
     /// absolute, the default cwd is not inside a grant; if a program entry
@@ -368,7 +369,7 @@ impl PolicyBuilder {
     /// let p = procgate_policy::Policy::builder().allow_program("no-such-program").build().unwrap();
     /// assert!(p.warnings()[0].contains("not found"));
     /// ```
-    pub fn build(self) -> anyhow::Result<Policy> {
+    pub fn build(self) -> Result<Policy, BuildError> {
         let search_path = self.search_path.unwrap_or_else(|| At {
             value: DEFAULT_SEARCH_PATH.iter().map(PathBuf::from).collect(),
             at: None,
@@ -376,16 +377,17 @@ impl PolicyBuilder {
         let mut dirs = Vec::new();
         for entry in &self.dirs {
             let (host, guest) = &entry.value;
-            dirs.push(DirGrant::open(host, guest).map_err(|e| anyhow::anyhow!(entry.say(e)))?);
+            dirs.push(DirGrant::open(host, guest).map_err(|e| BuildError::new(entry.say(e)))?);
         }
         if let Some(default) = &self.default_cwd {
             cwd::resolve(&dirs, None, Some(default))
-                .map_err(|e| anyhow::anyhow!("default cwd {default:?}: {e}"))?;
+                .map_err(|e| BuildError::new(format!("default cwd {default:?}: {e}")))?;
         }
         let mut secret = globset::GlobSetBuilder::new();
         for p in &self.secret_env {
-            secret
-                .add(globset::Glob::new(p).map_err(|e| anyhow::anyhow!("env.secret {p:?}: {e}"))?);
+            let glob = globset::Glob::new(p)
+                .map_err(|e| BuildError::new(format!("env.secret {p:?}: {e}")))?;
+            secret.add(glob);
         }
         let writable: Vec<PathBuf> = dirs
             .iter()
@@ -404,25 +406,28 @@ impl PolicyBuilder {
         for dir in &search_path.value {
             if let Ok(dir) = dir.canonicalize() {
                 programs::check_trusted(&dir, &writable)
-                    .map_err(|e| anyhow::anyhow!(search_path.say(format!("search path: {e}"))))?;
+                    .map_err(|e| BuildError::new(search_path.say(format!("search path: {e}"))))?;
             }
         }
-        let programs = programs::Programs::new(self.programs, search_path.value, &writable)?;
+        let programs = programs::Programs::new(self.programs, search_path.value, &writable)
+            .map_err(|e| BuildError::of(&e))?;
         warnings.extend(programs.warnings());
         if let Some(shell) = &self.shell {
-            warnings.extend(programs::check_shell(shell, &writable)?);
+            warnings
+                .extend(programs::check_shell(shell, &writable).map_err(|e| BuildError::of(&e))?);
         }
         let env = env::EnvRules::new(
             &self.env_set,
             &self.env_pass,
             &self.guest_env,
             self.unsafe_env_globs,
-        )?;
+        )
+        .map_err(|e| BuildError::of(&e))?;
         for warning in &warnings {
             tracing::warn!(target: AUDIT_TARGET, decision = "load", "policy: {warning}");
         }
         Ok(Policy {
-            secret_env: secret.build()?,
+            secret_env: secret.build().map_err(|e| BuildError::new(e.to_string()))?,
             programs,
             shell: self.shell.map(|s| s.value),
             env,
@@ -440,19 +445,19 @@ impl PolicyBuilder {
 
 /// Refuses a Landlock sandbox whose read list (where children may execute)
 /// covers a directory they may write: they could run what they wrote.
-fn check_no_exec_in_writable(sb: &Sandbox, writable: &[PathBuf]) -> anyhow::Result<()> {
+fn check_no_exec_in_writable(sb: &Sandbox, writable: &[PathBuf]) -> Result<(), BuildError> {
     let read: Vec<PathBuf> = match &sb.read {
         Some(list) => list.clone(),
         None => sandbox::DEFAULT_READ.iter().map(PathBuf::from).collect(),
     };
     for r in read.iter().filter_map(|r| r.canonicalize().ok()) {
         if let Some(w) = writable.iter().find(|w| w.starts_with(&r)) {
-            anyhow::bail!(
+            return Err(BuildError::new(format!(
                 "sandbox.read {} covers {}, which children may write: they could execute what \
                  they wrote there",
                 r.display(),
                 w.display()
-            );
+            )));
         }
     }
     Ok(())

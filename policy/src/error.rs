@@ -1,6 +1,7 @@
 //! Why a request was refused or failed: the error of every decision and of
 //! the child layer, one case per WIT `error` case. Only the wasmtime glue
-//! adds a way to trap the guest.
+//! adds a way to trap the guest. And why a policy could not be built
+//! ([`BuildError`]) or learned ([`LearnError`]).
 
 use std::io;
 
@@ -91,3 +92,51 @@ impl From<io::Error> for Error {
 
 /// The result type of decisions and of the child layer.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why [`PolicyBuilder::build`](crate::PolicyBuilder::build) refused a
+/// policy: a granted directory that cannot be opened, a malformed pattern,
+/// a program or search-path directory children may write, ... The message
+/// starts with where the entry was written (`policy.toml:3:10:
+/// programs.allow[1]: ...`, `--allow: ...`) when it is known.
+///
+/// ```
+/// let e = procgate_policy::Policy::builder().secret_env("[").build().unwrap_err();
+/// assert!(e.to_string().starts_with("env.secret \"[\": "));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BuildError(String);
+
+impl BuildError {
+    /// The error saying `message`.
+    pub(crate) fn new(message: impl Into<String>) -> BuildError {
+        BuildError(message.into())
+    }
+
+    /// The error of a check written with `anyhow` (its whole chain of
+    /// causes, as `{:#}` prints it).
+    pub(crate) fn of(err: &anyhow::Error) -> BuildError {
+        BuildError(format!("{err:#}"))
+    }
+}
+
+/// Why [`learn_policy`](crate::learn::learn_policy) wrote no policy file.
+/// Each case names what failed; the cause, where there is one, is its
+/// [`source`](std::error::Error::source).
+#[derive(Debug, thiserror::Error)]
+pub enum LearnError {
+    /// The policy file as it was does not parse or build.
+    #[error("the existing policy file")]
+    Existing(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The learned file does not parse or build (a bug in learn mode).
+    #[error("the learned policy (a bug in learn mode)")]
+    Learned(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The learned file refuses a call of the run (a bug in learn mode).
+    #[error("learn mode wrote a policy that refuses call #{call}: {why}")]
+    Refuses {
+        /// The call's number in the run.
+        call: usize,
+        /// What the learned file refuses.
+        why: String,
+    },
+}

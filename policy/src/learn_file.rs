@@ -1,11 +1,15 @@
 //! Writing what a learn-mode run needed into a policy file: a new file, or
 //! an existing one widened only as far as the run needs (its own text,
 //! comments and order kept; `toml_edit`).
+//!
+//! A little over ~400 lines: one `add_*` function per policy section,
+//! each widening the file only as far as the run needs; the forms of
+//! arguments are inferred in `learn_forms.rs`.
 
+use crate::error::LearnError;
 use crate::learn::{Recorded, Recording, SpawnRecord};
 use crate::learn_forms::{infer_forms, Form, Pat};
 use crate::{learn_diff, programs, Policy, PolicyBuilder, PolicyFile};
-use anyhow::Context;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, Value};
@@ -75,14 +79,16 @@ pub fn learn_policy(
     base: &Path,
     grants: &[(PathBuf, String)],
     rec: &Recording,
-) -> anyhow::Result<Learned> {
+) -> Result<Learned, LearnError> {
     let old_text = existing.unwrap_or_default();
     let fresh = existing.is_none();
     let mut doc: DocumentMut = match existing {
-        Some(text) => text.parse().context("the existing policy file")?,
+        Some(text) => text
+            .parse()
+            .map_err(|e| LearnError::Existing(Box::new(e)))?,
         None => DocumentMut::new(),
     };
-    let old = build(old_text, base).context("the existing policy file")?;
+    let old = build(old_text, base).map_err(LearnError::Existing)?;
     let mut notes = Vec::new();
     let allowed: Vec<&SpawnRecord> = rec
         .spawns
@@ -113,10 +119,8 @@ pub fn learn_policy(
         true => format!("{HEADER}\n{}", doc.to_string().trim_start_matches('\n')),
         false => doc.to_string(),
     };
-    let new = build(&text, base).context("the learned policy (a bug in learn mode)")?;
-    let refuses = |call: usize, why: String| {
-        anyhow::anyhow!("learn mode wrote a policy that refuses call #{call}: {why}")
-    };
+    let new = build(&text, base).map_err(LearnError::Learned)?;
+    let refuses = |call: usize, why: String| LearnError::Refuses { call, why };
     for s in &allowed {
         if let Recorded::Exec { program, args } = &s.command {
             new.programs
@@ -148,9 +152,9 @@ fn table<'a>(doc: &'a mut DocumentMut, key: &str) -> &'a mut Table {
 }
 
 /// The policy of a file's text.
-fn build(text: &str, base: &Path) -> anyhow::Result<Policy> {
+fn build(text: &str, base: &Path) -> Result<Policy, Box<dyn std::error::Error + Send + Sync>> {
     let file = PolicyFile::parse(text, "policy")?;
-    file.into_builder(base).build()
+    Ok(file.into_builder(base).build()?)
 }
 
 /// A comment line naming calls: `# calls #1, #4: ls -l /work`.

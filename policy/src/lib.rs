@@ -56,7 +56,7 @@ pub use builder::PolicyBuilder;
 pub use cwd::DirGrant;
 pub use declared::{Declaration, DeclarationError, Refusal, MAX_DECLARATION_BYTES};
 pub use env::is_refused_env;
-pub use error::{Error, Result};
+pub use error::{BuildError, Error, LearnError, Result};
 pub use file::{PolicyFile, PolicyFileError};
 pub use hint::how_to_allow;
 pub use limits::{

@@ -2,6 +2,10 @@
 //! per test run, run one under a policy with its output captured, and look
 //! at what is left behind in `/proc`.
 //!
+//! Over ~400 lines: the one helper library every host test imports; the
+//! `/proc` probes and the kernel-feature checks are the first to move out
+//! if it grows.
+//!
 //! Like wasmtime's `crates/test-programs`: the guests in `tests/guests` (and
 //! the examples in `examples/rust`) are compiled to `wasm32-wasip2` by one
 //! `cargo build` (a no-op when nothing changed), in their own target

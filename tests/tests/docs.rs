@@ -1,6 +1,10 @@
 //! The docs cannot drift from the code. Cheap: no guest is built, nothing
 //! is spawned but the CLI's `--help`.
 //!
+//! Over ~400 lines: each check below is one test with the small Markdown
+//! readers it needs; together they are the one promise that the docs
+//! match the code.
+//!
 //! - Every flag of every `procgate` subcommand, as `--help` prints it (with
 //!   its value name), is a row of `docs/cli.md`, and every row is a flag.
 //! - Every key of the policy file, as the file's own parser knows it, is a

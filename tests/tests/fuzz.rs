@@ -2,6 +2,10 @@
 //! with random arguments, straight against the host traits (no wasm in
 //! between, so many sequences run per second), and random policy files.
 //!
+//! Over ~400 lines: the random host-call sequences (their generators,
+//! the calls they make and the invariants checked) are one test, and the
+//! random policy files reuse its vocabulary.
+//!
 //! The invariants: no call panics or traps the host (every guest mistake is
 //! an error value, streams' included), no program the policy refuses runs
 //! (each would create the case's marker file), and when everything is

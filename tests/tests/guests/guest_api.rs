@@ -3,6 +3,9 @@
 //! `tokio::process::Command` shape (`command_async`), and the `gitlog`
 //! example: code written for `std::process::Command` with one `use` line
 //! changed.
+//!
+//! A little over ~400 lines: one short test per behaviour of the guest
+//! library's faces, each a case of its guest program.
 
 host_tests_for!(guest_api, command, command_async);
 

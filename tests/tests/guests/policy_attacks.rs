@@ -3,6 +3,9 @@
 //! and asserts a typed error (at load or at the request) and that the
 //! marker file the attack would create never exists.
 //!
+//! Over ~400 lines: one test per attack, each with its real program's
+//! setup; a new attack goes in a new file.
+//!
 //! The requests go through the `policy_probe` guest (`probe.rs`), as in
 //! `policy.rs`.
 

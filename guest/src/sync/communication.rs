@@ -1,0 +1,70 @@
+//! The blocking face's [`Communication`]: a `communicate` in progress.
+
+use super::*;
+use crate::shared::Communicating;
+
+/// A `communicate` in progress, from [`Process::start_communicate`]. The
+/// process stays borrowed until it is done; [`Communication::process`]
+/// gives it meanwhile.
+///
+/// Dropping it before the result is taken leaves the host to finish the
+/// exchange; the process's readers then have nothing more to read.
+pub struct Communication<'a> {
+    inner: Communicating<'a, Process>,
+}
+
+impl std::fmt::Debug for Communication<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.inner.fmt(f)
+    }
+}
+
+impl<'a> Communication<'a> {
+    pub(super) fn new(future: wit::FutureCommunicate, process: &'a mut Process) -> Self {
+        Self {
+            inner: Communicating::new(future, process),
+        }
+    }
+
+    /// The process, to signal it or read its pid while the exchange runs.
+    pub fn process(&self) -> &Process {
+        self.inner.process
+    }
+
+    /// A pollable that is ready once the result is available. It borrows
+    /// this `Communication` in the host: drop it first.
+    pub fn subscribe(&self) -> Pollable {
+        self.inner.subscribe()
+    }
+
+    /// The result if it is available, `None` if not yet: one look, without
+    /// blocking. Once it returned `Some`, the result is gone; asking again
+    /// returns `Some(Err(InvalidArgument))`.
+    pub fn try_get(&mut self) -> Option<Result<Communicated>> {
+        self.inner.try_get()
+    }
+
+    /// Block until the result is available or `timeout` has passed:
+    /// `Ok(None)` then, and the exchange goes on.
+    pub fn wait_for(&mut self, timeout: Duration) -> Result<Option<Communicated>> {
+        {
+            let ready = self.subscribe();
+            shared::block_until(&[&ready], Some(timeout));
+        }
+        self.try_get().transpose()
+    }
+
+    /// Block until the result is available and return it.
+    pub fn wait(mut self) -> Result<Communicated> {
+        loop {
+            {
+                // The pollable borrows the future: dropped before it.
+                let ready = self.subscribe();
+                ready.block();
+            }
+            if let Some(result) = self.try_get() {
+                return result;
+            }
+        }
+    }
+}
