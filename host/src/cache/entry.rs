@@ -186,3 +186,78 @@ fn map(engine: &Engine, path: &Path, sealed: &File) -> anyhow::Result<Component>
     // growing, cannot change while wasmtime maps it.
     Ok(unsafe { Component::deserialize_file(engine, path) }?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::evict::Bound;
+    use std::io::{Seek, Write};
+
+    /// The smallest component (magic and version, nothing else), compiled.
+    fn empty_component(engine: &Engine) -> Component {
+        Component::new(engine, b"\0asm\x0d\0\x01\0").unwrap()
+    }
+
+    /// A store in its own directory holding one entry, `name`.
+    fn store_with_entry(engine: &Engine) -> (tempfile::TempDir, Store, &'static str) {
+        let tmp = tempfile::TempDir::new().unwrap();
+        let store = Store::open(tmp.path()).unwrap();
+        let name = "0000000000000000000000000000000000000000000000000000000000000000.cwasm";
+        let bound = Bound {
+            entries: 8,
+            bytes: u64::MAX,
+        };
+        assert!(store.write(name, &empty_component(engine), bound).unwrap());
+        (tmp, store, name)
+    }
+
+    /// An entry rewritten in place after it was authenticated (same file,
+    /// every byte after the tag changed) is not what is deserialized: the
+    /// authenticated bytes are. Mapping the entry file itself would load
+    /// the rewritten bytes.
+    #[test]
+    fn an_entry_rewritten_after_its_check_is_not_what_is_deserialized() {
+        let engine = Engine::default();
+        let (tmp, store, name) = store_with_entry(&engine);
+        let entry = store.read(name).unwrap().unwrap();
+        assert!(matches!(entry.body, Body::Sealed(_)), "no sealed copy here");
+        let mut file = File::options()
+            .write(true)
+            .open(tmp.path().join(name))
+            .unwrap();
+        let len = file.metadata().unwrap().len() as usize;
+        file.seek(std::io::SeekFrom::Start(TAG_LEN as u64)).unwrap();
+        file.write_all(&vec![0xcc; len - TAG_LEN]).unwrap();
+        drop(file);
+        entry.deserialize(&engine).unwrap();
+        // The rewritten entry itself is refused.
+        let refused = store.read(name).err().unwrap();
+        assert!(
+            format!("{refused}").contains("HMAC does not match"),
+            "{refused}"
+        );
+    }
+
+    /// The sealed copy cannot be written, shrunk or grown, even through a
+    /// descriptor opened for writing (as anyone reaching it through
+    /// `/proc/PID/fd` would).
+    #[test]
+    fn the_sealed_copy_cannot_be_changed() {
+        let engine = Engine::default();
+        let (_tmp, store, name) = store_with_entry(&engine);
+        let entry = store.read(name).unwrap().unwrap();
+        let Body::Sealed(sealed) = &entry.body else {
+            panic!("no sealed copy here");
+        };
+        let path = format!("/proc/self/fd/{}", sealed.as_raw_fd());
+        let mut writable = File::options().write(true).open(&path).unwrap();
+        let denied = |r: std::io::Result<()>| {
+            let e = r.err().expect("the change went through");
+            assert_eq!(e.raw_os_error(), Some(Errno::EPERM as i32), "{e}");
+        };
+        denied(writable.write_all(b"x"));
+        denied(writable.set_len(1));
+        denied(writable.set_len(entry.len as u64 + 4096));
+        entry.deserialize(&engine).unwrap();
+    }
+}
