@@ -55,7 +55,7 @@ pub fn policy(params: &Params) -> Result<Policy> {
         builder = builder.allow_program(*program);
     }
     let limit = usize::try_from(params.communicate_bytes)? * 2;
-    builder
+    Ok(builder
         .sandbox(sandbox()?)
         .update_limits(|l| {
             l.communicate_bytes = Some(limit);
@@ -65,7 +65,7 @@ pub fn policy(params: &Params) -> Result<Policy> {
             // until they are all gathered; the default bound is 256.
             l.max_held = Some(4096);
         })
-        .build()
+        .build()?)
 }
 
 /// The containment the bench's policy asks for:

@@ -252,7 +252,7 @@ mod tests {
         let path = format!("/proc/self/fd/{}", sealed.as_raw_fd());
         let mut writable = File::options().write(true).open(&path).unwrap();
         let denied = |r: std::io::Result<()>| {
-            let e = r.err().expect("the change went through");
+            let e = r.expect_err("the change went through");
             assert_eq!(e.raw_os_error(), Some(Errno::EPERM as i32), "{e}");
         };
         denied(writable.write_all(b"x"));
