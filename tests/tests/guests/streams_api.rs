@@ -271,8 +271,8 @@ fn wait_documents_the_pipe_deadlock() {
     // stderr=PIPE when the child fills a pipe nobody reads; communicate
     // avoids it.
     for (file, item) in [
-        ("guest/src/sync.rs", "pub fn wait(&self)"),
-        ("guest/src/aio.rs", "pub async fn wait(&self)"),
+        ("guest/src/sync/process.rs", "pub fn wait(&self)"),
+        ("guest/src/aio/process.rs", "pub async fn wait(&self)"),
     ] {
         let doc = doc_of(file, item);
         for needle in ["deadlock", "stdout(PIPE)", "stderr(PIPE)", "communicate"] {
