@@ -121,6 +121,7 @@ inputs_key() {
     find "$ROOT/wit" "$ROOT/guests/$lang" -type f -not -name '*.pyc' -not -name '*.md' -not -path '*/node_modules/*' \
       -not -path '*/target/*' -not -path '*/guests/python/tests/*' | LC_ALL=C sort | xargs cat
     cat "$src"
+    [ ! -f "${src%.*}.caps.toml" ] || cat "${src%.*}.caps.toml"
   } | sha256sum | cut -c1-32
 }
 
@@ -145,6 +146,7 @@ build_one() {
       js) build_js "$src" "$tmp/out.wasm" "$tmp" ;;
       c) build_c "$src" "$tmp/out.wasm" "$tmp" ;;
     esac
+    declare_caps "$src" "$tmp/out.wasm"
     # One build per program is kept: the older ones go.
     rm -f "$CACHE/built/$lang-$name-"*.wasm
     mv "$tmp/out.wasm" "$cached"
@@ -154,6 +156,18 @@ build_one() {
   cp "$cached" "$out.tmp"
   mv "$out.tmp" "$out"
   echo "$key" >"$OUT/$lang/$name.key"
+}
+
+# A program with a file NAME.caps.toml beside it (NAME.py, NAME.js, NAME.c)
+# declares its capabilities: `procgate declare` writes that file into the
+# component (docs/policy.md#declared-capabilities). $PROCGATE is the CLI
+# (default target/release/procgate, built if missing).
+declare_caps() {
+  local caps=${1%.*}.caps.toml out=$2
+  [ -f "$caps" ] || return 0
+  local procgate=${PROCGATE:-$ROOT/target/release/procgate}
+  [ -x "$procgate" ] || (cd "$ROOT" && cargo build --release --quiet -p procgate-cli) || die "building procgate failed"
+  "$procgate" declare "$caps" "$out" -o "$out" || die "procgate declare failed on $caps"
 }
 
 build_python() {
