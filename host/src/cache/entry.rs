@@ -120,7 +120,7 @@ impl Entry {
         // and their HMAC, under a key only the host's user can read
         // (checked in `Store::open`), covers the entry's name (the engine
         // and the component's bytes) and every one of them.
-        Ok(unsafe { Component::deserialize(engine, bytes) }?)
+        unsafe { Component::deserialize(engine, bytes) }.map_err(anyhow::Error::from)
     }
 
     /// Marks the entry used now, so pruning keeps it.
@@ -184,7 +184,7 @@ fn map(engine: &Engine, path: &Path, sealed: &File) -> anyhow::Result<Component>
     // returns), which holds exactly the bytes `Store::read` authenticated
     // (see `Entry::deserialize`) and, sealed against writing, shrinking and
     // growing, cannot change while wasmtime maps it.
-    Ok(unsafe { Component::deserialize_file(engine, path) }?)
+    unsafe { Component::deserialize_file(engine, path) }.map_err(anyhow::Error::from)
 }
 
 #[cfg(test)]
