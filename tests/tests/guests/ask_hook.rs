@@ -31,8 +31,11 @@ impl ProcgateHooks for Gate {
             }
             let answer = self.answer.lock().unwrap().take();
             match answer {
-                Some(rx) if rx.await.is_ok() => Answer::allow(),
-                _ => Answer::deny("the gate was dropped or asked twice"),
+                Some(rx) => match rx.await {
+                    Ok(()) => Answer::allow(),
+                    Err(_) => Answer::deny("the gate was dropped"),
+                },
+                None => Answer::deny("asked twice"),
             }
         })
     }
