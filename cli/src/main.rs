@@ -30,6 +30,7 @@ mod guest;
 mod learn;
 mod policy_flags;
 mod progress;
+mod prompt;
 mod run;
 mod signals;
 mod units;
