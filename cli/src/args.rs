@@ -145,6 +145,16 @@ pub struct RunArgs {
     /// least-privilege policy of this run (or widen FILE, printing the diff).
     #[arg(long, value_name = "FILE", conflicts_with = "policy", help_heading = heading::POLICY)]
     pub learn: Option<PathBuf>,
+    /// Ask at the terminal about each program the policy neither allows nor denies (the ask tier, and every unlisted program): allow once, this exact command, this form; deny; deny always.
+    ///
+    /// Needs stdin and stderr to be terminals and CI unset (else exit 2).
+    /// Answers are read from the controlling terminal, not the guest's
+    /// stdin; remembered answers are written to the --policy file and the
+    /// audit log.
+    ///
+    /// Policy key: `programs.default = "ask"`
+    #[arg(long, conflicts_with = "learn", help_heading = heading::POLICY)]
+    pub prompt: bool,
     /// The guest's own bounds and files.
     #[command(flatten)]
     pub guest: GuestFlags,

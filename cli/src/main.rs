@@ -34,6 +34,7 @@ mod inspect;
 mod learn;
 mod policy_flags;
 mod progress;
+mod prompt;
 mod run;
 mod signals;
 mod units;

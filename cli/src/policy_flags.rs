@@ -29,6 +29,11 @@ pub struct PolicyFlags {
     /// Policy key: `programs.allow`
     #[arg(long = "allow", value_name = "PROGRAM")]
     allow: Vec<String>,
+    /// Ask about a program (an embedder's hook, or --prompt) when no rule allows the request; denied if nothing answers; repeatable.
+    ///
+    /// Policy key: `programs.ask`
+    #[arg(long = "ask", value_name = "PROGRAM")]
+    ask: Vec<String>,
     /// Grant create-subprocess-shell, run as `/bin/sh -c CMD`: this grants every program the shell can reach.
     ///
     /// Policy key: `shell.allow`
@@ -171,6 +176,11 @@ impl PolicyFlags {
         Ok(())
     }
 
+    /// The policy file given with `--policy`.
+    pub fn policy_file(&self) -> Option<&Path> {
+        self.policy.as_deref()
+    }
+
     /// The policy file (if any) with the flags merged in.
     pub fn builder(&self) -> Result<PolicyBuilder> {
         let mut builder = match &self.policy {
@@ -183,6 +193,9 @@ impl PolicyFlags {
         };
         for program in &self.allow {
             builder = builder.origin("--allow").allow_program(program);
+        }
+        for program in &self.ask {
+            builder = builder.origin("--ask").ask_program(program);
         }
         if let Some(shell) = &self.shell {
             builder = builder.origin("--shell").allow_shell(shell);

@@ -71,6 +71,13 @@ pub fn run(args: RunArgs) -> Result<i32, Failure> {
         Some(learn) => learn.builder().or_exit(POLICY)?,
         None => args.policy.builder().or_exit(POLICY)?,
     };
+    let prompt = match args.prompt {
+        true => Some(crate::prompt::Prompt::start(args.policy.policy_file())?),
+        false => None,
+    };
+    if prompt.is_some() {
+        builder = builder.default_ask(true);
+    }
     let mut wasi = procgate::wasmtime_wasi::WasiCtx::builder();
     wasi.inherit_stdio();
     wasi.arg(guest.display().to_string());
@@ -105,7 +112,11 @@ pub fn run(args: RunArgs) -> Result<i32, Failure> {
              (PROCGATE_CACHE_DIR, XDG_CACHE_HOME and HOME are unset)"
         );
     }
+    let default_env = policy.default_env_names();
     let mut procgate = ProcgateCtx::new(policy);
+    if let Some(prompt) = prompt {
+        procgate = procgate.hooks(prompt.default_env(default_env));
+    }
     if let Some(grace) = args.guest.kill_grace {
         procgate = procgate.kill_grace(grace);
     }

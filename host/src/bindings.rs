@@ -13,6 +13,9 @@ wasmtime::component::bindgen!({
     imports: {
         "procgate:subprocess/types.[method]process.wait": async | tracing | trappable,
         "procgate:subprocess/types.[method]process.communicate": async | tracing | trappable,
+        // Async so an embedder's hook that waits (ProcgateHooks::on_spawn_async) keeps no thread.
+        "procgate:subprocess/subprocess.create-subprocess-exec": async | tracing | trappable,
+        "procgate:subprocess/subprocess.create-subprocess-shell": async | tracing | trappable,
         default: tracing | trappable,
     },
     trappable_error_type: {

@@ -75,9 +75,10 @@ impl ProcgateCtx {
         }
     }
 
-    /// Sets the embedder's hooks, asked after the static policy allows a
-    /// request (see [`crate::hooks`]). The default allows whatever the policy
-    /// allows.
+    /// Sets the embedder's hooks: asked about what the policy's ask tier
+    /// matched, and offered what the static policy allowed to refuse it (see
+    /// [`crate::hooks`]). The default allows whatever the policy allows and
+    /// answers no ask (so ask-tier requests are denied).
     ///
     /// ```
     /// struct AskNobody;
@@ -90,13 +91,18 @@ impl ProcgateCtx {
     }
 
     /// Decides a spawn by the policy and the hooks (one audit event);
-    /// also returns the `seq` of the event.
-    pub(crate) fn decide_spawn(
-        &self,
-        req: &SpawnRequest<'_>,
-    ) -> (procgate_policy::Result<SpawnPlan>, u64) {
-        self.policy
-            .decide_spawn_audited(req, &*self.hooks, &self.audit)
+    /// also returns the `seq` of the event. The hook's future is awaited
+    /// here, inside the async host call: a hook that waits (a dialog)
+    /// suspends this guest only, never a runtime thread.
+    /// (The future borrows the policy, the hooks and the auditor, which are
+    /// `Sync`, not the whole context, which is not.)
+    pub(crate) fn decide_spawn<'a>(
+        &'a self,
+        req: &'a SpawnRequest<'a>,
+    ) -> impl std::future::Future<Output = (procgate_policy::Result<SpawnPlan>, u64)> + Send + 'a
+    {
+        let (policy, hooks, audit) = (&self.policy, &*self.hooks, &*self.audit);
+        policy.decide_spawn_async(req, hooks, audit)
     }
 
     /// Decides a signal by the policy and the hooks (one audit event).

@@ -44,6 +44,8 @@ pub struct PolicyBuilder {
     kernel: Option<KernelFacts>,
     origin: Option<String>,
     learn: Option<std::sync::Arc<crate::learn::Recorder>>,
+    /// The ask tier's entries (methods in `ask.rs`).
+    pub(crate) ask: crate::ask::AskEntries,
 }
 
 /// A policy entry and where it was written (`policy.toml:3:10:
@@ -66,7 +68,7 @@ impl<T> At<T> {
 }
 
 impl PolicyBuilder {
-    fn at<T>(&self, value: T) -> At<T> {
+    pub(crate) fn at<T>(&self, value: T) -> At<T> {
         At {
             value,
             at: self.origin.clone(),
@@ -409,6 +411,8 @@ impl PolicyBuilder {
                     .map_err(|e| BuildError::new(search_path.say(format!("search path: {e}"))))?;
             }
         }
+        let ask = crate::ask::AskTier::new(self.ask, &search_path.value, &writable)
+            .map_err(|e| BuildError::of(&e))?;
         let programs = programs::Programs::new(self.programs, search_path.value, &writable)
             .map_err(|e| BuildError::of(&e))?;
         warnings.extend(programs.warnings());
@@ -439,6 +443,7 @@ impl PolicyBuilder {
             kernel: self.kernel.unwrap_or_else(KernelFacts::probe),
             warnings,
             learn: self.learn,
+            ask,
         })
     }
 }

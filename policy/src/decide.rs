@@ -3,8 +3,9 @@
 //! A spawn is decided by [`Policy::decide_spawn_with`] into a
 //! [`SpawnPlan`] (everything resolved: program, arguments, environment,
 //! working directory, sandbox) or an [`Error`]; a signal by
-//! [`Policy::decide_signal_with`]. The static policy decides first, then
-//! the embedder's [`ProcgateHooks`] may still refuse; every outcome is one
+//! [`Policy::decide_signal_with`]. The static policy decides first; the
+//! embedder's [`ProcgateHooks`] may still refuse what it allowed, and
+//! decide what its ask tier matched ([`crate::ask`]); every outcome is one
 //! audit event ([`crate::audit`]). Nothing here touches the kernel: what
 //! it offers ([`crate::KernelFacts`]) was read when the policy was built.
 
@@ -68,15 +69,8 @@ impl Policy {
         hooks: &dyn ProcgateHooks,
         auditor: &Auditor,
     ) -> (Result<SpawnPlan>, u64) {
-        let outcome = self.plan_spawn(req).and_then(|plan| {
-            hooks.on_spawn(&plan).map_err(hook_refused)?;
-            Ok(plan)
-        });
-        let seq = audit::decision(auditor, self, Asked::Spawn(req), outcome.as_ref().map(Some));
-        if let Some(recorder) = &self.learn {
-            recorder.spawn(req, outcome.as_ref());
-        }
-        (outcome, seq)
+        // One path for both: the ask tier and the hook's answer (ask.rs).
+        crate::hooks::block_on(self.decide_spawn_async(req, hooks, auditor))
     }
 
     /// Decides a signal by the static policy alone; see
@@ -110,13 +104,16 @@ impl Policy {
                 "signal {} not in allowed signals",
                 req.signal.name()
             ))),
-            _ => hooks.on_signal(req.pid, req.signal).map_err(hook_refused),
+            _ => hooks
+                .on_signal(req.pid, req.signal)
+                .map_err(|r| crate::ask::refused_by("hook", &r)),
         };
         audit::decision(
             auditor,
             self,
             Asked::Signal(req),
             outcome.as_ref().map(|()| None),
+            None,
         );
         if let Some(recorder) = &self.learn {
             recorder.signal(req, outcome.as_ref());
@@ -127,19 +124,37 @@ impl Policy {
     /// The static decision of a spawn: the program part, then the checks
     /// every spawn shares.
     pub(crate) fn plan_spawn(&self, req: &SpawnRequest<'_>) -> Result<SpawnPlan> {
+        self.plan_spawn_as(req, None)
+    }
+
+    /// The plan an ask-tier request would get (`entry`: the ask entry that
+    /// matched): the program accepted as learn mode accepts it (resolved to
+    /// a trusted file, forbidden flags still refused), the rest as usual.
+    pub(crate) fn plan_spawn_asking(
+        &self,
+        req: &SpawnRequest<'_>,
+        entry: String,
+    ) -> Result<SpawnPlan> {
+        self.plan_spawn_as(req, Some(entry))
+    }
+
+    fn plan_spawn_as(&self, req: &SpawnRequest<'_>, ask: Option<String>) -> Result<SpawnPlan> {
         self.check_sizes(req)?;
         let (spawn, rule) = match req.command {
             Command::Exec { program, args } => {
                 for arg in args {
                     check_nul("argument", arg)?;
                 }
-                let accepted = match &self.learn {
-                    Some(_) => self
+                let accepted = match (&self.learn, &ask) {
+                    (None, None) => self.programs.accept(program, args)?,
+                    _ => self
                         .programs
                         .accept_learning(program, args, &self.writable())?,
-                    None => self.programs.accept(program, args)?,
                 };
-                let rule = format!("programs: {:?}", accepted.entry);
+                let rule = match ask {
+                    Some(entry) => entry,
+                    None => format!("programs: {:?}", accepted.entry),
+                };
                 let spawn = Spawn {
                     program: accepted.path,
                     arg0: accepted.arg0,
@@ -288,10 +303,6 @@ struct Spawn {
     arg0: String,
     args: Vec<String>,
     shell: bool,
-}
-
-fn hook_refused(reason: String) -> Error {
-    Error::Denied(format!("hook refused: {reason}"))
 }
 
 pub(crate) fn check_nul(what: &str, s: &str) -> Result<()> {

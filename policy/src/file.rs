@@ -7,6 +7,10 @@
 //! allow = ["ls", "/usr/bin/python3"]
 //! search_path = ["/usr/bin", "/bin"]   # optional
 //!
+//! ask = ["curl"]                       # asked (hook or --prompt) when not allowed
+//! deny = ["rm"]                        # never, whatever allows or asks
+//! default = "deny"                     # or "ask": unlisted programs are asked
+//!
 //! [[programs.rules]]
 //! program = "git"
 //! forbid_flags = ["-c", "--exec-path"]
@@ -96,6 +100,19 @@ pub struct Programs {
     /// `[[programs.rules]]`: programs allowed with argument rules.
     #[serde(default)]
     pub rules: Vec<ProgramRule>,
+    // --- the ask tier (crate::ask) ---
+    /// Programs asked about (the hook, or `--prompt`) when no allow entry
+    /// grants the request.
+    #[serde(default)]
+    pub ask: Vec<Spanned<String>>,
+    /// Programs denied whatever allows or asks for them.
+    #[serde(default)]
+    pub deny: Vec<Spanned<String>>,
+    /// What becomes of a program no entry lists: `"deny"` (default) or
+    /// `"ask"`.
+    #[serde(default)]
+    pub default: crate::ask::ProgramDefault,
+    // --- end of the ask tier ---
 }
 
 /// `[[programs.rules]]`: one program allowed with argument rules.
@@ -318,6 +335,18 @@ impl PolicyFile {
                 .origin(self.origin(&rule.program, &format!("programs.rules[{i}].program")))
                 .allow_program_with(rule.program.get_ref(), rules);
         }
+        // The ask tier (crate::ask).
+        for (i, p) in self.programs.ask.iter().enumerate() {
+            b = b
+                .origin(self.origin(p, &format!("programs.ask[{i}]")))
+                .ask_program(p.get_ref());
+        }
+        for (i, p) in self.programs.deny.iter().enumerate() {
+            b = b
+                .origin(self.origin(p, &format!("programs.deny[{i}]")))
+                .deny_program(p.get_ref());
+        }
+        b = b.default_ask(self.programs.default == crate::ask::ProgramDefault::Ask);
         if let Some(sp) = &self.programs.search_path {
             b = b
                 .origin(self.origin(sp, "programs.search_path"))

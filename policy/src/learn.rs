@@ -40,8 +40,8 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 pub use crate::learn_diff::line_diff;
-pub use crate::learn_file::{learn_policy, learning_builder, Learned};
-pub use crate::learn_forms::{infer_forms, Form, Pat};
+pub use crate::learn_file::{learn_policy, learning_builder, remember, Learned, Remember};
+pub use crate::learn_forms::{infer_forms, open_form, Form, Pat};
 
 /// Collects the requests of a guest run in learn mode; shared between the
 /// policy (which records) and the caller (which reads the

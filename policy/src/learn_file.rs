@@ -101,7 +101,7 @@ pub fn learn_policy(
             }
         })
         .collect();
-    add_programs(&mut doc, &old, &allowed);
+    add_programs(&mut doc, &old, &allowed, &infer_forms);
     add_shell(&mut doc, &old, &allowed);
     add_env(&mut doc, &old, &allowed);
     add_dirs(&mut doc, &old, base, grants, &allowed);
@@ -138,6 +138,96 @@ pub fn learn_policy(
     })
 }
 
+/// What the prompt remembers of an answer ([`remember`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Remember {
+    /// Allow this exact argument list.
+    Exact,
+    /// Allow this form of argument list.
+    Form(Form),
+    /// Deny the program always (`programs.deny`).
+    Deny,
+}
+
+/// Writes one remembered answer of `procgate run --prompt` into the policy
+/// file `existing` (its text, comments and order kept), as learn mode
+/// writes: an allowed call becomes a form on the program's rules (a new
+/// `[[programs.rules]]` for the name the guest used, or a new form on the
+/// rules of the same file), a denial an entry of `programs.deny`. `call`
+/// numbers the question in the run (for the comment). The result is
+/// checked: the new policy allows (or denies) the call.
+///
+/// ```
+/// use procgate_policy::learn::{remember, Remember};
+/// let args = vec!["hi".to_string()];
+/// let learned = remember("", ".".as_ref(), 1, "echo", &args, Remember::Exact).unwrap();
+/// assert!(learned.text.contains("{ match = [\"hi\"] }"), "{}", learned.text);
+/// let learned = remember("", ".".as_ref(), 1, "echo", &args, Remember::Deny).unwrap();
+/// assert!(learned.text.contains("deny = [\"echo\"]"), "{}", learned.text);
+/// ```
+pub fn remember(
+    existing: &str,
+    base: &Path,
+    call: usize,
+    program: &str,
+    args: &[String],
+    how: Remember,
+) -> anyhow::Result<Learned> {
+    let mut doc: DocumentMut = existing.parse().context("the policy file")?;
+    let old = build(existing, base).context("the policy file")?;
+    let resolved = programs::resolve(program, old.programs.search_path())
+        .with_context(|| format!("program {program:?} not found"))?;
+    let record = SpawnRecord {
+        call,
+        command: Recorded::Exec {
+            program: program.to_string(),
+            args: args.to_vec(),
+        },
+        resolved: Some(resolved),
+        env_names: Vec::new(),
+        cwd: None,
+        cwd_host: None,
+        arg_bytes: 0,
+        env_bytes: 0,
+        usage: Default::default(),
+        refused: None,
+    };
+    match &how {
+        Remember::Exact => add_programs(&mut doc, &old, &[&record], &infer_forms),
+        Remember::Form(form) => {
+            let form = Form {
+                calls: vec![call],
+                ..form.clone()
+            };
+            add_programs(&mut doc, &old, &[&record], &|_| vec![form.clone()]);
+        }
+        Remember::Deny => {
+            let programs = table(&mut doc, "programs");
+            let deny = programs
+                .entry("deny")
+                .or_insert(toml_edit::value(Array::new()));
+            if let Some(deny) = deny.as_array_mut() {
+                deny.push(program);
+            }
+        }
+    }
+    let text = doc.to_string();
+    let new = build(&text, base).context("the remembered policy (a bug in the prompt)")?;
+    let (done, what) = match how {
+        Remember::Deny => {
+            let req = crate::SpawnRequest::exec(program, args);
+            (new.decide_spawn(&req).is_err(), "deny")
+        }
+        _ => (new.programs.accept(program, args).is_ok(), "allow"),
+    };
+    anyhow::ensure!(done, "the remembered policy does not {what} {program:?}");
+    Ok(Learned {
+        diff: learn_diff::line_diff(existing, &text),
+        text,
+        notes: Vec::new(),
+    })
+}
+
 /// The table `key` of the document, made if missing; an inline table
 /// (`env = { pass = [..] }`) becomes a table with the same keys.
 fn table<'a>(doc: &'a mut DocumentMut, key: &str) -> &'a mut Table {
@@ -171,7 +261,12 @@ fn calls_comment(calls: &[&SpawnRecord]) -> String {
 
 /// Exec calls the existing policy refuses: a rule per name the guest used,
 /// or new forms on the existing rules for the same file.
-fn add_programs(doc: &mut DocumentMut, old: &Policy, allowed: &[&SpawnRecord]) {
+fn add_programs(
+    doc: &mut DocumentMut,
+    old: &Policy,
+    allowed: &[&SpawnRecord],
+    infer: &dyn Fn(&[(usize, Vec<String>)]) -> Vec<Form>,
+) {
     let mut by_file: BTreeMap<PathBuf, Vec<&SpawnRecord>> = BTreeMap::new();
     for s in allowed {
         if let (Recorded::Exec { program, args }, Some(path)) = (&s.command, &s.resolved) {
@@ -188,7 +283,7 @@ fn add_programs(doc: &mut DocumentMut, old: &Policy, allowed: &[&SpawnRecord]) {
                 Recorded::Shell { .. } => None,
             })
             .collect();
-        let forms = infer_forms(&inputs);
+        let forms = infer(&inputs);
         let programs = table(doc, "programs");
         programs.set_implicit(true);
         let rules = programs

@@ -158,6 +158,36 @@ pub fn infer_forms(calls: &[(usize, Vec<String>)]) -> Vec<Form> {
     forms
 }
 
+/// The form of one call with every value open (the prompt's "allow this
+/// form"): its flags and leading words stay exact, each value becomes any
+/// value that is not a flag (`{ regex = "[^-].*" }`; after `--name=`, any
+/// value), the count of arguments stays as it was.
+///
+/// ```
+/// use procgate_policy::learn::{open_form, Pat};
+/// let args = ["log".to_string(), "-n".to_string(), "5".to_string()];
+/// assert_eq!(open_form(&args).positions, vec![
+///     Pat::Exact("log".into()),
+///     Pat::Exact("-n".into()),
+///     Pat::Regex("[^-].*".into()),
+/// ]);
+/// ```
+pub fn open_form(args: &[String]) -> Form {
+    let positions = skeleton(args)
+        .into_iter()
+        .map(|(part, _)| match part {
+            Part::Fixed(word) => Pat::Exact(word),
+            Part::Slot(prefix) if prefix.is_empty() => Pat::Regex("[^-].*".into()),
+            Part::Slot(prefix) => Pat::Regex(format!("{}.*", regex::escape(&prefix))),
+        })
+        .collect();
+    Form {
+        positions,
+        rest: None,
+        calls: Vec::new(),
+    }
+}
+
 /// One form for a group of calls with the same head; `None` if a pattern
 /// would not match every value it came from.
 fn group_form(head: &[Part], members: &[(usize, Vec<(Part, String)>)]) -> Option<Form> {

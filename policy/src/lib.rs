@@ -26,6 +26,7 @@
 #![deny(missing_docs)]
 
 mod args;
+pub mod ask;
 pub mod audit;
 mod builder;
 mod cwd;
@@ -52,6 +53,7 @@ mod signal;
 mod units;
 
 pub use args::{ArgForm, ArgPattern, ArgRules, PatternError};
+pub use ask::ProgramDefault;
 pub use builder::PolicyBuilder;
 pub use cwd::DirGrant;
 pub use declared::{Declaration, DeclarationError, Refusal, MAX_DECLARATION_BYTES};

@@ -37,6 +37,8 @@ pub struct Policy {
     /// Learn mode: allow what the host can contain and record every
     /// request here (see [`crate::learn`]).
     pub(crate) learn: Option<std::sync::Arc<crate::learn::Recorder>>,
+    /// The ask tier and the deny entries ([`crate::ask`]).
+    pub(crate) ask: crate::ask::AskTier,
 }
 
 impl Policy {

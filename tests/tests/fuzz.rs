@@ -295,7 +295,7 @@ async fn run(ops: Vec<Op>, scratch: &Path) -> Vec<u32> {
                     };
                     let args = args.iter().map(|a| a.replace("MARKER", &marker)).collect();
                     SPAWNS.fetch_add(1, Ordering::Relaxed);
-                    match v.create_subprocess_exec(prog.into(), args, options) {
+                    match v.create_subprocess_exec(prog.into(), args, options).await {
                         Ok(p) => {
                             STARTED.fetch_add(1, Ordering::Relaxed);
                             h.pids.push(v.table.get(&p).unwrap().pid());
@@ -315,7 +315,10 @@ async fn run(ops: Vec<Op>, scratch: &Path) -> Vec<u32> {
                         start_new_session: false,
                     };
                     SPAWNS.fetch_add(1, Ordering::Relaxed);
-                    match v.create_subprocess_shell("echo hi; cat".into(), options) {
+                    match v
+                        .create_subprocess_shell("echo hi; cat".into(), options)
+                        .await
+                    {
                         Ok(p) => {
                             STARTED.fetch_add(1, Ordering::Relaxed);
                             h.pids.push(v.table.get(&p).unwrap().pid());

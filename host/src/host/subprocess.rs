@@ -32,13 +32,17 @@ fn output(stdio: &Stdio, which: &str, ctx: &crate::ProcgateCtx) -> Result<Output
 impl ProcgateCtxView<'_> {
     /// Decides a spawn request and, if allowed, starts it: one decision
     /// event, then a `spawn` or `spawn-failed` event.
-    fn create(&mut self, req: SpawnRequest<'_>, options: &Options) -> Result<Resource<Process>> {
+    async fn create(
+        &mut self,
+        req: SpawnRequest<'_>,
+        options: &Options,
+    ) -> Result<Resource<Process>> {
         if options.limit == Some(0) {
             return Err(invalid("limit must be positive"));
         }
         let stdout = output(&options.stdout, "stdout", self.ctx)?;
         let stderr = output(&options.stderr, "stderr", self.ctx)?;
-        let (plan, decision) = self.ctx.decide_spawn(&req);
+        let (plan, decision) = self.ctx.decide_spawn(&req).await;
         let plan = plan?;
         let process = self
             .start(&plan, options, stdout, stderr)
@@ -141,7 +145,7 @@ impl ProcgateCtxView<'_> {
 }
 
 impl Host for ProcgateCtxView<'_> {
-    fn create_subprocess_exec(
+    async fn create_subprocess_exec(
         &mut self,
         program: String,
         args: Vec<String>,
@@ -151,10 +155,10 @@ impl Host for ProcgateCtxView<'_> {
             .env(&options.env)
             .cwd(options.cwd.as_deref())
             .usage(self.ctx.children.usage());
-        self.create(req, &options)
+        self.create(req, &options).await
     }
 
-    fn create_subprocess_shell(
+    async fn create_subprocess_shell(
         &mut self,
         cmd: String,
         options: Options,
@@ -163,6 +167,6 @@ impl Host for ProcgateCtxView<'_> {
             .env(&options.env)
             .cwd(options.cwd.as_deref())
             .usage(self.ctx.children.usage());
-        self.create(req, &options)
+        self.create(req, &options).await
     }
 }

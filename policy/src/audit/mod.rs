@@ -40,7 +40,7 @@
 //!
 //! | field | type | meaning |
 //! | --- | --- | --- |
-//! | `decision` | string | `allow` or `deny` |
+//! | `decision` | string | `allow`, `deny`, or `asked` (the ask tier matched: see `answer`) |
 //! | `request` | string | `exec`, `shell` or `signal` |
 //! | `program` | string or null | exec: the program as the guest named it |
 //! | `args` | array of strings or null | exec: the arguments after the program |
@@ -56,6 +56,9 @@
 //! | `how_to_allow` | string or null | refused: the flag and policy key that would allow it ([`crate::how_to_allow`]), where there is one |
 //! | `pid` | number or null | signal: the child it is for |
 //! | `signal` | string or null | signal: its name (`SIGTERM`, ...) |
+//! | `answer` | string or null | asked: `allow` or `deny` (denied too when nobody answered) |
+//! | `answered_by` | string or null | asked: who answered (`hook`, `prompt`, or the hook's own name); null when nobody did |
+//! | `remembered` | string or null | asked: what the answer remembered (the policy line written), if anything |
 //!
 //! `spawn`: `decision` (the `seq` of the decision that allowed it), `pid`,
 //! `resolved`. `spawn-failed`: `decision`, `error`, `reason`. `timeout`:
@@ -252,12 +255,14 @@ pub(crate) enum Asked<'a> {
 
 /// Logs one decision (rate-limited if it is a denial or a signal);
 /// returns its `seq`, or 0 if it was suppressed.
-/// `outcome` is the plan of an allowed spawn, `None` for an allowed signal.
+/// `outcome` is the plan of an allowed spawn, `None` for an allowed signal;
+/// `answer` the hook's answer to an ask-tier request ([`crate::ask`]).
 pub(crate) fn decision(
     auditor: &Auditor,
     policy: &Policy,
     asked: Asked<'_>,
     outcome: Result<Option<&SpawnPlan>, &Error>,
+    answer: Option<&crate::hooks::Answer>,
 ) -> u64 {
     let allowed = outcome.is_ok();
     if !wanted(!allowed) {
@@ -268,7 +273,14 @@ pub(crate) fn decision(
         return 0;
     }
     let mut r = Record::default();
-    r.put("decision", if allowed { "allow" } else { "deny" });
+    r.put(
+        "decision",
+        match (answer, allowed) {
+            (Some(_), _) => "asked",
+            (None, true) => "allow",
+            (None, false) => "deny",
+        },
+    );
     let (request, what) = match asked {
         Asked::Spawn(SpawnRequest {
             command: Command::Exec { program, .. },
@@ -298,8 +310,25 @@ pub(crate) fn decision(
         "how_to_allow",
         "pid",
         "signal",
+        "answer",
+        "answered_by",
+        "remembered",
     ] {
         r.null(key);
+    }
+    let mut what_asked = String::new();
+    if let Some(answer) = answer {
+        r.put("answer", if allowed { "allow" } else { "deny" });
+        if answer.verdict.is_some() {
+            r.str("answered_by", Some(&answer.by));
+            what_asked = format!(
+                ", answered by {}",
+                escape_controls(r.text(&answer.by).as_str())
+            );
+        } else {
+            what_asked = ", nobody answered".into();
+        }
+        r.str("remembered", answer.remembered.as_deref());
     }
     match asked {
         Asked::Spawn(req) => {
@@ -331,7 +360,7 @@ pub(crate) fn decision(
             r.str("host_cwd", Some(&plan.cwd.to_string_lossy()));
             r.put("sandbox", plan.sandbox_note);
             r.env(&plan.env, policy);
-            format!("allowed {what}")
+            format!("allowed {what}{what_asked}")
         }
         Err(e) => {
             let (kind, reason) = e.parts();
@@ -349,7 +378,10 @@ pub(crate) fn decision(
                 }
                 None => String::new(),
             };
-            format!("refused {what}: {kind}: {}{hint}", escape_controls(&reason))
+            format!(
+                "refused {what}{what_asked}: {kind}: {}{hint}",
+                escape_controls(&reason)
+            )
         }
     };
     auditor.emit(!allowed, "decision", &message, r.fields, r.truncated)

@@ -22,6 +22,7 @@ macro_rules! host_tests_for {
 }
 
 mod aio;
+mod ask_hook;
 mod audit;
 mod bounds;
 mod budget;
