@@ -14,6 +14,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Item, Table, Value};
 
+/// How the argument forms of one program's calls (call number, argv) are
+/// inferred: learn mode's inference, or the one form a prompt answer chose.
+type InferForms<'a> = dyn Fn(&[(usize, Vec<String>)]) -> Vec<Form> + 'a;
+
 /// The policy file a learn-mode run produced.
 #[derive(Debug, Clone)]
 pub struct Learned {
@@ -173,8 +177,11 @@ pub fn remember(
     args: &[String],
     how: Remember,
 ) -> anyhow::Result<Learned> {
+    use anyhow::Context as _;
     let mut doc: DocumentMut = existing.parse().context("the policy file")?;
-    let old = build(existing, base).context("the policy file")?;
+    let old = build(existing, base)
+        .map_err(|e| anyhow::anyhow!(e))
+        .context("the policy file")?;
     let resolved = programs::resolve(program, old.programs.search_path())
         .with_context(|| format!("program {program:?} not found"))?;
     let record = SpawnRecord {
@@ -212,7 +219,9 @@ pub fn remember(
         }
     }
     let text = doc.to_string();
-    let new = build(&text, base).context("the remembered policy (a bug in the prompt)")?;
+    let new = build(&text, base)
+        .map_err(|e| anyhow::anyhow!(e))
+        .context("the remembered policy (a bug in the prompt)")?;
     let (done, what) = match how {
         Remember::Deny => {
             let req = crate::SpawnRequest::exec(program, args);
@@ -265,7 +274,7 @@ fn add_programs(
     doc: &mut DocumentMut,
     old: &Policy,
     allowed: &[&SpawnRecord],
-    infer: &dyn Fn(&[(usize, Vec<String>)]) -> Vec<Form>,
+    infer: &InferForms<'_>,
 ) {
     let mut by_file: BTreeMap<PathBuf, Vec<&SpawnRecord>> = BTreeMap::new();
     for s in allowed {
