@@ -129,7 +129,16 @@ pub struct RunArgs {
     /// Learn mode: allow every request the host can contain (children
     /// sandboxed, shell included), record them, and write FILE as the
     /// least-privilege policy of this run (or widen FILE, printing the diff).
-    #[arg(long, value_name = "FILE", conflicts_with = "policy", help_heading = heading::POLICY)]
+    ///
+    /// The policy flags (`--policy`, `--allow`, `--timeout`, ...) are
+    /// refused beside it (exit 2): learn mode would ignore them. `-v`,
+    /// `--audit-json` and `--dir` still apply.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = crate::policy_flags::POLICY_FLAG_IDS,
+        help_heading = heading::POLICY
+    )]
     pub learn: Option<PathBuf>,
     /// The guest's own bounds and files.
     #[command(flatten)]

@@ -13,6 +13,26 @@ use std::time::Duration;
 use tracing_subscriber::filter::{EnvFilter, LevelFilter, Targets};
 use tracing_subscriber::prelude::*;
 
+/// The ids of the flags below that make the policy (all but `-v` and
+/// `--audit-json`): `--learn` conflicts with each, since learn mode
+/// builds its own policy and would ignore them.
+pub const POLICY_FLAG_IDS: &[&str] = &[
+    "policy",
+    "allow",
+    "allow_shell",
+    "shell",
+    "env",
+    "pass_env",
+    "allow_env",
+    "unsafe_env_globs",
+    "max_live",
+    "max_held",
+    "max_spawns",
+    "timeout",
+    "communicate_bytes",
+    "landlock",
+];
+
 /// The policy, from a file and flags (flags add to the file, and a limit
 /// given as a flag replaces the file's).
 #[derive(clap::Args)]
@@ -41,8 +61,18 @@ pub struct PolicyFlags {
     shell: Option<PathBuf>,
     /// Set a variable in every child's environment (children start from an empty one); repeatable.
     ///
+    /// The guest's own environment is not changed (unlike `wasmtime run
+    /// --env`): this is the children's. `--env` is an alias kept for
+    /// older command lines.
+    ///
     /// Policy key: `env.set`
-    #[arg(long = "env", value_name = "K=V", value_parser = key_value, help_heading = heading::ENV)]
+    #[arg(
+        long = "child-env",
+        visible_alias = "env",
+        value_name = "K=V",
+        value_parser = key_value,
+        help_heading = heading::ENV
+    )]
     env: Vec<(String, String)>,
     /// Pass the host's value of this variable to every child; repeatable.
     ///
@@ -109,7 +139,7 @@ pub struct PolicyFlags {
     verbose: bool,
 }
 
-/// `--env`'s value.
+/// `--child-env`'s value.
 fn key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) => Ok((k.to_string(), v.to_string())),
