@@ -157,14 +157,16 @@ pub struct RunArgs {
 #[derive(Args)]
 #[command(next_help_heading = heading::GUEST)]
 pub struct GuestFlags {
-    /// Give the guest a host directory at GUEST (default: the same path), and grant it to children as a working directory; repeatable.
+    /// Give the guest a host directory at GUEST (default: the same path), and grant it to children as a working directory; `:ro` read-only for both; repeatable.
     ///
     /// The first one is the children's default working directory (with
     /// none: `/`). A directory that contains the compiled-component cache,
-    /// or lies inside it, is refused.
+    /// or lies inside it, is refused. With `:ro` (`--dir data::/data:ro`)
+    /// the guest's preopen is read-only and, under Landlock, children may
+    /// only read in it.
     ///
-    /// Policy key: `dirs`
-    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    /// Policy key: `dirs`, `dirs.read_only`
+    #[arg(long = "dir", value_name = "HOST[::GUEST][:ro]")]
     pub dirs: Vec<String>,
     /// Stop the guest after this much wall-clock time, host calls included; its children are ended.
     ///

@@ -18,7 +18,9 @@ use tracing_subscriber::prelude::*;
 /// builds its own policy and would ignore them.
 pub const POLICY_FLAG_IDS: &[&str] = &[
     "policy",
+    "profile",
     "allow",
+    "deny",
     "allow_shell",
     "shell",
     "env",
@@ -44,11 +46,28 @@ pub struct PolicyFlags {
     /// `file:line:column`.
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
+    /// Apply the profile NAME of the policy file (its `[profiles.NAME]` table) on top of the file's top level.
+    ///
+    /// Lists add, a key the profile sets replaces the top level's, the
+    /// sandbox modes are the stricter of the two. An unknown name is a
+    /// usage error (exit 2) naming the file's profiles.
+    ///
+    /// Policy key: `profiles`
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
     /// Allow a program with any arguments, by name (looked up on the policy's search path, never the guest's PATH) or absolute path; repeatable.
     ///
     /// Policy key: `programs.allow`
     #[arg(long = "allow", value_name = "PROGRAM")]
     allow: Vec<String>,
+    /// Deny a program whatever allows it (an --allow, a glob, the shell): a name, a name glob, an absolute path or glob, or a directory ending in `/`; repeatable.
+    ///
+    /// A name matches every spelling of the program (path, symlink, hard
+    /// link); the shell is denied too when its binary is.
+    ///
+    /// Policy key: `programs.deny`
+    #[arg(long = "deny", value_name = "PROGRAM")]
+    deny: Vec<String>,
     /// Grant create-subprocess-shell, run as `/bin/sh -c CMD`: this grants every program the shell can reach.
     ///
     /// Policy key: `shell.allow`
@@ -139,6 +158,19 @@ pub struct PolicyFlags {
     verbose: bool,
 }
 
+/// `--profile` named a profile the policy file does not have: a usage
+/// error (exit 2), naming the ones it has.
+#[derive(Debug)]
+pub struct UnknownProfile(String);
+
+impl std::fmt::Display for UnknownProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UnknownProfile {}
+
 /// `--child-env`'s value.
 fn key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
@@ -201,18 +233,28 @@ impl PolicyFlags {
         Ok(())
     }
 
-    /// The policy file (if any) with the flags merged in.
+    /// The policy file (if any, with its `--profile`) and the flags
+    /// merged in. An unknown profile is an [`UnknownProfile`] error.
     pub fn builder(&self) -> Result<PolicyBuilder> {
         let mut builder = match &self.policy {
             Some(path) => {
                 let file = PolicyFile::load(path)?;
                 let base = path.parent().unwrap_or(Path::new("."));
-                file.into_builder(base)
+                let profile = self.profile.as_deref();
+                // Its only error: a profile the file does not have.
+                file.into_builder_with_profile(base, profile)
+                    .map_err(|e| UnknownProfile(format!("--profile: {e}")))?
+            }
+            None if self.profile.is_some() => {
+                return Err(UnknownProfile("--profile needs --policy FILE".into()).into());
             }
             None => procgate::Policy::builder(),
         };
         for program in &self.allow {
             builder = builder.origin("--allow").allow_program(program);
+        }
+        for program in &self.deny {
+            builder = builder.origin("--deny").deny_program(program);
         }
         if let Some(shell) = &self.shell {
             builder = builder.origin("--shell").allow_shell(shell);

@@ -23,6 +23,8 @@ const POLICY_FLAGS: &[&[&str]] = &[
     &["--timeout", "1s"],
     &["--communicate-bytes", "1K"],
     &["--landlock", "require"],
+    &["--deny", "sh"],
+    &["--profile", "ci"],
 ];
 
 #[test]

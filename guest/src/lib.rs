@@ -115,6 +115,7 @@ pub mod aio;
 pub mod bindings;
 mod error;
 pub mod process;
+pub mod query;
 mod shared;
 pub mod sync;
 pub mod tokio_process;

@@ -79,6 +79,26 @@ impl Policy {
         (outcome, seq)
     }
 
+    // policy5 (query): begin.
+    /// Answers a guest's query: would this spawn be allowed now? The
+    /// static policy decides as [`Policy::decide_spawn_audited`] would
+    /// (hooks are not asked, nothing is started, learn mode records
+    /// nothing); one audit event with `decision: "queried"`.
+    ///
+    /// ```
+    /// use procgate_policy::{audit::Auditor, Policy, SpawnRequest};
+    /// let policy = Policy::builder().allow_program("true").build().unwrap();
+    /// let audit = Auditor::new(None);
+    /// assert!(policy.query_spawn_audited(&SpawnRequest::exec("true", &[]), &audit).is_ok());
+    /// assert!(policy.query_spawn_audited(&SpawnRequest::shell("true"), &audit).is_err());
+    /// ```
+    pub fn query_spawn_audited(&self, req: &SpawnRequest<'_>, auditor: &Auditor) -> Result<()> {
+        let outcome = self.plan_spawn(req);
+        audit::queried(auditor, self, req, outcome.as_ref());
+        outcome.map(drop)
+    }
+    // policy5 (query): end.
+
     /// Decides a signal by the static policy alone; see
     /// [`Policy::decide_signal_with`].
     ///
@@ -153,6 +173,10 @@ impl Policy {
                 let shell = self.shell.clone().or(learning).ok_or_else(|| {
                     Error::Denied("shell not granted (create-subprocess-shell is off)".into())
                 })?;
+                // policy5: a denied shell binary is denied as a shell too.
+                let resolved = shell.canonicalize().ok();
+                self.programs
+                    .denied(&shell.to_string_lossy(), resolved.as_deref())?;
                 check_nul("command", cmd)?;
                 let spawn = Spawn {
                     arg0: shell.display().to_string(),
@@ -241,8 +265,10 @@ impl Policy {
                 ));
             }
             _ if abi > 0 => {
-                let grants: Vec<PathBuf> = self.dirs.iter().map(|d| d.host.clone()).collect();
-                let paths = sandbox::landlock_paths(&self.sandbox, &spawn.program, &grants);
+                let (ro, rw): (Vec<_>, Vec<_>) = self.dirs.iter().partition(|d| d.read_only);
+                let host = |d: Vec<&cwd::DirGrant>| d.into_iter().map(|d| d.host.clone()).collect();
+                let (ro, rw): (Vec<PathBuf>, Vec<PathBuf>) = (host(ro), host(rw));
+                let paths = sandbox::landlock_paths(&self.sandbox, &spawn.program, &rw, &ro);
                 let note = if abi >= sandbox::REQUIRED_LANDLOCK_ABI {
                     "landlock"
                 } else {

@@ -40,7 +40,7 @@
 //!
 //! | field | type | meaning |
 //! | --- | --- | --- |
-//! | `decision` | string | `allow` or `deny` |
+//! | `decision` | string | `allow`, `deny`, or `queried` (a guest's `query-exec`/`query-shell`: nothing was started; `error` is null if the spawn would be allowed, else the error it would get) |
 //! | `request` | string | `exec`, `shell` or `signal` |
 //! | `program` | string or null | exec: the program as the guest named it |
 //! | `args` | array of strings or null | exec: the arguments after the program |
@@ -253,16 +253,47 @@ pub(crate) fn decision(
     asked: Asked<'_>,
     outcome: Result<Option<&SpawnPlan>, &Error>,
 ) -> u64 {
+    logged(auditor, policy, asked, outcome, false)
+}
+
+// policy5 (query): begin.
+/// Logs one query (`decision: "queried"`, rate-limited as a denial,
+/// `info` whatever the answer: nothing was refused or started); `outcome`
+/// is what the spawn would have got. Returns its `seq`, or 0.
+pub(crate) fn queried(
+    auditor: &Auditor,
+    policy: &Policy,
+    req: &SpawnRequest<'_>,
+    outcome: Result<&SpawnPlan, &Error>,
+) -> u64 {
+    logged(auditor, policy, Asked::Spawn(req), outcome.map(Some), true)
+}
+// policy5 (query): end.
+
+/// [`decision`], or with `query` a [`queried`] record.
+fn logged(
+    auditor: &Auditor,
+    policy: &Policy,
+    asked: Asked<'_>,
+    outcome: Result<Option<&SpawnPlan>, &Error>,
+    query: bool,
+) -> u64 {
     let allowed = outcome.is_ok();
-    if !wanted(!allowed) {
+    let warn = !allowed && !query;
+    if !wanted(warn) {
         return 0;
     }
-    let limited = outcome.is_err() || matches!(asked, Asked::Signal(_));
+    let limited = query || outcome.is_err() || matches!(asked, Asked::Signal(_));
     if limited && !auditor.admit() {
         return 0;
     }
     let mut r = Record::default();
-    r.put("decision", if allowed { "allow" } else { "deny" });
+    let label = match (query, allowed) {
+        (true, _) => "queried",
+        (false, true) => "allow",
+        (false, false) => "deny",
+    };
+    r.put("decision", label);
     let (request, what) = match asked {
         Asked::Spawn(SpawnRequest {
             command: Command::Exec { program, .. },
@@ -325,7 +356,10 @@ pub(crate) fn decision(
             r.str("host_cwd", Some(&plan.cwd.to_string_lossy()));
             r.put("sandbox", plan.sandbox_note);
             r.env(&plan.env, policy);
-            format!("allowed {what}")
+            match query {
+                true => format!("queried {what}: would be allowed"),
+                false => format!("allowed {what}"),
+            }
         }
         Err(e) => {
             let (kind, reason) = e.parts();
@@ -343,10 +377,15 @@ pub(crate) fn decision(
                 }
                 None => String::new(),
             };
-            format!("refused {what}: {kind}: {}{hint}", escape_controls(&reason))
+            let verb = if query { "queried" } else { "refused" };
+            let would = if query { "would be refused: " } else { "" };
+            format!(
+                "{verb} {what}: {would}{kind}: {}{hint}",
+                escape_controls(&reason)
+            )
         }
     };
-    auditor.emit(!allowed, "decision", &message, r.fields, r.truncated)
+    auditor.emit(warn, "decision", &message, r.fields, r.truncated)
 }
 
 /// Whether an audit event at `warn` (else `info`) level goes anywhere: a
