@@ -28,8 +28,9 @@ use std::path::PathBuf;
 #[derive(Debug, Default)]
 pub struct PolicyBuilder {
     programs: Vec<At<(String, Option<ArgRules>)>>,
-    // policy5: deny entries (programs.deny).
+    // policy5: deny entries (programs.deny), per-program limits.
     deny: Vec<At<String>>,
+    program_limits: Vec<At<crate::rule_limits::Written>>,
     search_path: Option<At<Vec<PathBuf>>>,
     shell: Option<At<PathBuf>>,
     env_set: Vec<(String, String)>,
@@ -140,6 +141,19 @@ impl PolicyBuilder {
         self
     }
     // policy5 (deny entries): end.
+
+    // policy5 (per-program limits): begin.
+    /// Sets limits, a default working directory and variables for the
+    /// children of one program (a name, an absolute path or a glob,
+    /// attached to the file it resolves to, as argument rules are). A rule
+    /// narrows the guest-wide limits, never widens them; see
+    /// [`crate::RuleLimits`]. It allows nothing by itself.
+    pub fn program_limits(mut self, program: impl Into<String>, limits: crate::RuleLimits) -> Self {
+        let entry = self.at((program.into(), limits));
+        self.program_limits.push(entry);
+        self
+    }
+    // policy5 (per-program limits): end.
 
     /// Sets the directories bare program names are looked up in, in order.
     /// Defaults to [`DEFAULT_SEARCH_PATH`].
@@ -459,7 +473,12 @@ impl PolicyBuilder {
             }
         }
         let deny = crate::deny::DenyList::new(self.deny, &search_path.value)?;
-        let programs = programs::Programs::new(self.programs, deny, search_path.value, &writable)?;
+        let programs = programs::Programs::new(self.programs, deny, search_path.value, &writable)?
+            .with_limits(self.program_limits);
+        for cwd in programs.rule_cwds() {
+            cwd::resolve(&dirs, None, Some(cwd))
+                .map_err(|e| anyhow::anyhow!("programs.rules cwd {cwd:?}: {e}"))?;
+        }
         warnings.extend(programs.warnings());
         if let Some(shell) = &self.shell {
             warnings.extend(programs::check_shell(shell, &writable)?);

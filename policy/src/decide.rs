@@ -165,6 +165,7 @@ impl Policy {
                     arg0: accepted.arg0,
                     args: args.to_vec(),
                     shell: false,
+                    limits: accepted.limits,
                 };
                 (spawn, rule)
             }
@@ -183,6 +184,7 @@ impl Policy {
                     program: shell,
                     args: vec!["-c".to_string(), cmd.to_string()],
                     shell: true,
+                    limits: None,
                 };
                 (spawn, "shell granted".to_string())
             }
@@ -220,8 +222,12 @@ impl Policy {
     /// The checks every spawn shares: environment, cwd, sizes, counts,
     /// sandbox.
     fn plan(&self, spawn: Spawn, req: &SpawnRequest<'_>, rule: String) -> Result<SpawnPlan> {
-        let env = self.env.build(req.env, self.learn.is_some())?;
-        let cwd = cwd::resolve(&self.dirs, self.default_cwd.as_deref(), req.cwd)?;
+        let mut env = self.env.build(req.env, self.learn.is_some())?;
+        // policy5: a rule's variables, cwd and narrower limits.
+        let narrow = spawn.limits.clone().unwrap_or_default();
+        narrow.apply_env(&mut env);
+        let default_cwd = narrow.cwd.as_deref().or(self.default_cwd.as_deref());
+        let cwd = cwd::resolve(&self.dirs, default_cwd, req.cwd)?;
         let l = &self.limits;
         let argv =
             std::iter::once(spawn.arg0.as_str()).chain(spawn.args.iter().map(|a| a.as_str()));
@@ -285,8 +291,11 @@ impl Policy {
             env,
             cwd: cwd.host,
             shell: spawn.shell,
-            sandbox: ChildSandbox { os: l.os, landlock },
-            timeout: l.timeout,
+            sandbox: ChildSandbox {
+                os: narrow.os(l.os),
+                landlock,
+            },
+            timeout: narrow.timeout(l.timeout),
             kill_grace: l.kill_grace,
             rule,
             sandbox_note,
@@ -314,6 +323,8 @@ struct Spawn {
     arg0: String,
     args: Vec<String>,
     shell: bool,
+    /// What the rules for the program set for its children.
+    limits: Option<crate::RuleLimits>,
 }
 
 fn hook_refused(reason: String) -> Error {

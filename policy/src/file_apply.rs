@@ -106,6 +106,17 @@ impl PolicyFile {
             b = b
                 .origin(at(&rule.program, format!("programs.rules[{i}].program")))
                 .allow_program_with(rule.program.get_ref(), rules);
+            let limits = crate::RuleLimits {
+                timeout: rule.timeout_secs,
+                cpu_secs: rule.cpu_secs,
+                address_space: rule.address_space_bytes,
+                open_files: rule.open_files,
+                cwd: rule.cwd.clone(),
+                env: rule.env.clone().into_iter().collect(),
+            };
+            if limits != crate::RuleLimits::default() {
+                b = b.program_limits(rule.program.get_ref(), limits);
+            }
         }
         if let Some(sp) = &self.programs.search_path {
             b = b

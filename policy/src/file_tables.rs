@@ -43,6 +43,22 @@ pub struct ProgramRule {
     /// The allowed forms of the argument list; none means any.
     #[serde(default)]
     pub args: Vec<ArgForm>,
+    /// This program's children: wall-clock time (narrows
+    /// `limits.timeout_secs`).
+    #[serde(default, deserialize_with = "crate::units::duration")]
+    pub timeout_secs: Option<Duration>,
+    /// This program's children: `RLIMIT_CPU` (narrows `limits.cpu_secs`).
+    pub cpu_secs: Option<u64>,
+    /// This program's children: `RLIMIT_AS` (narrows the guest-wide one).
+    #[serde(default, deserialize_with = "crate::units::size")]
+    pub address_space_bytes: Option<u64>,
+    /// This program's children: `RLIMIT_NOFILE` (narrows the guest-wide one).
+    pub open_files: Option<u64>,
+    /// This program's default working directory (a guest path in a grant).
+    pub cwd: Option<String>,
+    /// Variables set in this program's children, over every other source.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
 }
 
 /// `[shell]`: whether `create-subprocess-shell` is granted.

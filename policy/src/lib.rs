@@ -50,6 +50,7 @@ mod policy;
 mod program_glob;
 mod programs;
 mod request;
+mod rule_limits;
 pub mod sandbox;
 mod signal;
 mod units;
@@ -67,6 +68,7 @@ pub use limits::{
 };
 pub use policy::Policy;
 pub use request::{Command, SignalRequest, SpawnPlan, SpawnRequest};
+pub use rule_limits::RuleLimits;
 pub use sandbox::{CgroupMode, KernelFacts, LandlockMode, Sandbox};
 pub use signal::Signal;
 pub use units::{parse_duration, parse_size};

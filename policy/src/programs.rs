@@ -9,6 +9,7 @@ use crate::args::ArgRules;
 use crate::builder::At;
 use crate::deny::DenyList;
 use crate::program_glob::{self, ProgramGlob};
+use crate::rule_limits::{self, RuleLimits};
 use crate::{Error, Result};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -38,6 +39,8 @@ pub(crate) struct Programs {
     /// Where children may write: a program a glob matches is checked
     /// against it when asked for.
     writable: Vec<PathBuf>,
+    /// Per-program limits, cwd and variables ([`crate::rule_limits`]).
+    limits: Vec<rule_limits::Attached>,
 }
 
 /// A program the allowlist accepted.
@@ -48,6 +51,8 @@ pub(crate) struct Accepted {
     pub(crate) arg0: String,
     /// The entry that allowed it, as written.
     pub(crate) entry: String,
+    /// What the rules for this file set for its children, if any.
+    pub(crate) limits: Option<RuleLimits>,
 }
 
 impl Programs {
@@ -100,7 +105,45 @@ impl Programs {
             search_path,
             deny,
             writable: writable.to_vec(),
+            limits: Vec::new(),
         })
+    }
+
+    /// Attaches per-program limits to the files their programs resolve to
+    /// (or to a glob); a program that does not resolve gets nothing.
+    pub(crate) fn with_limits(mut self, limits: Vec<At<rule_limits::Written>>) -> Self {
+        for entry in limits {
+            let (written, limits) = entry.value;
+            let glob = program_glob::is_pattern(&written)
+                .then(|| ProgramGlob::parse(&written).ok())
+                .flatten();
+            let resolved = resolve(&written, &self.search_path);
+            self.limits.push(rule_limits::Attached {
+                resolved,
+                glob,
+                limits,
+            });
+        }
+        self
+    }
+
+    /// The guest paths rules give as programs' working directories.
+    pub(crate) fn rule_cwds(&self) -> impl Iterator<Item = &str> {
+        self.limits.iter().filter_map(|a| a.limits.cwd.as_deref())
+    }
+
+    /// The combined limits of the rules for the file at `path`.
+    fn limits_for(&self, path: &Path) -> Option<RuleLimits> {
+        self.limits
+            .iter()
+            .filter(|a| {
+                a.resolved.as_deref() == Some(path)
+                    || a.glob.as_ref().is_some_and(|g| g.matches(path))
+            })
+            .fold(None, |acc: Option<RuleLimits>, a| match acc {
+                None => Some(a.limits.clone()),
+                Some(acc) => Some(acc.and(&a.limits)),
+            })
     }
 
     /// A directory or glob entry: its directory must be trusted as a
@@ -210,6 +253,7 @@ impl Programs {
             check_trusted(path, writable)
                 .map_err(|e| Error::Denied(format!("program {program:?}: {e}")))?;
             return Ok(Accepted {
+                limits: self.limits_for(path),
                 path: path.clone(),
                 arg0: program.to_string(),
                 entry: format!("{program} (learn mode)"),
@@ -265,6 +309,7 @@ impl Programs {
             first.written.clone()
         };
         Ok(Accepted {
+            limits: self.limits_for(&path),
             path,
             arg0,
             entry: first.written.clone(),

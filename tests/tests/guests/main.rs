@@ -45,6 +45,7 @@ mod policy;
 mod policy_attacks;
 mod policy_deny;
 mod policy_read_only;
+mod policy_rule_limits;
 mod probe;
 mod programs;
 mod query;
