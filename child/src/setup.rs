@@ -72,6 +72,12 @@ fn ruleset(paths: &LandlockPaths) -> Result<Option<OwnedFd>> {
         .map_err(landlock_error)?
         .add_rules(path_beneath_rules(existing(&paths.write), write))
         .map_err(landlock_error)?
+        // Read-only grants: read and list, never write or execute.
+        .add_rules(path_beneath_rules(
+            existing(&paths.read_only),
+            AccessFs::ReadFile | AccessFs::ReadDir,
+        ))
+        .map_err(landlock_error)?
         .add_rules(ports.into_iter().map(Ok::<_, landlock::RulesetError>))
         .map_err(landlock_error)?;
     Ok(created.into())

@@ -143,7 +143,16 @@ pub struct RunArgs {
     /// Learn mode: allow every request the host can contain (children
     /// sandboxed, shell included), record them, and write FILE as the
     /// least-privilege policy of this run (or widen FILE, printing the diff).
-    #[arg(long, value_name = "FILE", conflicts_with = "policy", help_heading = heading::POLICY)]
+    ///
+    /// The policy flags (`--policy`, `--allow`, `--timeout`, ...) are
+    /// refused beside it (exit 2): learn mode would ignore them. `-v`,
+    /// `--audit-json` and `--dir` still apply.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = crate::policy_flags::POLICY_FLAG_IDS,
+        help_heading = heading::POLICY
+    )]
     pub learn: Option<PathBuf>,
     /// Ask at the terminal about each program the policy neither allows nor denies (the ask tier, and every unlisted program): allow once, this exact command, this form; deny; deny always.
     ///
@@ -172,14 +181,16 @@ pub struct RunArgs {
 #[derive(Args)]
 #[command(next_help_heading = heading::GUEST)]
 pub struct GuestFlags {
-    /// Give the guest a host directory at GUEST (default: the same path), and grant it to children as a working directory; repeatable.
+    /// Give the guest a host directory at GUEST (default: the same path), and grant it to children as a working directory; `:ro` read-only for both; repeatable.
     ///
     /// The first one is the children's default working directory (with
     /// none: `/`). A directory that contains the compiled-component cache,
-    /// or lies inside it, is refused.
+    /// or lies inside it, is refused. With `:ro` (`--dir data::/data:ro`)
+    /// the guest's preopen is read-only and, under Landlock, children may
+    /// only read in it.
     ///
-    /// Policy key: `dirs`
-    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    /// Policy key: `dirs`, `dirs.read_only`
+    #[arg(long = "dir", value_name = "HOST[::GUEST][:ro]")]
     pub dirs: Vec<String>,
     /// Stop the guest after this much wall-clock time, host calls included; its children are ended.
     ///

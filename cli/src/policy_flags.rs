@@ -13,6 +13,29 @@ use std::time::Duration;
 use tracing_subscriber::filter::{EnvFilter, LevelFilter, Targets};
 use tracing_subscriber::prelude::*;
 
+/// The ids of the flags below that make the policy (all but `-v` and
+/// `--audit-json`): `--learn` conflicts with each, since learn mode
+/// builds its own policy and would ignore them.
+pub const POLICY_FLAG_IDS: &[&str] = &[
+    "policy",
+    "profile",
+    "allow",
+    "deny",
+    "ask",
+    "allow_shell",
+    "shell",
+    "env",
+    "pass_env",
+    "allow_env",
+    "unsafe_env_globs",
+    "max_live",
+    "max_held",
+    "max_spawns",
+    "timeout",
+    "communicate_bytes",
+    "landlock",
+];
+
 /// The policy, from a file and flags (flags add to the file, and a limit
 /// given as a flag replaces the file's).
 #[derive(clap::Args)]
@@ -24,6 +47,15 @@ pub struct PolicyFlags {
     /// `file:line:column`.
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
+    /// Apply the profile NAME of the policy file (its `[profiles.NAME]` table) on top of the file's top level.
+    ///
+    /// Lists add, a key the profile sets replaces the top level's, the
+    /// sandbox modes are the stricter of the two. An unknown name is a
+    /// usage error (exit 2) naming the file's profiles.
+    ///
+    /// Policy key: `profiles`
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
     /// Allow a program with any arguments, by name (looked up on the policy's search path, never the guest's PATH) or absolute path; repeatable.
     ///
     /// Policy key: `programs.allow`
@@ -34,6 +66,14 @@ pub struct PolicyFlags {
     /// Policy key: `programs.ask`
     #[arg(long = "ask", value_name = "PROGRAM")]
     ask: Vec<String>,
+    /// Deny a program whatever allows it (an --allow, a glob, the shell): a name, a name glob, an absolute path or glob, or a directory ending in `/`; repeatable.
+    ///
+    /// A name matches every spelling of the program (path, symlink, hard
+    /// link); the shell is denied too when its binary is.
+    ///
+    /// Policy key: `programs.deny`
+    #[arg(long = "deny", value_name = "PROGRAM")]
+    deny: Vec<String>,
     /// Grant create-subprocess-shell, run as `/bin/sh -c CMD`: this grants every program the shell can reach.
     ///
     /// Policy key: `shell.allow`
@@ -46,8 +86,18 @@ pub struct PolicyFlags {
     shell: Option<PathBuf>,
     /// Set a variable in every child's environment (children start from an empty one); repeatable.
     ///
+    /// The guest's own environment is not changed (unlike `wasmtime run
+    /// --env`): this is the children's. `--env` is an alias kept for
+    /// older command lines.
+    ///
     /// Policy key: `env.set`
-    #[arg(long = "env", value_name = "K=V", value_parser = key_value, help_heading = heading::ENV)]
+    #[arg(
+        long = "child-env",
+        visible_alias = "env",
+        value_name = "K=V",
+        value_parser = key_value,
+        help_heading = heading::ENV
+    )]
     env: Vec<(String, String)>,
     /// Pass the host's value of this variable to every child; repeatable.
     ///
@@ -114,7 +164,20 @@ pub struct PolicyFlags {
     verbose: bool,
 }
 
-/// `--env`'s value.
+/// `--profile` named a profile the policy file does not have: a usage
+/// error (exit 2), naming the ones it has.
+#[derive(Debug)]
+pub struct UnknownProfile(String);
+
+impl std::fmt::Display for UnknownProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UnknownProfile {}
+
+/// `--child-env`'s value.
 fn key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) => Ok((k.to_string(), v.to_string())),
@@ -181,13 +244,20 @@ impl PolicyFlags {
         self.policy.as_deref()
     }
 
-    /// The policy file (if any) with the flags merged in.
+    /// The policy file (if any, with its `--profile`) and the flags
+    /// merged in. An unknown profile is an [`UnknownProfile`] error.
     pub fn builder(&self) -> Result<PolicyBuilder> {
         let mut builder = match &self.policy {
             Some(path) => {
                 let file = PolicyFile::load(path)?;
                 let base = path.parent().unwrap_or(Path::new("."));
-                file.into_builder(base)
+                let profile = self.profile.as_deref();
+                // Its only error: a profile the file does not have.
+                file.into_builder_with_profile(base, profile)
+                    .map_err(|e| UnknownProfile(format!("--profile: {e}")))?
+            }
+            None if self.profile.is_some() => {
+                return Err(UnknownProfile("--profile needs --policy FILE".into()).into());
             }
             None => procgate::Policy::builder(),
         };
@@ -196,6 +266,9 @@ impl PolicyFlags {
         }
         for program in &self.ask {
             builder = builder.origin("--ask").ask_program(program);
+        }
+        for program in &self.deny {
+            builder = builder.origin("--deny").deny_program(program);
         }
         if let Some(shell) = &self.shell {
             builder = builder.origin("--shell").allow_shell(shell);

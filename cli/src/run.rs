@@ -27,10 +27,16 @@ impl RunArgs {
     }
 }
 
-fn split_dir(spec: &str) -> (PathBuf, String) {
+/// `--dir HOST[::GUEST][:ro]`: the host directory, the guest path, and
+/// whether the grant is read-only.
+fn split_dir(spec: &str) -> (PathBuf, String, bool) {
+    let (spec, read_only) = match spec.strip_suffix(":ro") {
+        Some(rest) => (rest, true),
+        None => (spec, false),
+    };
     match spec.split_once("::") {
-        Some((host, guest)) => (PathBuf::from(host), guest.to_string()),
-        None => (PathBuf::from(spec), spec.to_string()),
+        Some((host, guest)) => (PathBuf::from(host), guest.to_string(), read_only),
+        None => (PathBuf::from(spec), spec.to_string(), read_only),
     }
 }
 
@@ -69,7 +75,14 @@ pub fn run(args: RunArgs) -> Result<i32, Failure> {
         .or_exit(POLICY)?;
     let mut builder = match &learn {
         Some(learn) => learn.builder().or_exit(POLICY)?,
-        None => args.policy.builder().or_exit(POLICY)?,
+        None => args.policy.builder().map_err(|error| Failure {
+            // An unknown --profile is a usage error; a broken file a policy one.
+            code: match error.is::<crate::policy_flags::UnknownProfile>() {
+                true => USAGE,
+                false => POLICY,
+            },
+            error,
+        })?,
     };
     let prompt = match args.prompt {
         true => Some(crate::prompt::Prompt::start(args.policy.policy_file())?),
@@ -83,12 +96,19 @@ pub fn run(args: RunArgs) -> Result<i32, Failure> {
     wasi.arg(guest.display().to_string());
     wasi.args(&guest_args);
     for spec in &args.guest.dirs {
-        let (host, guest) = split_dir(spec);
-        wasi.preopened_dir(&host, &guest, procgate::wasmtime_wasi::FsPerms::ReadWrite)
+        let (host, guest, read_only) = split_dir(spec);
+        let perms = match read_only {
+            true => procgate::wasmtime_wasi::FsPerms::ReadOnly,
+            false => procgate::wasmtime_wasi::FsPerms::ReadWrite,
+        };
+        wasi.preopened_dir(&host, &guest, perms)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("--dir {spec}"))
             .or_exit(USAGE)?;
-        builder = builder.dir(host, guest);
+        builder = match read_only {
+            true => builder.dir_read_only(host, guest),
+            false => builder.dir(host, guest),
+        };
     }
     let policy = builder.build().context("policy").or_exit(POLICY)?;
     crate::inspect::notice_refusals(&guest, &policy);

@@ -103,8 +103,13 @@ fn usage_errors_exit_2() {
             "unexpected argument '--no-such-flag'",
         ),
         (
+            &["--child-env", "NOEQUALS"],
+            "invalid value 'NOEQUALS' for '--child-env <K=V>': \"NOEQUALS\": expected K=V",
+        ),
+        (
+            // The old name is an alias; clap names the flag by its name.
             &["--env", "NOEQUALS"],
-            "invalid value 'NOEQUALS' for '--env <K=V>': \"NOEQUALS\": expected K=V",
+            "invalid value 'NOEQUALS' for '--child-env <K=V>': \"NOEQUALS\": expected K=V",
         ),
         (
             &["--timeout", "5 parsecs"],

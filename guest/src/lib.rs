@@ -117,6 +117,7 @@ pub mod declare;
 mod error;
 mod options;
 pub mod process;
+pub mod query;
 mod shared;
 mod signal;
 pub mod sync;

@@ -49,11 +49,10 @@ pub enum ProgramDefault {
     Ask,
 }
 
-/// The ask and deny entries as the builder collects them.
+/// The ask entries as the builder collects them.
 #[derive(Debug, Default)]
 pub(crate) struct AskEntries {
     ask: Vec<At<String>>,
-    deny: Vec<At<String>>,
     default: ProgramDefault,
 }
 
@@ -61,7 +60,6 @@ pub(crate) struct AskEntries {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct AskTier {
     ask: Vec<Entry>,
-    deny: Vec<Entry>,
     default: ProgramDefault,
 }
 
@@ -101,21 +99,6 @@ impl PolicyBuilder {
         };
         self
     }
-
-    /// Denies a program (a bare name or an absolute path, resolved to its
-    /// file) whatever allows or asks for it (`[programs] deny`); what the
-    /// prompt's "deny always" writes.
-    ///
-    /// ```
-    /// use procgate_policy::{Policy, SpawnRequest};
-    /// let p = Policy::builder().allow_program("true").deny_program("true").build().unwrap();
-    /// assert!(p.decide_spawn(&SpawnRequest::exec("true", &[])).is_err());
-    /// ```
-    pub fn deny_program(mut self, program: impl Into<String>) -> Self {
-        let entry = self.at(program.into());
-        self.ask.deny.push(entry);
-        self
-    }
 }
 
 impl AskTier {
@@ -153,22 +136,8 @@ impl AskTier {
         };
         Ok(AskTier {
             ask: resolve(entries.ask, true)?,
-            deny: resolve(entries.deny, false)?,
             default: entries.default,
         })
-    }
-
-    /// The deny entry for `program`, as a refusal.
-    fn denied(&self, program: &str, search_path: &[PathBuf]) -> Option<Error> {
-        let path = programs::resolve(program, search_path)?;
-        let entry = self
-            .deny
-            .iter()
-            .find(|e| e.resolved == Some(path.clone()))?;
-        Some(Error::Denied(format!(
-            "program {program:?} is denied (programs.deny: {:?})",
-            entry.written
-        )))
     }
 
     /// The ask entry (or the default) that puts `program` in the tier.
@@ -221,8 +190,10 @@ impl Policy {
     /// turned into a question if the tier covers the program.
     fn prepare_spawn(&self, req: &SpawnRequest<'_>) -> Prepared {
         let search_path = self.programs.search_path();
+        // Deny entries (crate::deny) win before the tier can ask.
         if let Command::Exec { program, .. } = req.command {
-            if let Some(denied) = self.ask.denied(program, search_path) {
+            let resolved = programs::resolve(program, search_path);
+            if let Err(denied) = self.programs.denied(program, resolved.as_deref()) {
                 return Prepared::Refused(denied);
             }
         }

@@ -29,6 +29,9 @@ use std::path::PathBuf;
 #[derive(Debug, Default)]
 pub struct PolicyBuilder {
     programs: Vec<At<(String, Option<ArgRules>)>>,
+    // policy5: deny entries (programs.deny), per-program limits.
+    deny: Vec<At<String>>,
+    program_limits: Vec<At<crate::rule_limits::Written>>,
     search_path: Option<At<Vec<PathBuf>>>,
     shell: Option<At<PathBuf>>,
     env_set: Vec<(String, String)>,
@@ -36,7 +39,7 @@ pub struct PolicyBuilder {
     guest_env: Vec<At<String>>,
     unsafe_env_globs: bool,
     secret_env: Vec<String>,
-    dirs: Vec<At<(PathBuf, String)>>,
+    dirs: Vec<At<(PathBuf, String, bool)>>,
     default_cwd: Option<String>,
     signals: Option<BTreeSet<Signal>>,
     limits: Limits,
@@ -122,6 +125,38 @@ impl PolicyBuilder {
         self.programs.push(entry);
         self
     }
+
+    // policy5 (deny entries): begin.
+    /// Denies a program whatever else allows it (an allow entry, a glob, a
+    /// rule, the shell grant, learn mode): a bare name or name glob
+    /// (`sh`, `python*`), an absolute path or path glob, or a directory
+    /// ending in `/` (everything beneath it). See `programs.deny` in
+    /// `docs/policy.md` for what each matches.
+    ///
+    /// ```
+    /// use procgate_policy::{Policy, SpawnRequest};
+    /// let p = Policy::builder().allow_program("/usr/bin/*").deny_program("sh").build().unwrap();
+    /// assert!(p.decide_spawn(&SpawnRequest::exec("/bin/sh", &[])).is_err());
+    /// ```
+    pub fn deny_program(mut self, program: impl Into<String>) -> Self {
+        let entry = self.at(program.into());
+        self.deny.push(entry);
+        self
+    }
+    // policy5 (deny entries): end.
+
+    // policy5 (per-program limits): begin.
+    /// Sets limits, a default working directory and variables for the
+    /// children of one program (a name, an absolute path or a glob,
+    /// attached to the file it resolves to, as argument rules are). A rule
+    /// narrows the guest-wide limits, never widens them; see
+    /// [`crate::RuleLimits`]. It allows nothing by itself.
+    pub fn program_limits(mut self, program: impl Into<String>, limits: crate::RuleLimits) -> Self {
+        let entry = self.at((program.into(), limits));
+        self.program_limits.push(entry);
+        self
+    }
+    // policy5 (per-program limits): end.
 
     /// Sets the directories bare program names are looked up in, in order.
     /// Defaults to [`DEFAULT_SEARCH_PATH`].
@@ -229,10 +264,28 @@ impl PolicyBuilder {
     /// let p = procgate_policy::Policy::builder().dir("/tmp", "/scratch").build().unwrap();
     /// ```
     pub fn dir(mut self, host: impl Into<PathBuf>, guest: impl Into<String>) -> Self {
-        let entry = self.at((host.into(), guest.into()));
+        let entry = self.at((host.into(), guest.into(), false));
         self.dirs.push(entry);
         self
     }
+
+    // policy5 (read-only grants): begin.
+    /// Grants `host` as [`PolicyBuilder::dir`] does, read-only: under
+    /// Landlock its children may read in it, never write (nor execute). A
+    /// read-only grant still counts as writable for the checks that an
+    /// allowed program is not replaceable (without Landlock nothing stops
+    /// a child writing it).
+    ///
+    /// ```
+    /// let p = procgate_policy::Policy::builder().dir_read_only("/usr/share", "/share").build().unwrap();
+    /// assert!(p.dirs()[0].read_only);
+    /// ```
+    pub fn dir_read_only(mut self, host: impl Into<PathBuf>, guest: impl Into<String>) -> Self {
+        let entry = self.at((host.into(), guest.into(), true));
+        self.dirs.push(entry);
+        self
+    }
+    // policy5 (read-only grants): end.
 
     /// Sets the default working directory of children: a guest path
     /// inside a granted directory.
@@ -296,6 +349,17 @@ impl PolicyBuilder {
     /// ```
     pub fn sandbox(mut self, sandbox: Sandbox) -> Self {
         self.sandbox = sandbox;
+        self
+    }
+
+    /// Changes the sandbox settings in place (a profile over a file's top
+    /// level, say).
+    ///
+    /// ```
+    /// let p = procgate_policy::Policy::builder().update_sandbox(|s| s.write.push("/tmp".into()));
+    /// ```
+    pub fn update_sandbox(mut self, f: impl FnOnce(&mut Sandbox)) -> Self {
+        f(&mut self.sandbox);
         self
     }
 
@@ -378,8 +442,9 @@ impl PolicyBuilder {
         });
         let mut dirs = Vec::new();
         for entry in &self.dirs {
-            let (host, guest) = &entry.value;
-            dirs.push(DirGrant::open(host, guest).map_err(|e| BuildError::new(entry.say(e)))?);
+            let (host, guest, read_only) = &entry.value;
+            let grant = DirGrant::open(host, guest, *read_only);
+            dirs.push(grant.map_err(|e| BuildError::new(entry.say(e)))?);
         }
         if let Some(default) = &self.default_cwd {
             cwd::resolve(&dirs, None, Some(default))
@@ -413,8 +478,15 @@ impl PolicyBuilder {
         }
         let ask = crate::ask::AskTier::new(self.ask, &search_path.value, &writable)
             .map_err(|e| BuildError::of(&e))?;
-        let programs = programs::Programs::new(self.programs, search_path.value, &writable)
+        let deny = crate::deny::DenyList::new(self.deny, &search_path.value)
             .map_err(|e| BuildError::of(&e))?;
+        let programs = programs::Programs::new(self.programs, deny, search_path.value, &writable)
+            .map_err(|e| BuildError::of(&e))?
+            .with_limits(self.program_limits);
+        for cwd in programs.rule_cwds() {
+            cwd::resolve(&dirs, None, Some(cwd))
+                .map_err(|e| BuildError::new(format!("programs.rules cwd {cwd:?}: {e}")))?;
+        }
         warnings.extend(programs.warnings());
         if let Some(shell) = &self.shell {
             warnings

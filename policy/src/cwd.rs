@@ -28,6 +28,10 @@ pub struct DirGrant {
     pub host: PathBuf,
     /// The path the guest names it by (absolute, e.g. `/work`).
     pub guest: String,
+    /// Read-only: under Landlock, children may read it, never write (or
+    /// execute) in it; the CLI's `--dir HOST::GUEST:ro` also preopens it
+    /// read-only for the guest.
+    pub read_only: bool,
     /// The opened directory every `cwd` inside the grant is opened from.
     dir: Arc<Dir>,
 }
@@ -35,7 +39,7 @@ pub struct DirGrant {
 impl DirGrant {
     /// Opens the grant; fails if `host` is not a directory or `guest` is
     /// not absolute.
-    pub(crate) fn open(host: &Path, guest: &str) -> anyhow::Result<DirGrant> {
+    pub(crate) fn open(host: &Path, guest: &str, read_only: bool) -> anyhow::Result<DirGrant> {
         let canonical = host
             .canonicalize()
             .map_err(|e| anyhow::anyhow!("granted directory {}: {e}", host.display()))?;
@@ -49,6 +53,7 @@ impl DirGrant {
         Ok(DirGrant {
             host: canonical,
             guest: normalize_guest(guest).unwrap_or_else(|| "/".into()),
+            read_only,
             dir: Arc::new(dir),
         })
     }

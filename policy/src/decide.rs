@@ -73,6 +73,26 @@ impl Policy {
         crate::hooks::block_on(self.decide_spawn_async(req, hooks, auditor))
     }
 
+    // policy5 (query): begin.
+    /// Answers a guest's query: would this spawn be allowed now? The
+    /// static policy decides as [`Policy::decide_spawn_audited`] would
+    /// (hooks are not asked, nothing is started, learn mode records
+    /// nothing); one audit event with `decision: "queried"`.
+    ///
+    /// ```
+    /// use procgate_policy::{audit::Auditor, Policy, SpawnRequest};
+    /// let policy = Policy::builder().allow_program("true").build().unwrap();
+    /// let audit = Auditor::new(None);
+    /// assert!(policy.query_spawn_audited(&SpawnRequest::exec("true", &[]), &audit).is_ok());
+    /// assert!(policy.query_spawn_audited(&SpawnRequest::shell("true"), &audit).is_err());
+    /// ```
+    pub fn query_spawn_audited(&self, req: &SpawnRequest<'_>, auditor: &Auditor) -> Result<()> {
+        let outcome = self.plan_spawn(req);
+        audit::queried(auditor, self, req, outcome.as_ref());
+        outcome.map(drop)
+    }
+    // policy5 (query): end.
+
     /// Decides a signal by the static policy alone; see
     /// [`Policy::decide_signal_with`].
     ///
@@ -160,6 +180,7 @@ impl Policy {
                     arg0: accepted.arg0,
                     args: args.to_vec(),
                     shell: false,
+                    limits: accepted.limits,
                 };
                 (spawn, rule)
             }
@@ -168,12 +189,17 @@ impl Policy {
                 let shell = self.shell.clone().or(learning).ok_or_else(|| {
                     Error::Denied("shell not granted (create-subprocess-shell is off)".into())
                 })?;
+                // policy5: a denied shell binary is denied as a shell too.
+                let resolved = shell.canonicalize().ok();
+                self.programs
+                    .denied(&shell.to_string_lossy(), resolved.as_deref())?;
                 check_nul("command", cmd)?;
                 let spawn = Spawn {
                     arg0: shell.display().to_string(),
                     program: shell,
                     args: vec!["-c".to_string(), cmd.to_string()],
                     shell: true,
+                    limits: None,
                 };
                 (spawn, "shell granted".to_string())
             }
@@ -211,8 +237,12 @@ impl Policy {
     /// The checks every spawn shares: environment, cwd, sizes, counts,
     /// sandbox.
     fn plan(&self, spawn: Spawn, req: &SpawnRequest<'_>, rule: String) -> Result<SpawnPlan> {
-        let env = self.env.build(req.env, self.learn.is_some())?;
-        let cwd = cwd::resolve(&self.dirs, self.default_cwd.as_deref(), req.cwd)?;
+        let mut env = self.env.build(req.env, self.learn.is_some())?;
+        // policy5: a rule's variables, cwd and narrower limits.
+        let narrow = spawn.limits.clone().unwrap_or_default();
+        narrow.apply_env(&mut env);
+        let default_cwd = narrow.cwd.as_deref().or(self.default_cwd.as_deref());
+        let cwd = cwd::resolve(&self.dirs, default_cwd, req.cwd)?;
         let l = &self.limits;
         let argv =
             std::iter::once(spawn.arg0.as_str()).chain(spawn.args.iter().map(|a| a.as_str()));
@@ -256,8 +286,10 @@ impl Policy {
                 ));
             }
             _ if abi > 0 => {
-                let grants: Vec<PathBuf> = self.dirs.iter().map(|d| d.host.clone()).collect();
-                let paths = sandbox::landlock_paths(&self.sandbox, &spawn.program, &grants);
+                let (ro, rw): (Vec<_>, Vec<_>) = self.dirs.iter().partition(|d| d.read_only);
+                let host = |d: Vec<&cwd::DirGrant>| d.into_iter().map(|d| d.host.clone()).collect();
+                let (ro, rw): (Vec<PathBuf>, Vec<PathBuf>) = (host(ro), host(rw));
+                let paths = sandbox::landlock_paths(&self.sandbox, &spawn.program, &rw, &ro);
                 let note = if abi >= sandbox::REQUIRED_LANDLOCK_ABI {
                     "landlock"
                 } else {
@@ -274,8 +306,11 @@ impl Policy {
             env,
             cwd: cwd.host,
             shell: spawn.shell,
-            sandbox: ChildSandbox { os: l.os, landlock },
-            timeout: l.timeout,
+            sandbox: ChildSandbox {
+                os: narrow.os(l.os),
+                landlock,
+            },
+            timeout: narrow.timeout(l.timeout),
             kill_grace: l.kill_grace,
             rule,
             sandbox_note,
@@ -303,6 +338,8 @@ struct Spawn {
     arg0: String,
     args: Vec<String>,
     shell: bool,
+    /// What the rules for the program set for its children.
+    limits: Option<crate::RuleLimits>,
 }
 
 pub(crate) fn check_nul(what: &str, s: &str) -> Result<()> {

@@ -1,6 +1,8 @@
 //! Unit tests of `file.rs`.
 
 use super::*;
+use crate::sandbox::LandlockMode;
+use std::time::Duration;
 
 fn err(text: &str) -> String {
     PolicyFile::parse(text, "p.toml").unwrap_err().to_string()
@@ -122,4 +124,70 @@ write = ["/tmp"]
     assert_eq!(policy.dirs()[0].guest, "/scratch");
     assert_eq!(policy.sandbox().landlock, LandlockMode::BestEffort);
     assert!(policy.is_secret_env("GH_TOKEN"));
+}
+
+#[test]
+fn a_profile_adds_to_the_top_level() {
+    let text = r#"
+[programs]
+allow = ["ls"]
+[limits]
+max_live = 4
+timeout_secs = 10
+[sandbox]
+landlock = "require"
+[profiles.p.programs]
+allow = ["cat"]
+deny = ["sh"]
+[profiles.p.limits]
+timeout_secs = 2
+[profiles.p.sandbox]
+landlock = "off"
+"#;
+    let file = PolicyFile::parse(text, "p.toml").unwrap();
+    assert_eq!(file.profile_names(), ["p"]);
+    let b = file.into_builder_with_profile(Path::new("."), Some("p"));
+    let policy = b.unwrap().build().unwrap();
+    let l = policy.limits();
+    assert_eq!(
+        (l.max_live, l.timeout),
+        (Some(4), Some(Duration::from_secs(2)))
+    );
+    // The stricter sandbox mode stays.
+    assert_eq!(policy.sandbox().landlock, LandlockMode::Require);
+    let ls = crate::SpawnRequest::exec("ls", &[]);
+    let cat = crate::SpawnRequest::exec("cat", &[]);
+    let sh = crate::SpawnRequest::exec("sh", &[]);
+    assert!(policy.decide_spawn(&ls).is_ok() && policy.decide_spawn(&cat).is_ok());
+    assert!(policy.decide_spawn(&sh).is_err());
+    // Without the profile, only the top level.
+    let file = PolicyFile::parse(text, "p.toml").unwrap();
+    let policy = file.into_builder(Path::new(".")).build().unwrap();
+    assert!(policy.decide_spawn(&cat).is_err());
+}
+
+#[test]
+fn profiles_do_not_nest_and_an_unknown_one_names_the_known() {
+    let e = err("[profiles.a.profiles.b]\n");
+    assert_eq!(e, "p.toml: profiles.a.profiles: profiles do not nest");
+    let file = PolicyFile::parse("[profiles.a]\n[profiles.b]\n", "p.toml").unwrap();
+    let e = file.into_builder_with_profile(Path::new("."), Some("c"));
+    assert_eq!(
+        e.err().unwrap().to_string(),
+        "p.toml: no profile \"c\" (the file has: a, b)"
+    );
+}
+
+#[test]
+fn a_profiles_entries_name_their_key_path() {
+    let text = "[profiles.p.programs]\nallow = [\"./rel\"]\n";
+    let file = PolicyFile::parse(text, "p.toml").unwrap();
+    let b = file
+        .into_builder_with_profile(Path::new("."), Some("p"))
+        .unwrap();
+    let e = b.build().unwrap_err().to_string();
+    assert!(
+        e.starts_with("p.toml:2:10: profiles.p.programs.allow[0]: "),
+        "{e}"
+    );
 }

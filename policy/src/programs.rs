@@ -1,10 +1,15 @@
 //! The program allowlist: names resolved on the policy's own search path
 //! (never the guest's `PATH`), absolute paths, symlinks followed; argument
 //! rules attached to the resolved file, so no spelling of a program
-//! escapes its rules.
+//! escapes its rules. Entries may also name a directory or a glob of
+//! programs ([`crate::program_glob`]); deny entries ([`crate::deny`])
+//! refuse what any of them allows.
 
 use crate::args::ArgRules;
 use crate::builder::At;
+use crate::deny::DenyList;
+use crate::program_glob::{self, ProgramGlob};
+use crate::rule_limits::{self, RuleLimits};
 use crate::{Error, Result};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -18,6 +23,8 @@ struct Allowed {
     resolved: Option<PathBuf>,
     /// Its argument rules; none means any arguments.
     rules: Option<ArgRules>,
+    /// A directory or glob entry: the programs it matches.
+    glob: Option<ProgramGlob>,
     /// The warning when it resolved to nothing.
     missing: Option<String>,
 }
@@ -27,6 +34,13 @@ struct Allowed {
 pub(crate) struct Programs {
     allowed: Vec<Allowed>,
     search_path: Vec<PathBuf>,
+    /// Refused whatever allows them.
+    deny: DenyList,
+    /// Where children may write: a program a glob matches is checked
+    /// against it when asked for.
+    writable: Vec<PathBuf>,
+    /// Per-program limits, cwd and variables ([`crate::rule_limits`]).
+    limits: Vec<rule_limits::Attached>,
 }
 
 /// A program the allowlist accepted.
@@ -37,6 +51,8 @@ pub(crate) struct Accepted {
     pub(crate) arg0: String,
     /// The entry that allowed it, as written.
     pub(crate) entry: String,
+    /// What the rules for this file set for its children, if any.
+    pub(crate) limits: Option<RuleLimits>,
 }
 
 impl Programs {
@@ -47,12 +63,17 @@ impl Programs {
     /// write.
     pub(crate) fn new(
         entries: Vec<At<(String, Option<ArgRules>)>>,
+        deny: DenyList,
         search_path: Vec<PathBuf>,
         writable: &[PathBuf],
     ) -> anyhow::Result<Programs> {
         let mut allowed = Vec::new();
         for entry in entries {
             let written = &entry.value.0;
+            if program_glob::is_pattern(written) {
+                allowed.push(Self::glob_entry(entry, writable)?);
+                continue;
+            }
             if written.is_empty() || (written.contains('/') && !written.starts_with('/')) {
                 anyhow::bail!(entry.say(format!(
                     "program {written:?} can never be allowed: give a bare name (looked up on \
@@ -76,12 +97,92 @@ impl Programs {
                 resolved,
                 written,
                 rules,
+                glob: None,
             });
         }
         Ok(Programs {
             allowed,
             search_path,
+            deny,
+            writable: writable.to_vec(),
+            limits: Vec::new(),
         })
+    }
+
+    /// Attaches per-program limits to the files their programs resolve to
+    /// (or to a glob); a program that does not resolve gets nothing.
+    pub(crate) fn with_limits(mut self, limits: Vec<At<rule_limits::Written>>) -> Self {
+        for entry in limits {
+            let (written, limits) = entry.value;
+            let glob = program_glob::is_pattern(&written)
+                .then(|| ProgramGlob::parse(&written).ok())
+                .flatten();
+            let resolved = resolve(&written, &self.search_path);
+            self.limits.push(rule_limits::Attached {
+                resolved,
+                glob,
+                limits,
+            });
+        }
+        self
+    }
+
+    /// The guest paths rules give as programs' working directories.
+    pub(crate) fn rule_cwds(&self) -> impl Iterator<Item = &str> {
+        self.limits.iter().filter_map(|a| a.limits.cwd.as_deref())
+    }
+
+    /// The combined limits of the rules for the file at `path`.
+    fn limits_for(&self, path: &Path) -> Option<RuleLimits> {
+        self.limits
+            .iter()
+            .filter(|a| {
+                a.resolved.as_deref() == Some(path)
+                    || a.glob.as_ref().is_some_and(|g| g.matches(path))
+            })
+            .fold(None, |acc: Option<RuleLimits>, a| match acc {
+                None => Some(a.limits.clone()),
+                Some(acc) => Some(acc.and(&a.limits)),
+            })
+    }
+
+    /// A directory or glob entry: its directory must be trusted as a
+    /// program's is ([`check_trusted`]); a missing one is a warning.
+    fn glob_entry(
+        entry: At<(String, Option<ArgRules>)>,
+        writable: &[PathBuf],
+    ) -> anyhow::Result<Allowed> {
+        let written = &entry.value.0;
+        let glob = ProgramGlob::parse(written).map_err(|e| anyhow::anyhow!(entry.say(e)))?;
+        if let Some(dir) = &glob.dir {
+            check_trusted(dir, writable)
+                .map_err(|e| anyhow::anyhow!(entry.say(format!("program {written:?}: {e}"))))?;
+        }
+        let missing = glob.dir.is_none().then(|| {
+            entry.say(format!(
+                "program {written:?}: its directory does not exist; it matches nothing"
+            ))
+        });
+        let (written, rules) = entry.value;
+        Ok(Allowed {
+            written,
+            resolved: None,
+            rules,
+            glob: Some(glob),
+            missing,
+        })
+    }
+
+    /// The deny entry that refuses `program` (as the guest named it,
+    /// resolved to `resolved`), if any: deny overrides every allow.
+    pub(crate) fn denied(&self, program: &str, resolved: Option<&Path>) -> Result<()> {
+        let found = found_at(program, &self.search_path);
+        match self.deny.matching(program, found.as_deref(), resolved) {
+            Some(entry) => Err(Error::Denied(format!(
+                "program {program:?} is denied by programs.deny {entry:?}"
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// Where bare names are looked up.
@@ -125,24 +226,34 @@ impl Programs {
         if program.is_empty() {
             return Err(Error::InvalidArgument("empty program name".into()));
         }
+        let resolved = resolve(program, &self.search_path);
+        self.denied(program, resolved.as_deref())?;
         if program.contains('/') && !program.starts_with('/') {
             return Err(Error::Denied(format!(
                 "program {program:?} not in allow list (relative paths are never allowed)"
             )));
         }
-        let resolved = resolve(program, &self.search_path);
         let matching: Vec<&Allowed> = match &resolved {
             Some(path) => self
                 .allowed
                 .iter()
-                .filter(|p| p.resolved.as_deref() == Some(path.as_path()))
+                .filter(|p| {
+                    p.resolved.as_deref() == Some(path.as_path())
+                        || p.glob.as_ref().is_some_and(|g| g.matches(path))
+                })
                 .collect(),
             None => Vec::new(),
         };
+        // A file a glob matched was not checked when the policy was built.
+        if let (Some(path), true) = (&resolved, matching.iter().any(|e| e.glob.is_some())) {
+            check_trusted(path, &self.writable)
+                .map_err(|e| Error::Denied(format!("program {program:?}: {e}")))?;
+        }
         if let (Some(writable), Some(path), true) = (learning, &resolved, matching.is_empty()) {
             check_trusted(path, writable)
                 .map_err(|e| Error::Denied(format!("program {program:?}: {e}")))?;
             return Ok(Accepted {
+                limits: self.limits_for(path),
                 path: path.clone(),
                 arg0: program.to_string(),
                 entry: format!("{program} (learn mode)"),
@@ -180,16 +291,26 @@ impl Programs {
         // argv[0] is the guest's name only if it names the program as an
         // entry does: a multi-call binary (busybox) allowed as `ls` must
         // not run as `sh` because the guest asked for it by that name.
-        let same_name = matching
-            .iter()
-            .any(|e| file_name(&e.written) == file_name(program));
+        // A glob entry allows each file under its own name.
+        let path = resolved.expect("matched entries have a resolved path");
+        let own_name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let same_name = matching.iter().any(|e| match e.glob {
+            Some(_) => own_name == file_name(program),
+            None => file_name(&e.written) == file_name(program),
+        });
         let arg0 = if same_name {
             program.to_string()
+        } else if first.glob.is_some() {
+            path.display().to_string()
         } else {
             first.written.clone()
         };
         Ok(Accepted {
-            path: resolved.expect("matched entries have a resolved path"),
+            limits: self.limits_for(&path),
+            path,
             arg0,
             entry: first.written.clone(),
         })
@@ -198,6 +319,21 @@ impl Programs {
 
 fn file_name(p: &str) -> &str {
     p.rsplit('/').next().unwrap_or(p)
+}
+
+/// Where a program name was found on `search_path` (the first entry that
+/// exists, symlinks not followed), or the absolute path as given.
+fn found_at(program: &str, search_path: &[PathBuf]) -> Option<PathBuf> {
+    if program.starts_with('/') {
+        return Some(PathBuf::from(program));
+    }
+    if program.contains('/') {
+        return None;
+    }
+    search_path
+        .iter()
+        .map(|d| d.join(program))
+        .find(|c| c.symlink_metadata().is_ok())
 }
 
 /// Resolves a program name (on `search_path`) or absolute path to its

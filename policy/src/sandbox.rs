@@ -191,6 +191,8 @@ pub struct LandlockPaths {
     pub read: Vec<PathBuf>,
     /// Read, write, create and remove; not execute.
     pub write: Vec<PathBuf>,
+    /// Read files and list directories only: the read-only grants.
+    pub read_only: Vec<PathBuf>,
     /// TCP bind and connect.
     pub network: Network,
     /// Everything must be enforced (`require`): fail rather than run with
@@ -294,11 +296,13 @@ pub fn require_refusal(abi: i32) -> Option<String> {
 }
 
 /// The Landlock paths for one child: the policy's read list (or the
-/// default), the program, the granted directories and the write list.
+/// default), the program, the granted directories (`read_only`: those
+/// granted read-only) and the write list.
 pub(crate) fn landlock_paths(
     sandbox: &Sandbox,
     program: &Path,
     grants: &[PathBuf],
+    read_only: &[PathBuf],
 ) -> LandlockPaths {
     let mut read: Vec<PathBuf> = match &sandbox.read {
         Some(list) => list.clone(),
@@ -311,6 +315,7 @@ pub(crate) fn landlock_paths(
     LandlockPaths {
         read,
         write,
+        read_only: read_only.to_vec(),
         network: sandbox.network.clone(),
         require: sandbox.landlock == LandlockMode::Require,
     }

@@ -169,4 +169,22 @@ impl Host for ProcgateCtxView<'_> {
             .usage(self.ctx.children.usage());
         self.create(req, &options).await
     }
+
+    // policy5 (query): begin. Would it be allowed? Nothing is started.
+    fn query_exec(&mut self, program: String, args: Vec<String>, options: Options) -> Result<()> {
+        let req = SpawnRequest::exec(&program, &args)
+            .env(&options.env)
+            .cwd(options.cwd.as_deref())
+            .usage(self.ctx.children.usage());
+        Ok(self.ctx.policy.query_spawn_audited(&req, &self.ctx.audit)?)
+    }
+
+    fn query_shell(&mut self, cmd: String, options: Options) -> Result<()> {
+        let req = SpawnRequest::shell(&cmd)
+            .env(&options.env)
+            .cwd(options.cwd.as_deref())
+            .usage(self.ctx.children.usage());
+        Ok(self.ctx.policy.query_spawn_audited(&req, &self.ctx.audit)?)
+    }
+    // policy5 (query): end.
 }

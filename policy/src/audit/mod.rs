@@ -40,7 +40,7 @@
 //!
 //! | field | type | meaning |
 //! | --- | --- | --- |
-//! | `decision` | string | `allow`, `deny`, or `asked` (the ask tier matched: see `answer`) |
+//! | `decision` | string | `allow`, `deny`, `asked` (the ask tier matched: see `answer`), or `queried` (a guest's `query-exec`/`query-shell`: nothing was started; `error` is null if the spawn would be allowed, else the error it would get) |
 //! | `request` | string | `exec`, `shell` or `signal` |
 //! | `program` | string or null | exec: the program as the guest named it |
 //! | `args` | array of strings or null | exec: the arguments after the program |
@@ -264,23 +264,56 @@ pub(crate) fn decision(
     outcome: Result<Option<&SpawnPlan>, &Error>,
     answer: Option<&crate::hooks::Answer>,
 ) -> u64 {
+    logged(auditor, policy, asked, outcome, answer, false)
+}
+
+// policy5 (query): begin.
+/// Logs one query (`decision: "queried"`, rate-limited as a denial,
+/// `info` whatever the answer: nothing was refused or started); `outcome`
+/// is what the spawn would have got. Returns its `seq`, or 0.
+pub(crate) fn queried(
+    auditor: &Auditor,
+    policy: &Policy,
+    req: &SpawnRequest<'_>,
+    outcome: Result<&SpawnPlan, &Error>,
+) -> u64 {
+    logged(
+        auditor,
+        policy,
+        Asked::Spawn(req),
+        outcome.map(Some),
+        None,
+        true,
+    )
+}
+// policy5 (query): end.
+
+/// [`decision`], or with `query` a [`queried`] record.
+fn logged(
+    auditor: &Auditor,
+    policy: &Policy,
+    asked: Asked<'_>,
+    outcome: Result<Option<&SpawnPlan>, &Error>,
+    answer: Option<&crate::hooks::Answer>,
+    query: bool,
+) -> u64 {
     let allowed = outcome.is_ok();
-    if !wanted(!allowed) {
+    let warn = !allowed && !query;
+    if !wanted(warn) {
         return 0;
     }
-    let limited = outcome.is_err() || matches!(asked, Asked::Signal(_));
+    let limited = query || outcome.is_err() || matches!(asked, Asked::Signal(_));
     if limited && !auditor.admit() {
         return 0;
     }
     let mut r = Record::default();
-    r.put(
-        "decision",
-        match (answer, allowed) {
-            (Some(_), _) => "asked",
-            (None, true) => "allow",
-            (None, false) => "deny",
-        },
-    );
+    let label = match (query, answer, allowed) {
+        (true, _, _) => "queried",
+        (false, Some(_), _) => "asked",
+        (false, None, true) => "allow",
+        (false, None, false) => "deny",
+    };
+    r.put("decision", label);
     let (request, what) = match asked {
         Asked::Spawn(SpawnRequest {
             command: Command::Exec { program, .. },
@@ -360,7 +393,10 @@ pub(crate) fn decision(
             r.str("host_cwd", Some(&plan.cwd.to_string_lossy()));
             r.put("sandbox", plan.sandbox_note);
             r.env(&plan.env, policy);
-            format!("allowed {what}{what_asked}")
+            match query {
+                true => format!("queried {what}: would be allowed"),
+                false => format!("allowed {what}{what_asked}"),
+            }
         }
         Err(e) => {
             let (kind, reason) = e.parts();
@@ -378,13 +414,15 @@ pub(crate) fn decision(
                 }
                 None => String::new(),
             };
+            let verb = if query { "queried" } else { "refused" };
+            let would = if query { "would be refused: " } else { "" };
             format!(
-                "refused {what}{what_asked}: {kind}: {}{hint}",
+                "{verb} {what}{what_asked}: {would}{kind}: {}{hint}",
                 escape_controls(&reason)
             )
         }
     };
-    auditor.emit(!allowed, "decision", &message, r.fields, r.truncated)
+    auditor.emit(warn, "decision", &message, r.fields, r.truncated)
 }
 
 /// Whether an audit event at `warn` (else `info`) level goes anywhere: a
