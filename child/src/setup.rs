@@ -3,7 +3,8 @@
 //! `PR_SET_NO_NEW_PRIVS` and the Landlock sandbox (files, TCP ports, and
 //! the scoping of signals and abstract unix sockets).
 //!
-//! The Landlock ruleset is built in the parent; the child only calls
+//! The Landlock ruleset is built in the parent, once per set of paths
+//! while those paths name the same files; the child only calls
 //! `setrlimit`, `prctl` and `landlock_restrict_self` (plain system calls,
 //! safe between clone and exec, `clone_spawn.rs`).
 
@@ -15,6 +16,7 @@ use procgate_policy::sandbox::{ChildSandbox, LandlockPaths, NetGrant, Network};
 use procgate_policy::{Error, OsLimits, Result};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 /// The Landlock ABI the ruleset is written for; must match
 /// [`procgate_policy::sandbox::REQUIRED_LANDLOCK_ABI`], what `require`
@@ -106,7 +108,61 @@ fn setrlimit(resource: libc::__rlimit_resource_t, value: Option<u64>) -> std::io
 #[derive(Debug)]
 pub(crate) struct ChildSetup {
     os: OsLimits,
-    ruleset: Option<OwnedFd>,
+    ruleset: Option<Arc<OwnedFd>>,
+}
+
+/// A ruleset built earlier: the paths it was built from, the identity
+/// (device, inode) of each as it was then (`None`: it did not exist), and
+/// the ruleset.
+struct Built {
+    paths: LandlockPaths,
+    found: Vec<Option<(u64, u64)>>,
+    ruleset: Option<Arc<OwnedFd>>,
+}
+
+/// How many built rulesets are kept (one per policy in use, typically).
+const BUILT_KEPT: usize = 8;
+
+/// What each read and write path names now: its (device, inode), after
+/// symbolic links, or `None` if it does not exist.
+fn identities(paths: &LandlockPaths) -> Vec<Option<(u64, u64)>> {
+    use std::os::unix::fs::MetadataExt;
+    paths
+        .read
+        .iter()
+        .chain(&paths.write)
+        .map(|p| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino())))
+        .collect()
+}
+
+/// The ruleset for `paths`: the one built earlier for the same paths if
+/// every path still names what it named then (so a fresh build would
+/// give the same rules: Landlock binds a rule to the inode it was opened
+/// at), else a new one. A `stat` per path instead of an open, a rule and a
+/// close per path and a ruleset per spawn.
+fn ruleset_for(paths: &LandlockPaths) -> Result<Option<Arc<OwnedFd>>> {
+    static BUILT: Mutex<Vec<Built>> = Mutex::new(Vec::new());
+    let found = identities(paths);
+    {
+        let built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(b) = built.iter().find(|b| b.paths == *paths && b.found == found) {
+            return Ok(b.ruleset.clone());
+        }
+    }
+    let ruleset = ruleset(paths)?.map(Arc::new);
+    // What the build saw may have changed since `found` was taken; then
+    // the entry is simply not found next time and built again.
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    built.retain(|b| b.paths != *paths);
+    if built.len() >= BUILT_KEPT {
+        built.remove(0);
+    }
+    built.push(Built {
+        paths: paths.clone(),
+        found,
+        ruleset: ruleset.clone(),
+    });
+    Ok(ruleset)
 }
 
 /// Prepares the child-side setup, if there is any.
@@ -115,7 +171,7 @@ pub(crate) fn prepare(sandbox: &ChildSandbox) -> Result<Option<ChildSetup>> {
         return Ok(None);
     }
     let ruleset = match &sandbox.landlock {
-        Some(paths) => ruleset(paths)?,
+        Some(paths) => ruleset_for(paths)?,
         None => None,
     };
     Ok(Some(ChildSetup {
