@@ -9,7 +9,7 @@
 //! at any depth, in file order.
 
 use procgate_policy::{Declaration, MAX_DECLARATION_BYTES};
-use wasmparser::{Parser, Payload};
+use wasmparser::{Chunk, Parser, Payload};
 
 /// The name of the custom section that holds a guest's declaration: the
 /// text of a policy file (TOML, UTF-8).
@@ -51,17 +51,39 @@ impl GuestFile {
 /// Reads a component's declaration, imports and exports. Fails on a file
 /// that is not a well-formed component, on a declaration that is not
 /// UTF-8, and on declarations longer than [`MAX_DECLARATION_BYTES`] in all.
+/// Code sections are skipped unread (a Python guest's are most of its
+/// 20 MB).
 pub fn read(bytes: &[u8]) -> anyhow::Result<GuestFile> {
     let mut file = GuestFile::default();
     let mut sections: Vec<&str> = Vec::new();
     let mut size = 0usize;
-    // Nesting depth: each module or component starts with a `Version`
-    // and closes with an `End`; the top level is 1.
-    let mut depth = 0usize;
-    for payload in Parser::new(0).parse_all(bytes) {
-        match payload? {
-            Payload::Version { .. } => depth += 1,
-            Payload::End(_) => depth = depth.saturating_sub(1),
+    // The parsers of the enclosing modules and components; the top level
+    // has none.
+    let mut stack: Vec<Parser> = Vec::new();
+    let mut parser = Parser::new(0);
+    let mut data = bytes;
+    loop {
+        let (payload, consumed) = match parser.parse(data, true)? {
+            Chunk::Parsed { payload, consumed } => (payload, consumed),
+            Chunk::NeedMoreData(_) => anyhow::bail!("the file ends too early"),
+        };
+        data = &data[consumed..];
+        let top = stack.is_empty();
+        match payload {
+            Payload::CodeSectionStart { size: code, .. } => {
+                parser.skip_section();
+                data = data
+                    .get(code as usize..)
+                    .ok_or_else(|| anyhow::anyhow!("a code section runs past the end"))?;
+            }
+            Payload::ModuleSection { parser: inner, .. }
+            | Payload::ComponentSection { parser: inner, .. } => {
+                stack.push(std::mem::replace(&mut parser, inner));
+            }
+            Payload::End(_) => match stack.pop() {
+                Some(outer) => parser = outer,
+                None => break,
+            },
             Payload::CustomSection(section) if section.name() == SECTION => {
                 size += section.data().len();
                 anyhow::ensure!(
@@ -72,12 +94,12 @@ pub fn read(bytes: &[u8]) -> anyhow::Result<GuestFile> {
                     .map_err(|e| anyhow::anyhow!("the {SECTION} section is not UTF-8: {e}"))?;
                 sections.push(text);
             }
-            Payload::ComponentImportSection(imports) if depth == 1 => {
+            Payload::ComponentImportSection(imports) if top => {
                 for import in imports {
                     file.imports.push(import?.name.name.to_string());
                 }
             }
-            Payload::ComponentExportSection(exports) if depth == 1 => {
+            Payload::ComponentExportSection(exports) if top => {
                 for export in exports {
                     file.exports.push(export?.name.name.to_string());
                 }

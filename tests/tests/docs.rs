@@ -628,7 +628,12 @@ fn every_procgate_run_command_in_the_docs_uses_real_flags() {
                 if token == "--" || token.ends_with(".wasm") {
                     break;
                 }
-                let flag = token.split('=').next().unwrap();
+                // (A flag quoted in output: "`procgate run --learn`: ...".)
+                let flag = token
+                    .split('=')
+                    .next()
+                    .unwrap()
+                    .trim_end_matches(['`', ':', ',']);
                 if flag.starts_with('-') && !flags.contains(flag) {
                     wrong.push(format!(
                         "{file}:{n}: `{flag}` is not a flag of `procgate run`"

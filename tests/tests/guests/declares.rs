@@ -14,7 +14,7 @@ fn a_rust_guest_declaration_is_read_from_its_core_module() {
     let file = declare::read(&bytes).unwrap();
     let text = file
         .declaration
-        .as_ref()
+        .clone()
         .expect("the declares guest has a declaration");
     assert!(text.contains("allow = [\"echo\"]"), "{text}");
     assert!(file.is_command(), "{:?}", file.exports);
