@@ -110,7 +110,7 @@ impl AskTier {
         search_path: &[PathBuf],
         writable: &[PathBuf],
     ) -> anyhow::Result<AskTier> {
-        let resolve = |entries: Vec<At<String>>, trust: bool| {
+        let resolve = |entries: Vec<At<String>>| {
             entries
                 .into_iter()
                 .map(|e| {
@@ -122,7 +122,7 @@ impl AskTier {
                         )));
                     }
                     let resolved = programs::resolve(written, search_path);
-                    if let (true, Some(path)) = (trust, &resolved) {
+                    if let Some(path) = &resolved {
                         programs::check_trusted(path, writable).map_err(|why| {
                             anyhow::anyhow!(e.say(format!("program {written:?}: {why}")))
                         })?;
@@ -135,7 +135,7 @@ impl AskTier {
                 .collect::<anyhow::Result<Vec<Entry>>>()
         };
         Ok(AskTier {
-            ask: resolve(entries.ask, true)?,
+            ask: resolve(entries.ask)?,
             default: entries.default,
         })
     }

@@ -70,6 +70,9 @@
 //! `stale-cgroup`, `no-cgroup`, `exit-unknown`, `no-reap-thread`) and, by
 //! kind, `pid`, `pids`, `cgroup`, `within_ms`, `host_pid`, `populated`,
 //! `left`, `reason`, `error`.
+//!
+//! A little over ~400 lines: about 70 are this module doc with the record
+//! schema (the one place it is written) and about 35 are tests.
 
 mod life;
 mod ops;
