@@ -185,18 +185,14 @@ impl Policy {
         self.conclude(req, prepared, answer, auditor)
     }
 
-    /// The static decision, with the ask tier: deny entries first, then
-    /// the policy; a refusal for an unlisted program or argument list is
-    /// turned into a question if the tier covers the program.
+    /// The static decision, with the ask tier: a refusal for an unlisted
+    /// program or argument list is turned into a question if the tier
+    /// covers the program.
     fn prepare_spawn(&self, req: &SpawnRequest<'_>) -> Prepared {
         let search_path = self.programs.search_path();
-        // Deny entries (crate::deny) win before the tier can ask.
-        if let Command::Exec { program, .. } = req.command {
-            let resolved = programs::resolve(program, search_path);
-            if let Err(denied) = self.programs.denied(program, resolved.as_deref()) {
-                return Prepared::Refused(denied);
-            }
-        }
+        // Deny entries (crate::deny) are checked inside both plans, the
+        // static one and the asking one (`Programs::accept_as`), so a
+        // denied program is refused, never asked.
         let refused = match self.plan_spawn(req) {
             Ok(plan) => return Prepared::Allowed(plan),
             Err(e) => e,
