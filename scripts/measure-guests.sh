@@ -32,12 +32,16 @@ export PROCGATE_CACHE_DIR=$cache
 # Runs "$@" 5 times; prints the median wall and the median CPU (user +
 # system) time in milliseconds.
 median_ms() {
-  local walls=() cpus=() t
+  local walls=() cpus=() t tf
+  tf=$(mktemp)
   for _ in 1 2 3 4 5; do
-    t=$( { /usr/bin/time -f '%e %U %S' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    # -o: the figures go to their own file; the command's stderr is dropped.
+    /usr/bin/time -o "$tf" -f '%e %U %S' "$@" >/dev/null 2>/dev/null
+    t=$(tail -1 "$tf")
     walls+=("$(awk '{printf "%d", $1 * 1000}' <<<"$t")")
     cpus+=("$(awk '{printf "%d", ($2 + $3) * 1000}' <<<"$t")")
   done
+  rm -f "$tf"
   echo "$(printf '%s\n' "${walls[@]}" | sort -n | sed -n 3p)" \
     "$(printf '%s\n' "${cpus[@]}" | sort -n | sed -n 3p)"
 }
