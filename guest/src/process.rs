@@ -128,6 +128,15 @@ impl Stdio {
     }
 }
 
+/// SIGKILL's outcome as std's and tokio's `kill` see it: a child that has
+/// already exited is not an error.
+pub(crate) fn killed(sent: Result<(), HostError>) -> io::Result<()> {
+    match sent {
+        Err(HostError::ProcessExited) => Ok(()),
+        other => Ok(other?),
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Which {
     Stdin,

@@ -35,6 +35,7 @@ use crate::{HostError, Options, Signal, Stdio, StreamError};
 type Result<T, E = HostError> = std::result::Result<T, E>;
 
 mod communicate;
+mod faces;
 mod read_buf;
 mod reader;
 mod writer;

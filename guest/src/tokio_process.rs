@@ -48,7 +48,7 @@ use wstd::runtime::{AsyncPollable, WaitFor};
 use crate::aio::{Process, StreamReader, StreamWriter};
 use crate::process::{ExitStatus, Output, Stdio};
 use crate::shared::{Step, READ_CHUNK};
-use crate::{HostError, Signal};
+use crate::Signal;
 
 mod child;
 
@@ -85,6 +85,13 @@ impl Command {
     builder! {
         /// Adds an argument.
         fn arg<S: AsRef<OsStr>>(arg: S);
+        /// Adds arguments.
+        fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(args: I);
+        /// Sets a variable in the child's environment (the policy must
+        /// allow it).
+        fn env<K: AsRef<OsStr>, V: AsRef<OsStr>>(key: K, val: V);
+        /// Sets variables in the child's environment.
+        fn envs<I: IntoIterator<Item = (K, V)>, K: AsRef<OsStr>, V: AsRef<OsStr>>(vars: I);
         /// Undoes [`env`](Command::env) for `key` (see
         /// [`crate::process::Command::env_remove`]).
         fn env_remove<K: AsRef<OsStr>>(key: K);
@@ -98,34 +105,6 @@ impl Command {
         fn stdout<T: Into<Stdio>>(cfg: T);
         /// The child's stderr.
         fn stderr<T: Into<Stdio>>(cfg: T);
-    }
-
-    /// Adds arguments.
-    pub fn args<I, S>(&mut self, args: I) -> &mut Command
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<OsStr>,
-    {
-        self.0.args(args);
-        self
-    }
-
-    /// Sets a variable in the child's environment (the policy must allow
-    /// it).
-    pub fn env<K: AsRef<OsStr>, V: AsRef<OsStr>>(&mut self, key: K, val: V) -> &mut Command {
-        self.0.env(key, val);
-        self
-    }
-
-    /// Sets variables in the child's environment.
-    pub fn envs<I, K, V>(&mut self, vars: I) -> &mut Command
-    where
-        I: IntoIterator<Item = (K, V)>,
-        K: AsRef<OsStr>,
-        V: AsRef<OsStr>,
-    {
-        self.0.envs(vars);
-        self
     }
 
     /// Accepted for tokio's sake; always on here: the host kills and reaps

@@ -41,17 +41,6 @@ pub struct Process {
     pub(crate) core: ProcCore,
 }
 
-impl std::fmt::Debug for Process {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Process")
-            .field("pid", &self.pid())
-            .field("stdin", &self.stdin.is_some())
-            .field("stdout", &self.stdout.is_some())
-            .field("stderr", &self.stderr.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
 impl Process {
     pub(super) fn new(spawned: Spawned) -> Self {
         Self {
@@ -322,20 +311,6 @@ impl From<crate::sync::Process> for Process {
     /// The same process on the async face, with its streams and what they
     /// buffered.
     fn from(process: crate::sync::Process) -> Self {
-        let crate::sync::Process {
-            stdin,
-            stdout,
-            stderr,
-            core,
-        } = process;
-        Self {
-            stdin: stdin.map(|w| StreamWriter {
-                core: w.core,
-                closing: None,
-            }),
-            stdout: stdout.map(|r| StreamReader { core: r.core }),
-            stderr: stderr.map(|r| StreamReader { core: r.core }),
-            core,
-        }
+        Self::new(process.into_spawned())
     }
 }

@@ -33,15 +33,18 @@ pub struct StreamReader {
     pub(crate) core: ReaderCore,
 }
 
-impl std::fmt::Debug for StreamReader {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StreamReader")
-            .field("buffer", &self.core.buf)
-            .finish_non_exhaustive()
-    }
-}
-
 impl StreamReader {
+    /// Run one read operation to its end, awaiting more from the stream
+    /// whenever the buffer does not hold enough.
+    async fn run<T>(&mut self, mut step: impl FnMut(&mut shared::ReadBuf) -> Step<T>) -> T {
+        loop {
+            if let Step::Ready(value) = step(&mut self.core.buf) {
+                return value;
+            }
+            self.fill().await;
+        }
+    }
+
     /// Read more from the stream into the buffer, awaiting data.
     async fn fill(&mut self) {
         loop {
@@ -83,12 +86,7 @@ impl StreamReader {
     /// # Ok::<(), procgate_guest::Error>(()) });
     /// ```
     pub async fn read(&mut self, n: isize) -> Result<Vec<u8>, StreamError> {
-        loop {
-            if let Step::Ready(value) = self.core.buf.read(n) {
-                return value;
-            }
-            self.fill().await;
-        }
+        self.run(|buf| buf.read(n)).await
     }
 
     /// Read one line, where "line" is a sequence of bytes ending with `\n`.
@@ -106,12 +104,7 @@ impl StreamReader {
     /// ```
     pub async fn readline(&mut self) -> Result<Vec<u8>, StreamError> {
         let mut offset = 0;
-        loop {
-            if let Step::Ready(value) = self.core.buf.readline(&mut offset) {
-                return value;
-            }
-            self.fill().await;
-        }
+        self.run(|buf| buf.readline(&mut offset)).await
     }
 
     /// Read exactly `n` bytes.
@@ -127,12 +120,7 @@ impl StreamReader {
     /// # Ok::<(), procgate_guest::Error>(()) });
     /// ```
     pub async fn readexactly(&mut self, n: usize) -> Result<Vec<u8>, StreamError> {
-        loop {
-            if let Step::Ready(value) = self.core.buf.readexactly(n) {
-                return value;
-            }
-            self.fill().await;
-        }
+        self.run(|buf| buf.readexactly(n)).await
     }
 
     /// Read data until `separator` is found; return it with the separator
@@ -162,12 +150,7 @@ impl StreamReader {
     /// [`readuntil`](StreamReader::readuntil).
     pub async fn readuntil_any(&mut self, separators: &[&[u8]]) -> Result<Vec<u8>, StreamError> {
         let mut offset = 0;
-        loop {
-            if let Step::Ready(value) = self.core.buf.readuntil(separators, &mut offset) {
-                return value;
-            }
-            self.fill().await;
-        }
+        self.run(|buf| buf.readuntil(separators, &mut offset)).await
     }
 
     /// The lines of the stream as a [`Stream`], each with its `\n` (the

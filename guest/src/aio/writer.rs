@@ -64,7 +64,7 @@ async fn flush(stream: &OutputStream) -> Result<(), StreamError> {
 pub struct StreamWriter {
     // Field order is drop order: the stream (in `core`) before the process
     // (also in `core`); the closing task owns its own stream.
-    pub(super) core: WriterCore,
+    pub(crate) core: WriterCore,
     /// The background task of `close`, sending what was buffered.
     pub(super) closing: Option<Closing>,
 }
@@ -87,24 +87,9 @@ impl Drop for Closing {
     }
 }
 
-impl std::fmt::Debug for StreamWriter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StreamWriter")
-            .field("buffered", &self.core.pending.len())
-            .field("closing", &self.is_closing())
-            .finish_non_exhaustive()
-    }
-}
-
 impl StreamWriter {
     pub(crate) fn core_mut(&mut self) -> &mut WriterCore {
         &mut self.core
-    }
-
-    /// The writer's state for the blocking face; a background close is
-    /// left to finish on its own.
-    pub(crate) fn into_core(self) -> WriterCore {
-        self.core
     }
 
     /// Write `data` to the stream without waiting: what the stream accepts

@@ -34,10 +34,7 @@ impl Child {
     /// Sends SIGKILL. A child that has already exited is not an error, as
     /// with std.
     pub fn kill(&mut self) -> io::Result<()> {
-        match self.process.kill() {
-            Err(HostError::ProcessExited) => Ok(()),
-            other => Ok(other?),
-        }
+        killed(self.process.kill())
     }
 
     /// Sends `signal` (not in std: `kill -SIG`), as
@@ -71,13 +68,8 @@ impl Child {
         drop(self.stdin.take());
         self.process.stdout = self.stdout.take().map(|s| s.0);
         self.process.stderr = self.stderr.take().map(|s| s.0);
-        let (stdout, stderr) = self.process.communicate(None)?;
-        let code = self.process.wait()?;
-        Ok(Output {
-            status: ExitStatus(code),
-            stdout: stdout.unwrap_or_default(),
-            stderr: stderr.unwrap_or_default(),
-        })
+        let communicated = self.process.communicate(None)?;
+        Ok(Output::new(communicated, self.process.wait()?))
     }
 
     /// The blocking face's process, with the pipes still in the child.

@@ -61,3 +61,15 @@ pub struct Output {
     /// All of its stderr.
     pub stderr: Vec<u8>,
 }
+
+impl Output {
+    /// What a `communicate` gave (a pipe taken out of the child gave
+    /// nothing: empty output, as with std) and the return code after it.
+    pub(crate) fn new((stdout, stderr): crate::sync::Communicated, code: i32) -> Output {
+        Output {
+            status: ExitStatus(code),
+            stdout: stdout.unwrap_or_default(),
+            stderr: stderr.unwrap_or_default(),
+        }
+    }
+}

@@ -86,21 +86,7 @@ pub(crate) fn block_until(pollables: &[&Pollable], timeout: Option<std::time::Du
 pub(crate) trait Communicates {
     fn cores(&mut self) -> (&ProcCore, Option<&mut ReaderCore>, Option<&mut ReaderCore>);
 }
-
-/// One implementation for both faces' processes (their fields have the
-/// same names).
-macro_rules! communicates {
-    ($($process:ty),*) => {$(
-        impl Communicates for $process {
-            fn cores(&mut self) -> (&ProcCore, Option<&mut ReaderCore>, Option<&mut ReaderCore>) {
-                let stdout = self.stdout.as_mut().map(|r| &mut r.core);
-                (&self.core, stdout, self.stderr.as_mut().map(|r| &mut r.core))
-            }
-        }
-    )*};
-}
-
-communicates!(crate::sync::Process, crate::aio::Process);
+/// (Implemented for both faces' processes in `faces.rs`.)
 
 /// A `communicate` in progress, of either face (each face's
 /// `Communication` wraps it and adds its way to wait): the host's future

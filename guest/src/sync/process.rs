@@ -39,17 +39,6 @@ pub struct Process {
     pub(crate) core: ProcCore,
 }
 
-impl std::fmt::Debug for Process {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Process")
-            .field("pid", &self.pid())
-            .field("stdin", &self.stdin.is_some())
-            .field("stdout", &self.stdout.is_some())
-            .field("stderr", &self.stderr.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
 impl Process {
     pub(crate) fn new(spawned: Spawned) -> Self {
         Self {
@@ -300,19 +289,6 @@ impl From<crate::aio::Process> for Process {
     /// running is left to finish on the reactor (if one runs); the writer
     /// is closed here.
     fn from(process: crate::aio::Process) -> Self {
-        let crate::aio::Process {
-            stdin,
-            stdout,
-            stderr,
-            core,
-        } = process;
-        Self {
-            stdin: stdin.map(|w| StreamWriter {
-                core: w.into_core(),
-            }),
-            stdout: stdout.map(|r| StreamReader { core: r.core }),
-            stderr: stderr.map(|r| StreamReader { core: r.core }),
-            core,
-        }
+        Self::new(process.into_spawned())
     }
 }

@@ -29,14 +29,6 @@ pub struct StreamReader {
     pub(crate) core: ReaderCore,
 }
 
-impl std::fmt::Debug for StreamReader {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StreamReader")
-            .field("buffer", &self.core.buf)
-            .finish_non_exhaustive()
-    }
-}
-
 impl StreamReader {
     /// Run one read operation to its end, reading more from the stream with
     /// blocking reads whenever the buffer does not hold enough.

@@ -29,15 +29,6 @@ pub struct StreamWriter {
     pub(crate) core: WriterCore,
 }
 
-impl std::fmt::Debug for StreamWriter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StreamWriter")
-            .field("buffered", &self.core.pending.len())
-            .field("closing", &self.is_closing())
-            .finish_non_exhaustive()
-    }
-}
-
 impl StreamWriter {
     /// Write `data` without waiting: what the stream accepts now is sent,
     /// the rest is buffered until [`drain`](StreamWriter::drain) (or

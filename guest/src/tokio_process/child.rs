@@ -41,10 +41,7 @@ impl Child {
     /// Sends SIGKILL without waiting (tokio's `start_kill`); a child that
     /// has already exited is not an error.
     pub fn start_kill(&mut self) -> io::Result<()> {
-        match self.process.kill() {
-            Err(HostError::ProcessExited) => Ok(()),
-            other => Ok(other?),
-        }
+        crate::process::killed(self.process.kill())
     }
 
     /// Sends SIGKILL and waits for the child to exit.
@@ -90,13 +87,8 @@ impl Child {
         self.close_stdin().await;
         self.process.stdout = self.stdout.take().map(|s| s.0.into_reader());
         self.process.stderr = self.stderr.take().map(|s| s.0.into_reader());
-        let (stdout, stderr) = self.process.communicate(None).await?;
-        let code = self.process.wait().await?;
-        Ok(Output {
-            status: ExitStatus(code),
-            stdout: stdout.unwrap_or_default(),
-            stderr: stderr.unwrap_or_default(),
-        })
+        let communicated = self.process.communicate(None).await?;
+        Ok(Output::new(communicated, self.process.wait().await?))
     }
 }
 

@@ -59,6 +59,23 @@ impl ProcgateCtxView<'_> {
         Ok(process.exit().send_signal(signal.number())?)
     }
 
+    /// The pipes of `process` taken for a communicate feeding it `input`,
+    /// under the policy's limits and the run's budget.
+    fn take_communicate(
+        &mut self,
+        process: &Resource<Process>,
+        input: Option<Vec<u8>>,
+    ) -> Result<Communicate> {
+        let process = self.table.get_mut(process)?;
+        let limits = self.ctx.policy.limits();
+        Ok(Communicate::take(
+            &mut process.child,
+            input,
+            limits,
+            &self.ctx.budget,
+        )?)
+    }
+
     /// A stream on an output pipe for the guest.
     fn push_output(&mut self, pipe: Arc<PipeReader>) -> Result<Resource<DynInputStream>> {
         let stream: DynInputStream = Box::new(ChildOutput(pipe));
@@ -96,14 +113,7 @@ impl HostProcess for ProcgateCtxView<'_> {
         process: Resource<Process>,
         input: Option<Vec<u8>>,
     ) -> Result<CommunicateOutput> {
-        let proc = self.table.get_mut(&process)?;
-        let c = Communicate::take(
-            &mut proc.child,
-            input,
-            self.ctx.policy.limits(),
-            &self.ctx.budget,
-        )?;
-        let out = c.run().await?;
+        let out = self.take_communicate(&process, input)?.run().await?;
         let pumps = std::mem::take(&mut self.table.get_mut(&process)?.pumps);
         Process::flush_inherited(pumps).await;
         Ok(out.into())
@@ -114,13 +124,7 @@ impl HostProcess for ProcgateCtxView<'_> {
         process: Resource<Process>,
         input: Option<Vec<u8>>,
     ) -> Result<Resource<FutureCommunicate>> {
-        let process = self.table.get_mut(&process)?;
-        let c = Communicate::take(
-            &mut process.child,
-            input,
-            self.ctx.policy.limits(),
-            &self.ctx.budget,
-        )?;
+        let c = self.take_communicate(&process, input)?;
         Ok(self.table.push(FutureCommunicate::spawn(c))?)
     }
 
