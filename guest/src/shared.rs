@@ -1,6 +1,7 @@
 //! What the blocking and the async faces share: the process handle, the
 //! lazily taken streams, asyncio's `StreamReader` buffer logic with the I/O
-//! left out, and the planning of `communicate`.
+//! left out, the planning of `communicate`, and what both faces' types do
+//! alike (`Debug`, the conversion between faces).
 //!
 //! # Streams are taken lazily
 //!

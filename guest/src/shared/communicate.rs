@@ -82,11 +82,11 @@ pub(crate) fn block_until(pollables: &[&Pollable], timeout: Option<std::time::Du
 }
 
 /// A face's process, as a `communicate` in progress reaches it: the
-/// process's core and the cores of its stdout and stderr readers.
+/// process's core and the cores of its stdout and stderr readers. Both
+/// faces' processes implement it in `faces.rs`.
 pub(crate) trait Communicates {
     fn cores(&mut self) -> (&ProcCore, Option<&mut ReaderCore>, Option<&mut ReaderCore>);
 }
-/// (Implemented for both faces' processes in `faces.rs`.)
 
 /// A `communicate` in progress, of either face (each face's
 /// `Communication` wraps it and adds its way to wait): the host's future
