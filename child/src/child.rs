@@ -95,14 +95,20 @@ pub struct Child {
     pub stdout: Pipe<Arc<PipeReader>>,
     /// The read end of its stderr pipe.
     pub stderr: Pipe<Arc<PipeReader>>,
+    /// Most bytes one `communicate` buffers per stream: the plan's
+    /// [`SpawnPlan::communicate_cap`](procgate_policy::SpawnPlan::communicate_cap).
+    communicate_cap: usize,
 }
 
 impl Child {
-    /// A child `exit` watches, counted among `children`; pipes none yet.
-    pub(crate) fn new(exit: ChildExit, children: Arc<Children>) -> Child {
+    /// A child `exit` watches, counted among `children`, whose
+    /// communicates buffer at most `communicate_cap` bytes per stream;
+    /// pipes none yet.
+    pub(crate) fn new(exit: ChildExit, children: Arc<Children>, communicate_cap: usize) -> Child {
         let exit = Arc::new(exit);
         children.add(exit.clone());
         Child {
+            communicate_cap,
             exit,
             children,
             stdin: Pipe::None,
@@ -120,6 +126,12 @@ impl Child {
     /// process group, or only its pidfd.
     pub fn containment(&self) -> Containment {
         self.exit.containment()
+    }
+
+    /// Most bytes one `communicate` buffers from each of its stdout and
+    /// stderr (its rule's, or the guest's).
+    pub fn communicate_cap(&self) -> usize {
+        self.communicate_cap
     }
 
     /// The child's exit, shared with pollables and communicates.

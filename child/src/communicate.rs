@@ -117,7 +117,9 @@ pub struct Communicate {
 
 impl Communicate {
     /// Takes what a communicate needs from `child`: stdin (closed after
-    /// the input is written) and shared handles on stdout and stderr.
+    /// the input is written) and shared handles on stdout and stderr. Each
+    /// output is capped at the child's [`Child::communicate_cap`], never
+    /// above `limits`'.
     ///
     /// Fails with `invalid-argument` if `input` is given but stdin is not a
     /// pipe the process still holds, and with `limit-exceeded` if the
@@ -157,7 +159,9 @@ impl Communicate {
             stdout: child.stdout.shared().cloned(),
             stderr: child.stderr.shared().cloned(),
             exit: Arc::clone(child.exit()),
-            cap: limits.communicate_cap(),
+            // The plan's cap (a rule may narrow the guest's); the guest's
+            // stays the ceiling.
+            cap: child.communicate_cap().min(limits.communicate_cap()),
             held,
         })
     }

@@ -149,7 +149,7 @@ pub fn spawn(plan: &SpawnPlan, stdio: Stdio, children: &Arc<Children>) -> Result
     let exit = ChildExit::new(pid, pidfd, containment, leaf)
         .map_err(|e| Error::Io(format!("watching the child's pidfd: {e}")))?;
 
-    let mut child = Child::new(exit, Arc::clone(children));
+    let mut child = Child::new(exit, Arc::clone(children), plan.communicate_cap);
     if let Some(after) = plan.timeout {
         let grace = plan.kill_grace.unwrap_or_else(|| children.grace());
         crate::timeout::watch(Arc::clone(child.exit()), after, grace);

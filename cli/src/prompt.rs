@@ -110,7 +110,7 @@ impl Prompt {
         };
         let written = std::fs::read_to_string(path)
             .map_err(anyhow::Error::from)
-            .and_then(|text| remember(&text, base, call, &plan.arg0, &plan.args, how))
+            .and_then(|text| Ok(remember(&text, base, call, &plan.arg0, &plan.args, how)?))
             .and_then(|learned| {
                 std::fs::write(path, &learned.text)?;
                 Ok(learned.diff)

@@ -33,9 +33,10 @@ use crate::audit::{self, Asked, Auditor};
 use crate::builder::At;
 use crate::hooks::{Answer, Consult, ProcgateHooks};
 use crate::request::{Command, SpawnPlan, SpawnRequest};
-use crate::{programs, Error, Policy, PolicyBuilder, Result};
+use crate::spelling::Spelling;
+use crate::{programs, BuildError, Error, Policy, PolicyBuilder, Result};
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// What the policy does with a program no allow entry lists
 /// (`[programs] default`).
@@ -109,22 +110,22 @@ impl AskTier {
         entries: AskEntries,
         search_path: &[PathBuf],
         writable: &[PathBuf],
-    ) -> anyhow::Result<AskTier> {
+    ) -> Result<AskTier, BuildError> {
         let resolve = |entries: Vec<At<String>>| {
             entries
                 .into_iter()
                 .map(|e| {
                     let written = &e.value;
-                    if written.is_empty() || (written.contains('/') && !written.starts_with('/')) {
-                        anyhow::bail!(e.say(format!(
+                    if !Spelling::of(written).names_a_program() {
+                        return Err(BuildError::new(e.say(format!(
                             "program {written:?}: give a bare name (looked up on the search \
                              path) or an absolute path"
-                        )));
+                        ))));
                     }
                     let resolved = programs::resolve(written, search_path);
                     if let Some(path) = &resolved {
                         programs::check_trusted(path, writable).map_err(|why| {
-                            anyhow::anyhow!(e.say(format!("program {written:?}: {why}")))
+                            BuildError::new(e.say(format!("program {written:?}: {why}")))
                         })?;
                     }
                     Ok(Entry {
@@ -132,7 +133,7 @@ impl AskTier {
                         resolved,
                     })
                 })
-                .collect::<anyhow::Result<Vec<Entry>>>()
+                .collect::<Result<Vec<Entry>, BuildError>>()
         };
         Ok(AskTier {
             ask: resolve(entries.ask)?,
@@ -260,7 +261,7 @@ impl Policy {
     /// assert_eq!(p.default_env_names(), ["LANG"]);
     /// ```
     pub fn default_env_names(&self) -> Vec<String> {
-        let env = self.env.build(&[], false).unwrap_or_default();
+        let env = self.env.build(&[], false, None).unwrap_or_default();
         env.into_iter().map(|(k, _)| k).collect()
     }
 }
@@ -270,24 +271,18 @@ pub(crate) fn refused_by(who: &str, reason: &str) -> Error {
     Error::Denied(format!("{who} refused: {reason}"))
 }
 
-/// The refusal of an ask nobody answered: says how to allow it.
+/// The refusal of an ask nobody answered: says how to allow it, as
+/// [`crate::how_to_allow`] says it of an unlisted program.
 fn unanswered(req: &SpawnRequest<'_>, plan: &SpawnPlan) -> Error {
     let program = match req.command {
         Command::Exec { program, .. } => program,
         Command::Shell { .. } => plan.arg0.as_str(),
     };
-    let name = Path::new(program)
-        .file_name()
-        .map_or(program.into(), |n| n.to_string_lossy());
-    let how = if program.contains('/') {
-        format!("--allow {program}")
-    } else {
-        format!("--allow {name}")
-    };
     Error::Denied(format!(
         "program {program:?} is in the ask tier ({}) and nothing answered (no hook answers \
-         asks, no --prompt): allow it with {how} or programs.allow, or run with --prompt",
-        plan.rule
+         asks, no --prompt): {}, or run with --prompt",
+        plan.rule,
+        crate::hint::allow_program(program)
     ))
 }
 

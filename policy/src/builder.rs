@@ -476,12 +476,10 @@ impl PolicyBuilder {
                     .map_err(|e| BuildError::new(search_path.say(format!("search path: {e}"))))?;
             }
         }
-        let ask = crate::ask::AskTier::new(self.ask, &search_path.value, &writable)
-            .map_err(|e| BuildError::of(&e))?;
-        let deny = crate::deny::DenyList::new(self.deny, &search_path.value)
-            .map_err(|e| BuildError::of(&e))?;
-        let programs = programs::Programs::new(self.programs, deny, search_path.value, &writable)
-            .map_err(|e| BuildError::of(&e))?
+        let ask = crate::ask::AskTier::new(self.ask, &search_path.value, &writable)?;
+        let deny = crate::deny::DenyList::new(self.deny, &search_path.value)?;
+        check_rule_pass_env(&self.program_limits, &self.env_pass)?;
+        let programs = programs::Programs::new(self.programs, deny, search_path.value, &writable)?
             .with_limits(self.program_limits);
         for cwd in programs.rule_cwds() {
             cwd::resolve(&dirs, None, Some(cwd))
@@ -489,16 +487,14 @@ impl PolicyBuilder {
         }
         warnings.extend(programs.warnings());
         if let Some(shell) = &self.shell {
-            warnings
-                .extend(programs::check_shell(shell, &writable).map_err(|e| BuildError::of(&e))?);
+            warnings.extend(programs::check_shell(shell, &writable)?);
         }
         let env = env::EnvRules::new(
             &self.env_set,
             &self.env_pass,
             &self.guest_env,
             self.unsafe_env_globs,
-        )
-        .map_err(|e| BuildError::of(&e))?;
+        )?;
         for warning in &warnings {
             tracing::warn!(target: AUDIT_TARGET, decision = "load", "policy: {warning}");
         }
@@ -518,6 +514,25 @@ impl PolicyBuilder {
             ask,
         })
     }
+}
+
+/// Refuses a rule's `pass_env` name that `env.pass` does not pass: a
+/// rule narrows the host variables passed, never widens them.
+fn check_rule_pass_env(
+    rules: &[At<crate::rule_limits::Written>],
+    pass: &[String],
+) -> Result<(), BuildError> {
+    for rule in rules {
+        let (program, limits) = &rule.value;
+        let outside = limits.pass_env.iter().flatten().find(|n| !pass.contains(n));
+        if let Some(name) = outside {
+            return Err(BuildError::new(rule.say(format!(
+                "programs.rules pass_env {name:?} of {program:?} is not in env.pass: a rule \
+                 narrows the host variables passed to children, never widens them"
+            ))));
+        }
+    }
+    Ok(())
 }
 
 /// Refuses a Landlock sandbox whose read list (where children may execute)

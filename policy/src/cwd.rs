@@ -7,7 +7,7 @@
 //! (`/proc/self/fd/N`), so nothing can swap the path between the check
 //! and the child's `chdir`.
 
-use crate::{Error, Result};
+use crate::{BuildError, Error, Result};
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;
 use std::io;
@@ -39,17 +39,17 @@ pub struct DirGrant {
 impl DirGrant {
     /// Opens the grant; fails if `host` is not a directory or `guest` is
     /// not absolute.
-    pub(crate) fn open(host: &Path, guest: &str, read_only: bool) -> anyhow::Result<DirGrant> {
-        let canonical = host
-            .canonicalize()
-            .map_err(|e| anyhow::anyhow!("granted directory {}: {e}", host.display()))?;
-        anyhow::ensure!(
-            guest.starts_with('/'),
-            "guest path {guest:?} of {} must be absolute",
-            host.display()
-        );
-        let dir = Dir::open_ambient_dir(&canonical, ambient_authority())
-            .map_err(|e| anyhow::anyhow!("granted directory {}: {e}", host.display()))?;
+    pub(crate) fn open(host: &Path, guest: &str, read_only: bool) -> Result<DirGrant, BuildError> {
+        let unopened =
+            |e: io::Error| BuildError::new(format!("granted directory {}: {e}", host.display()));
+        let canonical = host.canonicalize().map_err(unopened)?;
+        if !guest.starts_with('/') {
+            return Err(BuildError::new(format!(
+                "guest path {guest:?} of {} must be absolute",
+                host.display()
+            )));
+        }
+        let dir = Dir::open_ambient_dir(&canonical, ambient_authority()).map_err(unopened)?;
         Ok(DirGrant {
             host: canonical,
             guest: normalize_guest(guest).unwrap_or_else(|| "/".into()),

@@ -237,9 +237,12 @@ impl Policy {
     /// The checks every spawn shares: environment, cwd, sizes, counts,
     /// sandbox.
     fn plan(&self, spawn: Spawn, req: &SpawnRequest<'_>, rule: String) -> Result<SpawnPlan> {
-        let mut env = self.env.build(req.env, self.learn.is_some())?;
         // policy5: a rule's variables, cwd and narrower limits.
         let narrow = spawn.limits.clone().unwrap_or_default();
+        let learning = self.learn.is_some();
+        let mut env = self
+            .env
+            .build(req.env, learning, narrow.pass_env.as_deref())?;
         narrow.apply_env(&mut env);
         let default_cwd = narrow.cwd.as_deref().or(self.default_cwd.as_deref());
         let cwd = cwd::resolve(&self.dirs, default_cwd, req.cwd)?;
@@ -312,6 +315,7 @@ impl Policy {
             },
             timeout: narrow.timeout(l.timeout),
             kill_grace: l.kill_grace,
+            communicate_cap: narrow.communicate_cap(l),
             rule,
             sandbox_note,
             cwd_dir: cwd.dir,

@@ -150,11 +150,11 @@ impl Policy {
         }
         for name in &d.env.guest_may_set {
             let env = [(name.get_ref().clone(), String::new())];
-            if let Err(e) = self.env.build(&env, false) {
+            if let Err(e) = self.env.build(&env, false, None) {
                 refused.push(Refusal::of(&e));
             }
         }
-        let base = self.env.build(&[], false).unwrap_or_default();
+        let base = self.env.build(&[], false, None).unwrap_or_default();
         let wanted = d.env.set.keys().chain(&d.env.pass);
         for name in wanted.filter(|n| !base.iter().any(|(k, _)| k == *n)) {
             refused.push(Refusal::new(

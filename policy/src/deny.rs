@@ -18,6 +18,8 @@
 //!   beneath it, by the same paths.
 
 use crate::builder::At;
+use crate::spelling::Spelling;
+use crate::BuildError;
 use globset::{Glob, GlobMatcher};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -51,31 +53,36 @@ pub(crate) struct DenyList {
 impl DenyList {
     /// Compiles the entries; bare names and plain paths are resolved (on
     /// `search_path`) to the file they name now.
-    pub(crate) fn new(entries: Vec<At<String>>, search_path: &[PathBuf]) -> anyhow::Result<Self> {
+    pub(crate) fn new(
+        entries: Vec<At<String>>,
+        search_path: &[PathBuf],
+    ) -> Result<Self, BuildError> {
         let mut out = Vec::new();
         for entry in entries {
             let written = entry.value.clone();
             let glob = |p: &str| {
                 Glob::new(p)
                     .map(|g| g.compile_matcher())
-                    .map_err(|e| anyhow::anyhow!(entry.say(format!("deny {written:?}: {e}"))))
+                    .map_err(|e| BuildError::new(entry.say(format!("deny {written:?}: {e}"))))
             };
             let pattern = crate::program_glob::is_pattern(&written);
-            let kind = if written.is_empty() {
-                anyhow::bail!(entry.say("deny entry is empty"));
-            } else if let Some(dir) = written.strip_suffix('/').filter(|d| d.starts_with('/')) {
-                let dir = PathBuf::from(if dir.is_empty() { "/" } else { dir });
-                let canonical = dir.canonicalize().ok();
-                Kind::Dir(dir, canonical)
-            } else if written.starts_with('/') {
-                Kind::Path(glob(&written)?)
-            } else if written.contains('/') {
-                anyhow::bail!(entry.say(format!(
-                    "deny {written:?}: give a bare name, an absolute path or a directory ending \
-                     in `/`"
-                )));
-            } else {
-                Kind::Name(glob(&written)?)
+            let kind = match Spelling::of(&written) {
+                Spelling::Empty => return Err(BuildError::new(entry.say("deny entry is empty"))),
+                Spelling::Relative => {
+                    return Err(BuildError::new(entry.say(format!(
+                        "deny {written:?}: give a bare name, an absolute path or a directory \
+                         ending in `/`"
+                    ))));
+                }
+                Spelling::Absolute => match written.strip_suffix('/') {
+                    Some(dir) => {
+                        let dir = PathBuf::from(if dir.is_empty() { "/" } else { dir });
+                        let canonical = dir.canonicalize().ok();
+                        Kind::Dir(dir, canonical)
+                    }
+                    None => Kind::Path(glob(&written)?),
+                },
+                Spelling::Name => Kind::Name(glob(&written)?),
             };
             let identity = if pattern {
                 None

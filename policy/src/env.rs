@@ -3,7 +3,7 @@
 //! Loader and injection variables from the guest are always refused.
 
 use crate::builder::At;
-use crate::{Error, Result};
+use crate::{BuildError, Error, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 /// Variables refused exactly by name: they make a child load or run code
@@ -238,14 +238,22 @@ fn refuse_pattern(pattern: &str, unsafe_globs: bool) -> Option<String> {
 /// The environment rules of a policy, ready to apply.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct EnvRules {
-    /// Set in every child: the host's values of `pass`, then `set`.
-    base: Vec<(String, String)>,
+    /// The host's values of `pass` (a missing one skipped).
+    passed: Vec<(String, String)>,
+    /// Set in every child, over `passed`.
+    set: Vec<(String, String)>,
     /// Name patterns of variables the guest may set.
     guest: GlobSet,
     /// The patterns as written, for messages.
     guest_patterns: Vec<String>,
     /// `PATH` is named exactly in the guest patterns.
     path_granted: bool,
+}
+
+/// Sets `k` in `env`, replacing what it had.
+fn put(env: &mut Vec<(String, String)>, k: &str, v: &str) {
+    env.retain(|(key, _)| key != k);
+    env.push((k.to_string(), v.to_string()));
 }
 
 impl EnvRules {
@@ -256,52 +264,58 @@ impl EnvRules {
         pass: &[String],
         guest_patterns: &[At<String>],
         unsafe_globs: bool,
-    ) -> anyhow::Result<EnvRules> {
-        let mut base: Vec<(String, String)> = Vec::new();
-        let mut put = |k: &str, v: String| {
-            base.retain(|(key, _)| key != k);
-            base.push((k.to_string(), v));
-        };
+    ) -> Result<EnvRules, BuildError> {
+        let mut passed = Vec::new();
         for name in pass {
             if let Ok(value) = std::env::var(name) {
-                put(name, value);
+                put(&mut passed, name, &value);
             }
         }
         for (k, v) in set {
-            anyhow::ensure!(
-                !k.is_empty() && !k.contains('=') && !k.contains('\0') && !v.contains('\0'),
-                "env.set: invalid variable {k:?}"
-            );
-            put(k, v.clone());
+            if k.is_empty() || k.contains('=') || k.contains('\0') || v.contains('\0') {
+                return Err(BuildError::new(format!("env.set: invalid variable {k:?}")));
+            }
         }
         let mut globs = GlobSetBuilder::new();
         for entry in guest_patterns {
             let p = &entry.value;
             let glob = Glob::new(p)
-                .map_err(|e| anyhow::anyhow!(entry.say(format!("env.guest_may_set {p:?}: {e}"))))?;
+                .map_err(|e| BuildError::new(entry.say(format!("env.guest_may_set {p:?}: {e}"))))?;
             if let Some(why) = refuse_pattern(p, unsafe_globs) {
-                anyhow::bail!(entry.say(why));
+                return Err(BuildError::new(entry.say(why)));
             }
             globs.add(glob);
         }
         let guest_patterns: Vec<String> = guest_patterns.iter().map(|p| p.value.clone()).collect();
         Ok(EnvRules {
-            base,
-            guest: globs.build()?,
+            passed,
+            set: set.to_vec(),
+            guest: globs.build().map_err(|e| BuildError::new(e.to_string()))?,
             path_granted: guest_patterns.iter().any(|p| p == "PATH"),
             guest_patterns,
         })
     }
 
-    /// The child's whole environment: the base plus the guest's
-    /// variables, each checked (in learn mode, only against the fixed
-    /// refusals).
+    /// The child's whole environment: the host variables passed (only
+    /// those named in `pass`, a rule's `pass_env`, if given), those set,
+    /// then the guest's variables, each checked (in learn mode, only
+    /// against the fixed refusals).
     pub(crate) fn build(
         &self,
         guest_env: &[(String, String)],
         learning: bool,
+        pass: Option<&[String]>,
     ) -> Result<Vec<(String, String)>> {
-        let mut env = self.base.clone();
+        let mut env: Vec<(String, String)> = match pass {
+            None => self.passed.clone(),
+            Some(names) => (self.passed.iter())
+                .filter(|(k, _)| names.contains(k))
+                .cloned()
+                .collect(),
+        };
+        for (k, v) in &self.set {
+            put(&mut env, k, v);
+        }
         for (key, value) in guest_env {
             crate::decide::check_nul("environment variable", key)?;
             crate::decide::check_nul("environment variable", value)?;
@@ -320,8 +334,7 @@ impl EnvRules {
                     self.guest_patterns
                 )));
             }
-            env.retain(|(k, _)| k != key);
-            env.push((key.clone(), value.clone()));
+            put(&mut env, key, value);
         }
         Ok(env)
     }

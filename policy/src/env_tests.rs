@@ -29,7 +29,7 @@ fn patterns_pass_and_refusals() {
     )
     .unwrap();
     let env = rules
-        .build(&vars(&[("GIT_AUTHOR_NAME", "x")]), false)
+        .build(&vars(&[("GIT_AUTHOR_NAME", "x")]), false, None)
         .unwrap();
     assert_eq!(
         env,
@@ -51,7 +51,7 @@ fn patterns_pass_and_refusals() {
         "https_proxy",
         "MAKEFLAGS",
     ] {
-        let err = rules.build(&vars(&[(bad, "x")]), false).unwrap_err();
+        let err = rules.build(&vars(&[(bad, "x")]), false, None).unwrap_err();
         assert!(
             err.to_string()
                 .starts_with(&format!("denied: env {bad} refused")),
@@ -91,6 +91,8 @@ fn broad_and_dead_patterns_are_refused_at_load() {
 #[test]
 fn path_only_when_named_exactly() {
     let rules = EnvRules::new(&[], &[], &at(&["PATH"]), false).unwrap();
-    assert!(rules.build(&vars(&[("PATH", "/x")]), false).is_ok());
-    assert!(rules.build(&vars(&[("LD_PRELOAD", "/x")]), false).is_err());
+    assert!(rules.build(&vars(&[("PATH", "/x")]), false, None).is_ok());
+    assert!(rules
+        .build(&vars(&[("LD_PRELOAD", "/x")]), false, None)
+        .is_err());
 }

@@ -112,15 +112,10 @@ impl BuildError {
     pub(crate) fn new(message: impl Into<String>) -> BuildError {
         BuildError(message.into())
     }
-
-    /// The error of a check written with `anyhow` (its whole chain of
-    /// causes, as `{:#}` prints it).
-    pub(crate) fn of(err: &anyhow::Error) -> BuildError {
-        BuildError(format!("{err:#}"))
-    }
 }
 
-/// Why [`learn_policy`](crate::learn::learn_policy) wrote no policy file.
+/// Why [`learn_policy`](crate::learn::learn_policy) wrote no policy file,
+/// or [`remember`](crate::learn::remember) remembered nothing.
 /// Each case names what failed; the cause, where there is one, is its
 /// [`source`](std::error::Error::source).
 #[derive(Debug, thiserror::Error)]
@@ -138,5 +133,23 @@ pub enum LearnError {
         call: usize,
         /// What the learned file refuses.
         why: String,
+    },
+    /// The policy file the prompt writes to does not parse or build.
+    #[error("the policy file")]
+    PolicyFile(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The program to remember resolves to nothing on the search path.
+    #[error("program {0:?} not found")]
+    NotFound(String),
+    /// The file with the answer does not parse or build (a bug in the
+    /// prompt).
+    #[error("the remembered policy (a bug in the prompt)")]
+    Remembered(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The file with the answer does not decide the call as answered.
+    #[error("the remembered policy does not {what} {program:?}")]
+    NotRemembered {
+        /// `allow` or `deny`.
+        what: &'static str,
+        /// The program, as the guest named it.
+        program: String,
     },
 }

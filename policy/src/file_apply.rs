@@ -119,8 +119,10 @@ impl PolicyFile {
                 cpu_secs: rule.cpu_secs,
                 address_space: rule.address_space_bytes,
                 open_files: rule.open_files,
+                communicate_bytes: rule.communicate_bytes,
                 cwd: rule.cwd.clone(),
                 env: rule.env.clone().into_iter().collect(),
+                pass_env: rule.pass_env.clone(),
             };
             if limits != crate::RuleLimits::default() {
                 b = b.program_limits(rule.program.get_ref(), limits);

@@ -50,6 +50,9 @@ pub struct ProgramRule {
     /// The allowed forms of the argument list; none means any.
     #[serde(default)]
     pub args: Vec<ArgForm>,
+    // The limit keys below repeat `LimitsTable`'s in shape only: a rule's
+    // narrow the guest's, and serde's `flatten` would lose
+    // `deny_unknown_fields` and the error positions.
     /// This program's children: wall-clock time (narrows
     /// `limits.timeout_secs`).
     #[serde(default, deserialize_with = "crate::units::duration")]
@@ -61,11 +64,17 @@ pub struct ProgramRule {
     pub address_space_bytes: Option<u64>,
     /// This program's children: `RLIMIT_NOFILE` (narrows the guest-wide one).
     pub open_files: Option<u64>,
+    /// This program's children: most bytes one `communicate` buffers per
+    /// stream (narrows `limits.communicate_bytes`).
+    #[serde(default, deserialize_with = "crate::units::size")]
+    pub communicate_bytes: Option<usize>,
     /// This program's default working directory (a guest path in a grant).
     pub cwd: Option<String>,
     /// Variables set in this program's children, over every other source.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// The host variables of `env.pass` this program's children get.
+    pub pass_env: Option<Vec<String>>,
 }
 
 /// `[shell]`: whether `create-subprocess-shell` is granted.
@@ -132,7 +141,8 @@ pub struct Signals {
     pub allow: Option<Vec<Signal>>,
 }
 
-/// `[limits]`: see [`Limits`] and [`OsLimits`].
+/// `[limits]`: see [`Limits`] and [`OsLimits`]. (`ProgramRule` repeats
+/// some keys, in shape only.)
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsTable {

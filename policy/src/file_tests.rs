@@ -191,3 +191,57 @@ fn a_profiles_entries_name_their_key_path() {
         "{e}"
     );
 }
+
+/// A rule's `communicate_bytes` and `pass_env` narrow the guest-wide
+/// ones: the smaller cap, only the named host variables (`cargo test`
+/// sets both `CARGO_*` variables).
+#[test]
+fn a_rule_narrows_the_communicate_cap_and_the_variables_passed() {
+    let text = r#"
+[env]
+pass = ["CARGO_PKG_NAME", "CARGO_MANIFEST_DIR"]
+[limits]
+communicate_bytes = "1KiB"
+[programs]
+allow = ["ls"]
+[[programs.rules]]
+program = "true"
+communicate_bytes = "100B"
+pass_env = ["CARGO_PKG_NAME"]
+[[programs.rules]]
+program = "false"
+communicate_bytes = "1MiB"
+"#;
+    let file = PolicyFile::parse(text, "p.toml").unwrap();
+    let policy = file.into_builder(Path::new(".")).build().unwrap();
+    let plan = |p: &str| {
+        policy
+            .decide_spawn(&crate::SpawnRequest::exec(p, &[]))
+            .unwrap()
+    };
+    let names = |p: &crate::SpawnPlan| p.env.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+    let t = plan("true");
+    assert_eq!(
+        (t.communicate_cap, names(&t)),
+        (100, vec!["CARGO_PKG_NAME".into()])
+    );
+    // Above the guest's cap: clamped to it.
+    let f = plan("false");
+    assert_eq!(f.communicate_cap, 1024);
+    assert_eq!(names(&f), ["CARGO_PKG_NAME", "CARGO_MANIFEST_DIR"]);
+    let ls = plan("ls");
+    assert_eq!((ls.communicate_cap, names(&ls).len()), (1024, 2));
+}
+
+#[test]
+fn a_rule_cannot_pass_a_variable_env_pass_does_not() {
+    let text = "[env]\npass = [\"A\"]\n[[programs.rules]]\nprogram = \"true\"\npass_env = [\"A\", \"B\"]\n";
+    let file = PolicyFile::parse(text, "p.toml").unwrap();
+    let e = file.into_builder(Path::new(".")).build().unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "p.toml:4:11: programs.rules[0].program: programs.rules pass_env \"B\" of \"true\" is \
+         not in env.pass: a rule narrows the host variables passed to children, never widens \
+         them"
+    );
+}

@@ -18,8 +18,7 @@
 pub fn how_to_allow(denial: &str) -> Option<String> {
     let quoted = |s: &str| s.split('"').nth(1).map(str::to_string);
     if denial.starts_with("program ") && denial.ends_with("\" not in allow list") {
-        let program = quoted(denial)?;
-        return Some(format!("allow it with --allow {program} or programs.allow"));
+        return quoted(denial).map(|program| allow_program(&program));
     }
     if denial.starts_with("program ") && denial.contains(": argument") {
         let program = quoted(denial)?;
@@ -45,4 +44,11 @@ pub fn how_to_allow(denial: &str) -> Option<String> {
         return Some("use sandbox.landlock = \"best-effort\" (--landlock best-effort)".into());
     }
     None
+}
+
+/// How to allow a program no entry lists: the one wording of the audit
+/// log's hint ([`how_to_allow`]) and of an unanswered ask's denial
+/// (`ask.rs`).
+pub(crate) fn allow_program(program: &str) -> String {
+    format!("allow it with --allow {program} or programs.allow")
 }

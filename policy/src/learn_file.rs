@@ -176,14 +176,13 @@ pub fn remember(
     program: &str,
     args: &[String],
     how: Remember,
-) -> anyhow::Result<Learned> {
-    use anyhow::Context as _;
-    let mut doc: DocumentMut = existing.parse().context("the policy file")?;
-    let old = build(existing, base)
-        .map_err(|e| anyhow::anyhow!(e))
-        .context("the policy file")?;
+) -> Result<Learned, LearnError> {
+    let mut doc: DocumentMut = existing
+        .parse()
+        .map_err(|e| LearnError::PolicyFile(Box::new(e)))?;
+    let old = build(existing, base).map_err(LearnError::PolicyFile)?;
     let resolved = programs::resolve(program, old.programs.search_path())
-        .with_context(|| format!("program {program:?} not found"))?;
+        .ok_or_else(|| LearnError::NotFound(program.to_string()))?;
     let record = SpawnRecord {
         call,
         command: Recorded::Exec {
@@ -219,9 +218,7 @@ pub fn remember(
         }
     }
     let text = doc.to_string();
-    let new = build(&text, base)
-        .map_err(|e| anyhow::anyhow!(e))
-        .context("the remembered policy (a bug in the prompt)")?;
+    let new = build(&text, base).map_err(LearnError::Remembered)?;
     let (done, what) = match how {
         Remember::Deny => {
             let req = crate::SpawnRequest::exec(program, args);
@@ -229,7 +226,12 @@ pub fn remember(
         }
         _ => (new.programs.accept(program, args).is_ok(), "allow"),
     };
-    anyhow::ensure!(done, "the remembered policy does not {what} {program:?}");
+    if !done {
+        return Err(LearnError::NotRemembered {
+            what,
+            program: program.to_string(),
+        });
+    }
     Ok(Learned {
         diff: learn_diff::line_diff(existing, &text),
         text,

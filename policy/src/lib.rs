@@ -55,6 +55,7 @@ mod request;
 mod rule_limits;
 pub mod sandbox;
 mod signal;
+mod spelling;
 mod units;
 
 pub use args::{ArgForm, ArgPattern, ArgRules, PatternError};

@@ -19,6 +19,7 @@ macro_rules! limit_keys {
     };
 }
 
+// One row per key: the rows are alike in shape only (a table, not repeated logic).
 limit_keys! {
     max_live: usize => max_live = Some(max_live),
         "most children alive at once.";

@@ -14,7 +14,8 @@ use crate::builder::At;
 use crate::deny::DenyList;
 use crate::program_glob::{self, ProgramGlob};
 use crate::rule_limits::{self, RuleLimits};
-use crate::{Error, Result};
+use crate::spelling::Spelling;
+use crate::{BuildError, Error, Result};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -70,7 +71,7 @@ impl Programs {
         deny: DenyList,
         search_path: Vec<PathBuf>,
         writable: &[PathBuf],
-    ) -> anyhow::Result<Programs> {
+    ) -> Result<Programs, BuildError> {
         let mut allowed = Vec::new();
         for entry in entries {
             let written = &entry.value.0;
@@ -78,16 +79,16 @@ impl Programs {
                 allowed.push(Self::glob_entry(entry, writable)?);
                 continue;
             }
-            if written.is_empty() || (written.contains('/') && !written.starts_with('/')) {
-                anyhow::bail!(entry.say(format!(
+            if !Spelling::of(written).names_a_program() {
+                return Err(BuildError::new(entry.say(format!(
                     "program {written:?} can never be allowed: give a bare name (looked up on \
                      the search path) or an absolute path"
-                )));
+                ))));
             }
             let resolved = resolve(written, &search_path);
             if let Some(path) = &resolved {
                 check_trusted(path, writable)
-                    .map_err(|e| anyhow::anyhow!(entry.say(format!("program {written:?}: {e}"))))?;
+                    .map_err(|e| BuildError::new(entry.say(format!("program {written:?}: {e}"))))?;
             }
             let missing = resolved.is_none().then(|| {
                 entry.say(format!(
@@ -155,12 +156,12 @@ impl Programs {
     fn glob_entry(
         entry: At<(String, Option<ArgRules>)>,
         writable: &[PathBuf],
-    ) -> anyhow::Result<Allowed> {
+    ) -> Result<Allowed, BuildError> {
         let written = &entry.value.0;
-        let glob = ProgramGlob::parse(written).map_err(|e| anyhow::anyhow!(entry.say(e)))?;
+        let glob = ProgramGlob::parse(written).map_err(|e| BuildError::new(entry.say(e)))?;
         if let Some(dir) = &glob.dir {
             check_trusted(dir, writable)
-                .map_err(|e| anyhow::anyhow!(entry.say(format!("program {written:?}: {e}"))))?;
+                .map_err(|e| BuildError::new(entry.say(format!("program {written:?}: {e}"))))?;
         }
         let missing = glob.dir.is_none().then(|| {
             entry.say(format!(
@@ -232,7 +233,7 @@ impl Programs {
         }
         let resolved = resolve(program, &self.search_path);
         self.denied(program, resolved.as_deref())?;
-        if program.contains('/') && !program.starts_with('/') {
+        if Spelling::of(program) == Spelling::Relative {
             return Err(Error::Denied(format!(
                 "program {program:?} not in allow list (relative paths are never allowed)"
             )));
@@ -328,27 +329,23 @@ fn file_name(p: &str) -> &str {
 /// Where a program name was found on `search_path` (the first entry that
 /// exists, symlinks not followed), or the absolute path as given.
 fn found_at(program: &str, search_path: &[PathBuf]) -> Option<PathBuf> {
-    if program.starts_with('/') {
-        return Some(PathBuf::from(program));
+    match Spelling::of(program) {
+        Spelling::Absolute => Some(PathBuf::from(program)),
+        Spelling::Name => search_path
+            .iter()
+            .map(|d| d.join(program))
+            .find(|c| c.symlink_metadata().is_ok()),
+        Spelling::Empty | Spelling::Relative => None,
     }
-    if program.contains('/') {
-        return None;
-    }
-    search_path
-        .iter()
-        .map(|d| d.join(program))
-        .find(|c| c.symlink_metadata().is_ok())
 }
 
 /// Resolves a program name (on `search_path`) or absolute path to its
 /// canonical path, if it exists and is a file.
 pub(crate) fn resolve(program: &str, search_path: &[PathBuf]) -> Option<PathBuf> {
-    let candidates: Vec<PathBuf> = if program.starts_with('/') {
-        vec![PathBuf::from(program)]
-    } else if program.contains('/') {
-        vec![]
-    } else {
-        search_path.iter().map(|d| d.join(program)).collect()
+    let candidates: Vec<PathBuf> = match Spelling::of(program) {
+        Spelling::Absolute => vec![PathBuf::from(program)],
+        Spelling::Name => search_path.iter().map(|d| d.join(program)).collect(),
+        Spelling::Empty | Spelling::Relative => vec![],
     };
     candidates
         .into_iter()
@@ -362,12 +359,13 @@ pub(crate) fn resolve(program: &str, search_path: &[PathBuf]) -> Option<PathBuf>
 pub(crate) fn check_shell(
     shell: &At<PathBuf>,
     writable: &[PathBuf],
-) -> anyhow::Result<Option<String>> {
+) -> Result<Option<String>, BuildError> {
     let path = &shell.value;
-    anyhow::ensure!(
-        path.is_absolute(),
-        shell.say(format!("shell {} must be an absolute path", path.display()))
-    );
+    if !path.is_absolute() {
+        return Err(BuildError::new(
+            shell.say(format!("shell {} must be an absolute path", path.display())),
+        ));
+    }
     let Ok(canonical) = path.canonicalize() else {
         return Ok(Some(shell.say(format!(
             "shell {} not found; create-subprocess-shell will fail",
@@ -375,7 +373,7 @@ pub(crate) fn check_shell(
         ))));
     };
     check_trusted(&canonical, writable)
-        .map_err(|e| anyhow::anyhow!(shell.say(format!("shell {}: {e}", path.display()))))?;
+        .map_err(|e| BuildError::new(shell.say(format!("shell {}: {e}", path.display()))))?;
     Ok(None)
 }
 

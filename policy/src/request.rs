@@ -117,6 +117,11 @@ pub struct SpawnPlan {
     /// The grace period between SIGTERM and SIGKILL after a timeout; none
     /// means the context's kill grace.
     pub kill_grace: Option<Duration>,
+    /// Most bytes one `communicate` buffers from each of the child's
+    /// stdout and stderr: its rule's `communicate_bytes` when smaller than
+    /// the guest's `limits.communicate_bytes` (default
+    /// [`crate::DEFAULT_COMMUNICATE_BYTES`]), else the guest's.
+    pub communicate_cap: usize,
     /// The policy entry that allowed the spawn (`programs: "git"`, `shell
     /// granted`), as the audit log names it.
     pub rule: String,

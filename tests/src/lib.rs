@@ -512,6 +512,46 @@ pub fn scratch(name: &str) -> tempfile::TempDir {
         .unwrap()
 }
 
+/// A scratch directory for attacks whose would-be effect is a marker
+/// file that must not exist afterwards: a `tempfile::TempDir` (removed
+/// when dropped) known by its canonical path, as a policy compares paths.
+pub struct Markers {
+    _dir: tempfile::TempDir,
+    /// The directory, canonical.
+    pub root: PathBuf,
+}
+
+impl Markers {
+    /// A fresh, empty directory of the test's own.
+    pub fn fresh() -> Markers {
+        let dir = tempfile::TempDir::new().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        Markers { _dir: dir, root }
+    }
+
+    /// The marker `NAME.marker` in the directory.
+    pub fn marker(&self, name: &str) -> PathBuf {
+        self.root.join(format!("{name}.marker"))
+    }
+
+    /// Plants an executable script at `path` that creates `marker`.
+    pub fn plant(&self, path: &Path, marker: &Path) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::write(path, format!("#!/bin/sh\ntouch {}\n", marker.display())).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
+/// Asserts that an attack did not run: `marker` does not exist (else
+/// shows `outcome`, what the attack got).
+pub fn assert_no_marker(marker: &Path, outcome: &impl std::fmt::Debug) {
+    assert!(
+        !marker.exists(),
+        "the attack ran: {} exists ({outcome:#?})",
+        marker.display()
+    );
+}
+
 /// The two faces of the guest library, as guest programs made with
 /// `procgate_test_programs::on_both_faces!` take them in `argv[1]`.
 pub const FACES: [&str; 2] = ["sync", "aio"];

@@ -48,6 +48,7 @@ mod policy_attacks;
 mod policy_deny;
 mod policy_read_only;
 mod policy_rule_limits;
+mod policy_rule_output;
 mod probe;
 mod programs;
 mod query;

@@ -13,35 +13,24 @@ use crate::probe::{exec, probe, s, shell, Req};
 use procgate::policy::{how_to_allow, ArgForm, ArgPattern, ArgRules, PolicyBuilder, PolicyFile};
 use procgate::sandbox::{LandlockMode, NetGrant, Network, Sandbox};
 use procgate::Policy;
-use procgate_tests::{kernel_feature, kernel_landlock_abi, PYTHON};
+use procgate_tests::{assert_no_marker, kernel_feature, kernel_landlock_abi, Markers, PYTHON};
 use std::path::{Path, PathBuf};
-use tempfile::TempDir;
 
 /// A scratch directory with a granted subdirectory `grant` and a secret
 /// beside it.
 struct Scratch {
-    _dir: TempDir,
-    root: PathBuf,
+    markers: Markers,
     grant: PathBuf,
 }
 
 impl Scratch {
     fn new() -> Scratch {
-        let dir = TempDir::new().unwrap();
-        let root = dir.path().canonicalize().unwrap();
-        let grant = root.join("grant");
+        let markers = Markers::fresh();
+        let grant = markers.root.join("grant");
         std::fs::create_dir_all(&grant).unwrap();
-        std::fs::write(root.join("secret.txt"), "the secret\n").unwrap();
+        std::fs::write(markers.root.join("secret.txt"), "the secret\n").unwrap();
         std::fs::write(grant.join("file.txt"), "public\n").unwrap();
-        Scratch {
-            _dir: dir,
-            root,
-            grant,
-        }
-    }
-
-    fn marker(&self, name: &str) -> PathBuf {
-        self.root.join(format!("{name}.marker"))
+        Scratch { markers, grant }
     }
 
     /// A marker inside the grant, which a Landlocked child may write: its
@@ -49,12 +38,12 @@ impl Scratch {
     fn grant_marker(&self, name: &str) -> PathBuf {
         self.grant.join(format!("{name}.marker"))
     }
+}
 
-    /// Plants an executable script at `path` that creates `marker`.
-    fn plant(&self, path: &Path, marker: &Path) {
-        std::fs::write(path, format!("#!/bin/sh\ntouch {}\n", s(marker))).unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+impl std::ops::Deref for Scratch {
+    type Target = Markers;
+    fn deref(&self) -> &Markers {
+        &self.markers
     }
 }
 
@@ -65,14 +54,6 @@ fn attempt(policy: PolicyBuilder, reqs: &[Req]) -> Result<Vec<String>, String> {
         Err(e) => Err(e.to_string()),
         Ok(policy) => Ok(probe(policy, reqs).0),
     }
-}
-
-fn assert_no_marker(marker: &Path, outcome: &impl std::fmt::Debug) {
-    assert!(
-        !marker.exists(),
-        "the attack ran: {} exists ({outcome:?})",
-        marker.display()
-    );
 }
 
 // Item 4: a glob's `*` must not match `.` or `..`.

@@ -8,15 +8,14 @@
 use crate::probe::{exec, probe, s, shell};
 use procgate::policy::PolicyBuilder;
 use procgate::Policy;
+use procgate_tests::{assert_no_marker, Markers};
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
-use tempfile::TempDir;
 
 /// A scratch directory: `tools/` (a trusted directory of programs),
 /// `outside/` beside it, `grant/` (granted to the children).
 struct Scratch {
-    _dir: TempDir,
-    root: PathBuf,
+    markers: Markers,
     tools: PathBuf,
     outside: PathBuf,
     grant: PathBuf,
@@ -24,43 +23,30 @@ struct Scratch {
 
 impl Scratch {
     fn new() -> Scratch {
-        let dir = TempDir::new().unwrap();
-        let root = dir.path().canonicalize().unwrap();
-        let [tools, outside, grant] = ["tools", "outside", "grant"].map(|d| root.join(d));
+        let markers = Markers::fresh();
+        let [tools, outside, grant] = ["tools", "outside", "grant"].map(|d| markers.root.join(d));
         for d in [&tools, &outside, &grant] {
             std::fs::create_dir(d).unwrap();
             std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
         }
         Scratch {
-            _dir: dir,
-            root,
+            markers,
             tools,
             outside,
             grant,
         }
     }
+}
 
-    fn marker(&self, name: &str) -> PathBuf {
-        self.root.join(format!("{name}.marker"))
-    }
-
-    /// An executable script at `path` that creates `marker`.
-    fn plant(&self, path: &Path, marker: &Path) {
-        std::fs::write(path, format!("#!/bin/sh\ntouch {}\n", s(marker))).unwrap();
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+impl std::ops::Deref for Scratch {
+    type Target = Markers;
+    fn deref(&self) -> &Markers {
+        &self.markers
     }
 }
 
 fn run(policy: PolicyBuilder, reqs: &[crate::probe::Req]) -> Vec<String> {
     probe(policy.build().expect("the policy loads"), reqs).0
-}
-
-fn assert_no_marker(marker: &Path, lines: &[String]) {
-    assert!(
-        !marker.exists(),
-        "the attack ran: {} exists ({lines:#?})",
-        marker.display()
-    );
 }
 
 /// Every spelling of `/bin/sh` a guest could try, and the shell itself:
