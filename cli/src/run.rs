@@ -111,7 +111,12 @@ pub fn run(args: RunArgs) -> Result<i32, Failure> {
         };
     }
     let policy = builder.build().context("policy").or_exit(POLICY)?;
-    crate::inspect::notice_refusals(&guest, &policy);
+    // Read once: for the declaration, the cache's name and the compile (a
+    // file that cannot be run fails below, as the runner's failure).
+    let bytes = crate::guest::read(&guest);
+    if let Ok(bytes) = &bytes {
+        crate::inspect::notice_refusals(&guest, bytes, &policy);
+    }
     let grants: Vec<_> = policy
         .dirs()
         .iter()
@@ -160,7 +165,7 @@ pub fn run(args: RunArgs) -> Result<i32, Failure> {
         .or_exit(HOST)?;
     let code = runtime.block_on(async move {
         let engine = engine().or_exit(HOST)?;
-        let runner = crate::guest::runner(&engine, &guest, &cache)?;
+        let runner = crate::guest::runner(&engine, &guest, &bytes?, &cache)?;
         let wasi = wasi.build();
         let stop = signals::stopping()
             .context("installing signal handlers")
