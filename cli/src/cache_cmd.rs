@@ -64,7 +64,8 @@ pub fn compile(guests: &[PathBuf]) -> Result<i32, Failure> {
     let engine = procgate::runner::engine().or_exit(HOST)?;
     for path in guests {
         let mut compiled = None;
-        let component = crate::guest::compile_with(&engine, path, &cache, |step| {
+        let bytes = crate::guest::read(path)?;
+        let component = crate::guest::compile_with(&engine, path, &bytes, &cache, |step| {
             if let LoadStep::Compiled { cached } = step {
                 compiled = Some(cached);
             }

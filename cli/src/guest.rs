@@ -16,15 +16,26 @@ use std::path::Path;
 const BUILD_HINT: &str =
     "a procgate guest is a WASI 0.2 component: build one with `cargo build --target wasm32-wasip2`";
 
-/// Fails unless `path` starts like a WebAssembly component.
-pub fn check_kind(path: &Path) -> Result<(), Failure> {
+/// The guest file at `path`, read once for everything `procgate run`
+/// needs of it (its declaration, the cache's name for it, the compile);
+/// fails unless it starts like a WebAssembly component, before reading
+/// more than its first 8 bytes.
+pub fn read(path: &Path) -> Result<Vec<u8>, Failure> {
+    let cannot = |e: std::io::Error| fail(GUEST, format!("cannot read {}: {e}", path.display()));
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
     let mut head = [0u8; 8];
-    let mut file = std::fs::File::open(path)
-        .map_err(|e| fail(GUEST, format!("cannot read {}: {e}", path.display())))?;
-    let n = read_up_to(&mut file, &mut head)
-        .map_err(|e| fail(GUEST, format!("cannot read {}: {e}", path.display())))?;
+    let n = read_up_to(&mut file, &mut head).map_err(cannot)?;
+    check_kind(path, &head[..n])?;
+    let mut bytes = head.to_vec();
+    file.read_to_end(&mut bytes).map_err(cannot)?;
+    Ok(bytes)
+}
+
+/// Fails unless `head` (the first bytes of the file at `path`) starts
+/// like a WebAssembly component.
+fn check_kind(path: &Path, head: &[u8]) -> Result<(), Failure> {
     let shown = path.display();
-    if n < 8 || &head[..4] != b"\0asm" {
+    if head.len() < 8 || &head[..4] != b"\0asm" {
         return Err(fail(
             GUEST,
             format!("{shown} is not a WebAssembly file; {BUILD_HINT}"),
@@ -59,18 +70,18 @@ fn read_up_to(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize
     Ok(n)
 }
 
-/// The compiled component at `path`, from `cache` (no directory: compiled
-/// every time), with a progress line on stderr when it compiles long;
-/// `also` sees the cache's steps too.
+/// The compiled component `bytes` (read by [`read`] from `path`), from
+/// `cache` (no directory: compiled every time), with a progress line on
+/// stderr when it compiles long; `also` sees the cache's steps too.
 pub fn compile_with(
     engine: &Engine,
     path: &Path,
+    bytes: &[u8],
     cache: &ComponentCache,
     mut also: impl FnMut(LoadStep),
 ) -> Result<Component, Failure> {
-    check_kind(path)?;
     let mut progress = Progress::new(path);
-    let component = cache.load_with(engine, path, |step| {
+    let component = cache.load_bytes_with(engine, bytes, path, |step| {
         progress.step(step);
         also(step);
     });
@@ -98,9 +109,15 @@ pub fn check_command(engine: &Engine, path: &Path, component: &Component) -> Res
     ))
 }
 
-/// The guest at `path`, compiled (or from the cache), checked and linked.
-pub fn runner(engine: &Engine, path: &Path, cache: &ComponentCache) -> Result<Runner, Failure> {
-    let component = compile_with(engine, path, cache, |_| {})?;
+/// The guest `bytes` (read by [`read`] from `path`), compiled (or from
+/// the cache), checked and linked.
+pub fn runner(
+    engine: &Engine,
+    path: &Path,
+    bytes: &[u8],
+    cache: &ComponentCache,
+) -> Result<Runner, Failure> {
+    let component = compile_with(engine, path, bytes, cache, |_| {})?;
     check_command(engine, path, &component)?;
     Runner::new(engine, &component).map_err(|e| link_failure(path, e))
 }

@@ -16,9 +16,7 @@ use std::path::Path;
 /// component (missing, not WebAssembly, a core module, malformed) or whose
 /// declaration does not parse.
 pub fn inspect(path: &Path) -> Result<i32, Failure> {
-    crate::guest::check_kind(path)?;
-    let bytes = std::fs::read(path)
-        .map_err(|e| fail(GUEST, format!("cannot read {}: {e}", path.display())))?;
+    let bytes = crate::guest::read(path)?;
     let file =
         declare::read(&bytes).map_err(|e| fail(GUEST, format!("{}: {e:#}", path.display())))?;
     print!("{}", describe(path, &file));
@@ -71,17 +69,15 @@ fn describe(path: &Path, file: &GuestFile) -> String {
     out
 }
 
-/// Up front, before `procgate run` starts the guest at `path`: one line on
-/// stderr per need the guest declares and `policy` refuses, with how to
-/// allow it. A guest without a declaration, or a file that is not a
-/// component (the runner reports that), prints nothing; a declaration
-/// that does not parse is one warning line. Nothing is decided here: the
-/// guest's requests are decided, and audited, when it makes them.
-pub fn notice_refusals(path: &Path, policy: &Policy) {
-    let Ok(bytes) = std::fs::read(path) else {
-        return;
-    };
-    let Ok(file) = declare::read(&bytes) else {
+/// Up front, before `procgate run` starts the guest `bytes` (read from
+/// `path`): one line on stderr per need the guest declares and `policy`
+/// refuses, with how to allow it. A guest without a declaration, or a
+/// component that does not parse (the runner reports that), prints
+/// nothing; a declaration that does not parse is one warning line.
+/// Nothing is decided here: the guest's requests are decided, and
+/// audited, when it makes them.
+pub fn notice_refusals(path: &Path, bytes: &[u8], policy: &Policy) {
+    let Ok(file) = declare::read(bytes) else {
         return;
     };
     match file.parsed(&path.display().to_string()) {

@@ -190,9 +190,24 @@ impl ComponentCache {
         &self,
         engine: &Engine,
         path: &Path,
+        step: impl FnMut(LoadStep),
+    ) -> anyhow::Result<Component> {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        self.load_bytes_with(engine, &bytes, path, step)
+    }
+
+    /// As [`ComponentCache::load_with`], for a component already read into
+    /// memory (`path` names it in messages): a caller that reads the file
+    /// for something else too (its declaration) reads it once. The entry's
+    /// name is the hash of these bytes, and on a miss these bytes are what
+    /// is compiled, so what is stored is always what was named.
+    pub fn load_bytes_with(
+        &self,
+        engine: &Engine,
+        bytes: &[u8],
+        path: &Path,
         mut step: impl FnMut(LoadStep),
     ) -> anyhow::Result<Component> {
-        let reading = |e| anyhow::Error::from(e).context(format!("reading {}", path.display()));
         let store = self.dir.as_deref().and_then(|dir| match Store::open(dir) {
             Ok(store) => Some(store),
             Err(why) => {
@@ -200,14 +215,10 @@ impl ComponentCache {
                 None
             }
         });
+        let start = Instant::now();
+        let name = entry_name(engine, bytes);
+        let hashed = start.elapsed();
         if let Some(store) = &store {
-            // The component is only hashed here, not kept: on a hit its
-            // bytes are not needed.
-            let start = Instant::now();
-            let name = std::fs::File::open(path)
-                .and_then(|file| entry_name(engine, file))
-                .map_err(reading)?;
-            let hashed = start.elapsed();
             if let Some(component) = load_entry(engine, store, &name) {
                 tracing::debug!(
                     target: LOG_TARGET,
@@ -217,13 +228,10 @@ impl ComponentCache {
                 return Ok(component);
             }
         }
-        // Compiled from this copy of the file and named after it: the file
-        // may have changed since it was hashed.
-        let bytes = std::fs::read(path).map_err(reading)?;
         step(LoadStep::Compiling {
             bytes: bytes.len() as u64,
         });
-        let component = match Component::new(engine, &bytes) {
+        let component = match Component::new(engine, bytes) {
             Ok(component) => component,
             Err(e) => {
                 step(LoadStep::Compiled { cached: false });
@@ -233,7 +241,6 @@ impl ComponentCache {
         };
         let mut cached = false;
         if let Some(store) = &store {
-            let name = entry_name(engine, bytes.as_slice()).map_err(reading)?;
             match store.write(&name, &component, self.bound()) {
                 Ok(kept) => cached = kept,
                 Err(e) => {
@@ -329,9 +336,8 @@ fn resolve(path: &Path) -> std::io::Result<PathBuf> {
 }
 
 /// The entry's file name: the BLAKE3 hash of the engine's compatibility
-/// hash and the component's bytes (read from `component`), in hex, with
-/// `.cwasm`.
-fn entry_name(engine: &Engine, component: impl std::io::Read) -> std::io::Result<String> {
+/// hash and the component's bytes, in hex, with `.cwasm`.
+fn entry_name(engine: &Engine, component: &[u8]) -> String {
     /// Feeds `Hash` into BLAKE3 (wasmtime's own cache does the same with
     /// SHA-256).
     struct Blake3Hasher(blake3::Hasher);
@@ -350,8 +356,8 @@ fn entry_name(engine: &Engine, component: impl std::io::Read) -> std::io::Result
     let mut name = blake3::Hasher::new();
     name.update(DOMAIN);
     name.update(h.0.finalize().as_bytes());
-    name.update_reader(component)?;
-    Ok(format!("{}.cwasm", hex(name.finalize().as_bytes())))
+    name.update(component);
+    format!("{}.cwasm", hex(name.finalize().as_bytes()))
 }
 
 fn hex(bytes: &[u8]) -> String {
