@@ -15,23 +15,23 @@ policy, and keeps the rest of CPython's `Popen` (`communicate`'s and
 import io
 import os
 import subprocess as _std
+import time
 import warnings
 
-from wit_world.imports import monotonic_clock, poll
+from wit_world.imports import monotonic_clock
 
-from . import _spawn
+from . import _pump, _spawn
+from ._pump import block_on as _block_on
 from ._spawn import PIPE, NotOfferedError, alive, attempt, call, drop, stream_error
 
 _READ_SIZE = 32 * 1024
 
 
-def _block_on(pollables):
-    """`wasi:io/poll.poll`, then drops the pollables; the indexes ready."""
-    try:
-        return poll.poll(pollables)
-    finally:
-        for pollable in pollables:
-            drop(pollable)
+def _no_fileno(self):
+    raise io.UnsupportedOperation(
+        "fileno: a procgate child's pipe is a wasi:io stream, not a descriptor (WASI has no pipes, so "
+        "os.read, os.write and select cannot use it): read or write this file object, or use asyncio"
+    )
 
 
 def _timer(seconds):
@@ -56,6 +56,8 @@ class _ChildOutput(io.RawIOBase):
 
     def readable(self):
         return True
+
+    fileno = _no_fileno
 
     def _procgate_stdout_of(self):
         if self._which != "stdout" or self._taken or self.closed:
@@ -94,12 +96,20 @@ class _ChildOutput(io.RawIOBase):
     def readinto(self, buffer):
         if self.eof:
             return 0
-        data, error = attempt(self.stream().blocking_read, len(buffer))
-        if data is None:
-            error = stream_error(error, writing=False)
-            if error is not None:
-                raise error
-            self.eof = True
+        if _pump.active:
+            # Waiting here moves the bytes of files given to children.
+            data = self.read_now(len(buffer))
+            while data == b"":
+                _block_on([self._stream.subscribe()])
+                data = self.read_now(len(buffer))
+        else:
+            data, error = attempt(self.stream().blocking_read, len(buffer))
+            if data is None:
+                error = stream_error(error, writing=False)
+                if error is not None:
+                    raise error
+                self.eof = True
+        if not data:
             return 0
         buffer[: len(data)] = data
         return len(data)
@@ -125,6 +135,8 @@ class _ChildInput(io.RawIOBase):
 
     def writable(self):
         return True
+
+    fileno = _no_fileno
 
     def stream(self):
         if not alive(self._stream):
@@ -161,7 +173,18 @@ class _ChildInput(io.RawIOBase):
     def close(self):
         stream, self._stream = self._stream, None
         if alive(stream):
-            _, error = attempt(stream.blocking_flush)
+            if _pump.active:
+                # Flushed once the stream takes writes again; waiting here
+                # moves the bytes of files given to children.
+                _, error = attempt(stream.flush)
+                while error is None:
+                    permit, error = attempt(stream.check_write)
+                    if permit:
+                        break
+                    if error is None:
+                        _block_on([stream.subscribe()])
+            else:
+                _, error = attempt(stream.blocking_flush)
             drop(stream)
             if error is not None:
                 error = stream_error(error, writing=True)
@@ -192,9 +215,10 @@ class Popen(_std.Popen):
     code runs in the child and the guest has no descriptors to give:
     `preexec_fn`, `pass_fds`, `close_fds=False`, `user`, `group`,
     `extra_groups`, `umask`, `process_group`, `executable`, `pipesize`,
-    `restore_signals=False`, and file objects or descriptors as
-    `stdin`/`stdout`/`stderr` (other than the guest's own streams and
-    another child's `stdout`). `env` sets variables on top of the
+    `restore_signals=False`. A file of the guest (a file object or a
+    descriptor number) as `stdin`/`stdout`/`stderr` is offered through a
+    pipe whose bytes the guest moves (`_pump.py`): `wait` returns once the
+    child's output is in the file. `env` sets variables on top of the
     environment the policy builds (each must be allowed by it). A `Popen`
     garbage-collected while its child runs has the child killed by the host.
     """
@@ -231,6 +255,7 @@ class Popen(_std.Popen):
     ):
         self._child_created = False
         self._handle = None
+        self._pumps = []
         self._input = None
         self._communication_started = False
         self._sigint_wait_secs = 0.25
@@ -265,21 +290,8 @@ class Popen(_std.Popen):
                     "the default buffer size will be used",
                     RuntimeWarning,
                 )
-        _spawn.refuse_unoffered(
-            preexec_fn=preexec_fn,
-            close_fds=close_fds,
-            pass_fds=pass_fds,
-            user=user,
-            group=group,
-            extra_groups=extra_groups,
-            umask=umask,
-            process_group=process_group,
-            executable=executable,
-            pipesize=pipesize,
-            restore_signals=restore_signals,
-            startupinfo=startupinfo,
-            creationflags=creationflags,
-        )
+        _spawn.refuse_unoffered(locals())
+        stdin, stdout, stderr, files = _pump.redirect(stdin, stdout, stderr, _spawn.is_file)
         opts = _spawn.options(stdin, stdout, stderr, cwd=cwd, env=env, start_new_session=start_new_session)
         if shell:
             if isinstance(args, (str, bytes, os.PathLike)):
@@ -298,17 +310,18 @@ class Popen(_std.Popen):
             self._handle = _spawn.spawn_exec(argv[0], argv[1:], opts)
         self._child_created = True
         self.pid = self._handle.pid()
-        if stdin == PIPE:
+        self._pumps = _pump.start(self._handle, files)
+        if stdin == PIPE and "stdin" not in files:
             self.stdin = _wrap(_ChildInput(self._handle), bufsize, writing=True)
             if self.text_mode:
                 self.stdin = io.TextIOWrapper(
                     self.stdin, write_through=True, line_buffering=line_buffering, encoding=encoding, errors=errors
                 )
-        if stdout == PIPE:
+        if stdout == PIPE and "stdout" not in files:
             self.stdout = _wrap(_ChildOutput(self._handle, "stdout"), bufsize, writing=False)
             if self.text_mode:
                 self.stdout = io.TextIOWrapper(self.stdout, encoding=encoding, errors=errors)
-        if stderr == PIPE:
+        if stderr == PIPE and "stderr" not in files:
             self.stderr = _wrap(_ChildOutput(self._handle, "stderr"), bufsize, writing=False)
             if self.text_mode:
                 self.stderr = io.TextIOWrapper(self.stderr, encoding=encoding, errors=errors)
@@ -329,24 +342,66 @@ class Popen(_std.Popen):
                     _raw(file).close()
                 except (OSError, ValueError):
                     pass
+        for pump in self._pumps:
+            pump.close()
         handle, self._handle = self._handle, None
         if handle is not None:
             drop(handle)
 
     def _internal_poll(self, _deadstate=None, _del_safe=None):
         if self.returncode is None and alive(self._handle):
-            self.returncode = self._handle.returncode()
+            if not _pump.active:
+                self.returncode = self._handle.returncode()
+            else:
+                _pump.step_all()
+                if self._handle.returncode() is not None:
+                    self._wait(None)
         return self.returncode
 
     def _wait(self, timeout):
         if self.returncode is not None:
             return self.returncode
-        if timeout is not None:
+        if _pump.active:
+            # (Another child's pumps too: this child may read what one
+            # moves, as in `Popen(b, stdin=a.stdout)` with `a`'s stdin a file.)
+            self._wait_pumped(timeout)
+        elif timeout is not None:
             ready = _block_on([self._handle.subscribe(), _timer(timeout)])
             if 0 not in ready and self._handle.returncode() is None:
                 raise _std.TimeoutExpired(self.args, timeout)
         self.returncode = call(self._handle.wait)
         return self.returncode
+
+    def _wait_pumped(self, timeout):
+        """Waits for the child's exit and for its output in the files given
+        as its stdout/stderr (the pipe's end of file), moving the bytes;
+        then raises what a pump met (a file closed meanwhile, a read or
+        write error), once."""
+        endtime = None if timeout is None else time.monotonic() + timeout
+        while True:
+            exited = self._handle.returncode() is not None
+            if exited:
+                # The child is gone: what it did not read of its stdin
+                # stays unread.
+                for pump in self._pumps:
+                    if pump.name == "stdin":
+                        pump.close()
+            if exited and all(pump.done() for pump in self._pumps):
+                break
+            pollables = [] if exited else [self._handle.subscribe()]
+            if endtime is not None:
+                remaining = endtime - time.monotonic()
+                if remaining <= 0:
+                    for pollable in pollables:
+                        drop(pollable)
+                    raise _std.TimeoutExpired(self.args, timeout)
+                pollables.append(_timer(remaining))
+            _block_on(pollables)
+        pumps, self._pumps = self._pumps, []
+        errors = [pump.error for pump in pumps if pump.error is not None]
+        if errors:
+            self.returncode = call(self._handle.wait)
+            raise errors[0]
 
     def send_signal(self, sig):
         # As CPython: nothing once the child has exited.

@@ -50,6 +50,7 @@ mod policy_read_only;
 mod policy_rule_limits;
 mod probe;
 mod programs;
+mod python_files;
 mod query;
 mod signals;
 mod stdin_drop;
