@@ -11,7 +11,7 @@ from asyncio import base_subprocess, transports
 
 from componentize_py_types import Err
 
-from ._popen import _raw
+from ._pipes import _raw
 from ._spawn import alive, drop, stream_error
 
 _READ_SIZE = 256 * 1024

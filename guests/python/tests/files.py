@@ -43,7 +43,9 @@ def descriptors():
     print(f"  {os.read(fd, 100)!r}")
     os.close(fd)
     with open(path("same"), "w+b") as f:
-        p = subprocess.Popen(["sh", "-c", "printf apple; printf orange >&2"], stdout=f, stderr=f)
+        # One pipe for both, so the order is the child's (two pipes would
+        # be read one after the other: "bac").
+        p = subprocess.Popen(["sh", "-c", "printf a >&2; printf b; printf c >&2"], stdout=f, stderr=f)
         p.wait()
         f.seek(0)
         print(f"stdout and stderr the same file: {f.read()!r}")
@@ -100,7 +102,7 @@ def refused():
         try:
             pipe.fileno()
         except io.UnsupportedOperation as e:
-            print(f"fileno: UnsupportedOperation {str(e).split(':')[0]}")
+            print(f"fileno: UnsupportedOperation {str(e)[:51]}")
     p.communicate()
 
 
