@@ -1,5 +1,10 @@
 /* procgate for C guests: see procgate.h. Wraps wit-bindgen's C bindings of
- * procgate:subprocess (imports.h). */
+ * procgate:subprocess (imports.h).
+ *
+ * Why one file of ~690 lines: the build compiles procgate.c with each C
+ * guest (scripts/guests-other-languages.sh, build_c), and its parts (the
+ * WIT error mapping, spawning, the process, the readers and writers,
+ * communicate) share the private structs and helpers at the top. */
 #include "procgate.h"
 
 #include <stdio.h>

@@ -1,3 +1,10 @@
+// Why one file of ~900 lines: every JavaScript guest imports this library
+// as the one module './procgate.js', which the build copies beside the
+// program (scripts/guests-other-languages.sh, build_js); its parts (errors,
+// the reactor, creating, Process, StreamReader/StreamWriter, command,
+// Deno.Command) share the reactor and the WIT error mapping, and each
+// part is a section below, marked by a `// ----` line.
+//
 // procgate for JavaScript guests: Python's asyncio.subprocess API with
 // promises, served by the host's `procgate:subprocess` interfaces.
 //

@@ -191,6 +191,7 @@ pub struct GuestRun {
     limits: GuestLimits,
     grace: Option<Duration>,
     hooks: Option<std::sync::Arc<dyn procgate::hooks::ProcgateHooks>>,
+    dirs: Vec<PathBuf>,
 }
 
 impl GuestRun {
@@ -207,7 +208,15 @@ impl GuestRun {
             },
             grace: None,
             hooks: None,
+            dirs: Vec::new(),
         }
+    }
+
+    /// Grants the guest itself `dir` (read-write, at the same path), as
+    /// `procgate run --dir` does.
+    pub fn dir(mut self, dir: &Path) -> GuestRun {
+        self.dirs.push(dir.to_path_buf());
+        self
     }
 
     /// Sets the embedder hooks asked after the policy allows.
@@ -269,6 +278,14 @@ impl GuestRun {
             .stderr(stderr.clone())
             .arg(&self.name);
         wasi.args(&self.args);
+        for dir in &self.dirs {
+            wasi.preopened_dir(
+                dir,
+                dir.to_string_lossy(),
+                wasmtime_wasi::FsPerms::ReadWrite,
+            )
+            .unwrap_or_else(|e| panic!("granting {}: {e:?}", dir.display()));
+        }
         let mut ctx = ProcgateCtx::new(self.policy).inherit(InheritedStdio {
             stdin_from_host: false,
             stdout: InheritedOutput::Stream(Box::new(stdout.clone())),

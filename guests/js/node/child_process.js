@@ -1,3 +1,10 @@
+// Why one file of ~840 lines: it is Node's one module `node:child_process`
+// (the build maps that name to this file); its sections (errors, signals,
+// the stdio streams, ChildProcess, exec/execFile, the sync forms) are
+// marked by `// ----` lines. The streams section (Node's Readable and
+// Writable) could become node/stream.js if a guest ever needs
+// `node:stream` itself.
+//
 // node:child_process for procgate's JavaScript guests: Node's API over
 // procgate's `procgate:subprocess` interfaces (through ../procgate.js), so
 // Node code that runs programs runs in a guest, under the host's policy.

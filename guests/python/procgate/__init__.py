@@ -51,16 +51,7 @@ def install():
 
 install()
 
-__all__ = list(_asyncio.__all__) + [
-    "PIPE",
-    "STDOUT",
-    "DEVNULL",
-    "Process",
-    "StreamReader",
-    "StreamWriter",
-    "DeniedError",
-    "LimitExceededError",
-    "NotOfferedError",
+__all__ = list(_asyncio.__all__) + [n for n in subprocess.__all__ if n not in _asyncio.__all__] + [
     "PollLoop",
     "PollLoopPolicy",
     "Popen",

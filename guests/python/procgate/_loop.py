@@ -17,8 +17,9 @@ of the pollables that are ready.
 import asyncio
 from asyncio import base_events, events
 
-from wit_world.imports import monotonic_clock, poll
+from wit_world.imports import monotonic_clock
 
+from . import _pump
 from ._spawn import drop
 from ._transport import ReadPipeTransport, SubprocessTransport, WritePipeTransport
 
@@ -38,12 +39,13 @@ class _PollSelector:
         if timeout is not None:
             timer = monotonic_clock.subscribe_duration(max(0, int(timeout * 1e9)))
             pollables.append(timer)
-        if not pollables:
+        if not pollables and not _pump.active:
             raise RuntimeError(
                 "procgate event loop: nothing left to wait for, and nothing will wake the loop "
                 "(a future awaited that nothing completes?)"
             )
-        ready = poll.poll(pollables)
+        # Files given to children as their stdio move while the loop waits.
+        ready = _pump.poll_with_pumps(pollables)
         if timer is not None:
             drop(timer)
         return [waiters[i][0] for i in ready if i < len(waiters)]

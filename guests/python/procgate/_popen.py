@@ -15,175 +15,20 @@ policy, and keeps the rest of CPython's `Popen` (`communicate`'s and
 import io
 import os
 import subprocess as _std
+import time
 import warnings
 
-from wit_world.imports import monotonic_clock, poll
+from wit_world.imports import monotonic_clock
 
-from . import _spawn
-from ._spawn import PIPE, NotOfferedError, alive, attempt, call, drop, stream_error
+from . import _pump, _spawn
+from ._pipes import _ChildInput, _ChildOutput, _raw, _wrap
+from ._pump import block_on as _block_on
+from ._spawn import PIPE, NotOfferedError, alive, call, drop
 
 _READ_SIZE = 32 * 1024
 
-
-def _block_on(pollables):
-    """`wasi:io/poll.poll`, then drops the pollables; the indexes ready."""
-    try:
-        return poll.poll(pollables)
-    finally:
-        for pollable in pollables:
-            drop(pollable)
-
-
 def _timer(seconds):
     return monotonic_clock.subscribe_duration(max(0, int(seconds * 1e9)))
-
-
-class _ChildOutput(io.RawIOBase):
-    """A child's stdout or stderr as a raw file, over a `wasi:io` input
-    stream taken from the host at the first read (until then, the pipe can
-    go to another child: `Popen(..., stdin=first.stdout)`)."""
-
-    def __init__(self, handle, which):
-        super().__init__()
-        self._handle = handle
-        self._which = which
-        self._stream = None
-        self._taken = False
-        self.eof = False
-
-    def __repr__(self):
-        return f"<procgate child {self._which}>"
-
-    def readable(self):
-        return True
-
-    def _procgate_stdout_of(self):
-        if self._which != "stdout" or self._taken or self.closed:
-            raise ValueError("stdin=other.stdout: that stdout has already been read from or closed")
-        self._taken = True
-        return self._handle
-
-    def stream(self):
-        """The input stream, taken now if it was not yet."""
-        if not self._taken:
-            self._taken = True
-            self._stream = call(getattr(self._handle, self._which))
-        if not alive(self._stream):
-            raise ValueError("I/O operation on closed file")
-        return self._stream
-
-    def take_stream(self):
-        """The input stream, for an asyncio transport that owns it from
-        now on (closing the transport closes the pipe)."""
-        stream = self.stream()
-        self._stream = None
-        return stream
-
-    def read_now(self, size):
-        """Up to `size` bytes without blocking: `b""` if none yet, `None`
-        at the end of file."""
-        data, error = attempt(self.stream().read, size)
-        if data is not None:
-            return data
-        error = stream_error(error, writing=False)
-        if error is not None:
-            raise error
-        self.eof = True
-        return None
-
-    def readinto(self, buffer):
-        if self.eof:
-            return 0
-        data, error = attempt(self.stream().blocking_read, len(buffer))
-        if data is None:
-            error = stream_error(error, writing=False)
-            if error is not None:
-                raise error
-            self.eof = True
-            return 0
-        buffer[: len(data)] = data
-        return len(data)
-
-    def close(self):
-        stream, self._stream = self._stream, None
-        self._taken = True
-        if stream is not None:
-            drop(stream)
-        super().close()
-
-
-class _ChildInput(io.RawIOBase):
-    """A child's stdin as a raw file, over a `wasi:io` output stream.
-    Closing it closes the child's stdin."""
-
-    def __init__(self, handle):
-        super().__init__()
-        self._stream = call(handle.stdin)
-
-    def __repr__(self):
-        return "<procgate child stdin>"
-
-    def writable(self):
-        return True
-
-    def stream(self):
-        if not alive(self._stream):
-            raise ValueError("I/O operation on closed file")
-        return self._stream
-
-    def take_stream(self):
-        """The output stream, for an asyncio transport that owns it from
-        now on."""
-        stream = self.stream()
-        self._stream = None
-        return stream
-
-    def write_now(self, data):
-        """Writes what the stream takes without blocking; how much."""
-        permit, error = attempt(self.stream().check_write)
-        n = min(permit or 0, len(data))
-        if n and error is None:
-            _, error = attempt(self._stream.write, bytes(data[:n]))
-        if error is not None:
-            raise stream_error(error, writing=True)
-        return n
-
-    def write(self, data):
-        data = memoryview(data).cast("B")
-        done = 0
-        while done < len(data):
-            n = self.write_now(data[done:])
-            if n == 0:
-                _block_on([self._stream.subscribe()])
-            done += n
-        return done
-
-    def close(self):
-        stream, self._stream = self._stream, None
-        if alive(stream):
-            _, error = attempt(stream.blocking_flush)
-            drop(stream)
-            if error is not None:
-                error = stream_error(error, writing=True)
-                if not isinstance(error, BrokenPipeError):
-                    raise error
-        super().close()
-
-
-def _raw(file):
-    """The procgate raw file under a (text, buffered or raw) file object."""
-    while not isinstance(file, (_ChildOutput, _ChildInput)):
-        file = getattr(file, "buffer", None) or getattr(file, "raw")
-    return file
-
-
-def _wrap(raw, bufsize, writing):
-    # As io.open(fd, mode, bufsize) does.
-    if bufsize == 0:
-        return raw
-    size = io.DEFAULT_BUFFER_SIZE if bufsize in (-1, 1) else bufsize
-    return io.BufferedWriter(raw, size) if writing else io.BufferedReader(raw, size)
-
 
 class Popen(_std.Popen):
     """`subprocess.Popen`, started by the host under its policy.
@@ -192,9 +37,10 @@ class Popen(_std.Popen):
     code runs in the child and the guest has no descriptors to give:
     `preexec_fn`, `pass_fds`, `close_fds=False`, `user`, `group`,
     `extra_groups`, `umask`, `process_group`, `executable`, `pipesize`,
-    `restore_signals=False`, and file objects or descriptors as
-    `stdin`/`stdout`/`stderr` (other than the guest's own streams and
-    another child's `stdout`). `env` sets variables on top of the
+    `restore_signals=False`. A file of the guest (a file object or a
+    descriptor number) as `stdin`/`stdout`/`stderr` is offered through a
+    pipe whose bytes the guest moves (`_pump.py`): `wait` returns once the
+    child's output is in the file. `env` sets variables on top of the
     environment the policy builds (each must be allowed by it). A `Popen`
     garbage-collected while its child runs has the child killed by the host.
     """
@@ -231,6 +77,7 @@ class Popen(_std.Popen):
     ):
         self._child_created = False
         self._handle = None
+        self._pumps = []
         self._input = None
         self._communication_started = False
         self._sigint_wait_secs = 0.25
@@ -265,21 +112,8 @@ class Popen(_std.Popen):
                     "the default buffer size will be used",
                     RuntimeWarning,
                 )
-        _spawn.refuse_unoffered(
-            preexec_fn=preexec_fn,
-            close_fds=close_fds,
-            pass_fds=pass_fds,
-            user=user,
-            group=group,
-            extra_groups=extra_groups,
-            umask=umask,
-            process_group=process_group,
-            executable=executable,
-            pipesize=pipesize,
-            restore_signals=restore_signals,
-            startupinfo=startupinfo,
-            creationflags=creationflags,
-        )
+        _spawn.refuse_unoffered(locals())
+        stdin, stdout, stderr, files = _pump.redirect(stdin, stdout, stderr, _spawn.is_file)
         opts = _spawn.options(stdin, stdout, stderr, cwd=cwd, env=env, start_new_session=start_new_session)
         if shell:
             if isinstance(args, (str, bytes, os.PathLike)):
@@ -298,17 +132,18 @@ class Popen(_std.Popen):
             self._handle = _spawn.spawn_exec(argv[0], argv[1:], opts)
         self._child_created = True
         self.pid = self._handle.pid()
-        if stdin == PIPE:
+        self._pumps = _pump.start(self._handle, files)
+        if stdin == PIPE and "stdin" not in files:
             self.stdin = _wrap(_ChildInput(self._handle), bufsize, writing=True)
             if self.text_mode:
                 self.stdin = io.TextIOWrapper(
                     self.stdin, write_through=True, line_buffering=line_buffering, encoding=encoding, errors=errors
                 )
-        if stdout == PIPE:
+        if stdout == PIPE and "stdout" not in files:
             self.stdout = _wrap(_ChildOutput(self._handle, "stdout"), bufsize, writing=False)
             if self.text_mode:
                 self.stdout = io.TextIOWrapper(self.stdout, encoding=encoding, errors=errors)
-        if stderr == PIPE:
+        if stderr == PIPE and "stderr" not in files:
             self.stderr = _wrap(_ChildOutput(self._handle, "stderr"), bufsize, writing=False)
             if self.text_mode:
                 self.stderr = io.TextIOWrapper(self.stderr, encoding=encoding, errors=errors)
@@ -329,24 +164,66 @@ class Popen(_std.Popen):
                     _raw(file).close()
                 except (OSError, ValueError):
                     pass
+        for pump in self._pumps:
+            pump.close()
         handle, self._handle = self._handle, None
         if handle is not None:
             drop(handle)
 
     def _internal_poll(self, _deadstate=None, _del_safe=None):
         if self.returncode is None and alive(self._handle):
-            self.returncode = self._handle.returncode()
+            if not _pump.active:
+                self.returncode = self._handle.returncode()
+            else:
+                _pump.step_all()
+                if self._handle.returncode() is not None:
+                    self._wait(None)
         return self.returncode
 
     def _wait(self, timeout):
         if self.returncode is not None:
             return self.returncode
-        if timeout is not None:
+        if _pump.active:
+            # (Another child's pumps too: this child may read what one
+            # moves, as in `Popen(b, stdin=a.stdout)` with `a`'s stdin a file.)
+            self._wait_pumped(timeout)
+        elif timeout is not None:
             ready = _block_on([self._handle.subscribe(), _timer(timeout)])
             if 0 not in ready and self._handle.returncode() is None:
                 raise _std.TimeoutExpired(self.args, timeout)
         self.returncode = call(self._handle.wait)
         return self.returncode
+
+    def _wait_pumped(self, timeout):
+        """Waits for the child's exit and for its output in the files given
+        as its stdout/stderr (the pipe's end of file), moving the bytes;
+        then raises what a pump met (a file closed meanwhile, a read or
+        write error), once."""
+        endtime = None if timeout is None else time.monotonic() + timeout
+        while True:
+            exited = self._handle.returncode() is not None
+            if exited:
+                # The child is gone: what it did not read of its stdin
+                # stays unread.
+                for pump in self._pumps:
+                    if pump.name == "stdin":
+                        pump.close()
+            if exited and all(pump.done() for pump in self._pumps):
+                break
+            pollables = [] if exited else [self._handle.subscribe()]
+            if endtime is not None:
+                remaining = endtime - time.monotonic()
+                if remaining <= 0:
+                    for pollable in pollables:
+                        drop(pollable)
+                    raise _std.TimeoutExpired(self.args, timeout)
+                pollables.append(_timer(remaining))
+            _block_on(pollables)
+        pumps, self._pumps = self._pumps, []
+        errors = [pump.error for pump in pumps if pump.error is not None]
+        if errors:
+            self.returncode = call(self._handle.wait)
+            raise errors[0]
 
     def send_signal(self, sig):
         # As CPython: nothing once the child has exited.

@@ -120,42 +120,66 @@ def _is(value, *candidates):
     return any(value is c for c in candidates if c is not None)
 
 
-def _stdio(value, name):
-    """The WIT `stdio` for a `stdin=`/`stdout=`/`stderr=` argument."""
-    if value is None:
-        return wit.Stdio_Inherit()
+def _own(value, name):
+    """Whether `value` is the guest's own stream `name` (its file object or
+    its number): the child's is then the guest's (inherited)."""
     if isinstance(value, int) and not isinstance(value, bool):
-        if value == PIPE:
-            return wit.Stdio_Pipe()
-        if value == DEVNULL:
-            return wit.Stdio_Devnull()
-        if value == STDOUT:
-            if name != "stderr":
-                raise ValueError(f"{name}=STDOUT: only stderr can go to stdout")
-            return wit.Stdio_Stdout()
-        if value == {"stdin": 0, "stdout": 1, "stderr": 2}[name]:
-            return wit.Stdio_Inherit()
-    # The guest's own stream: the child's is the guest's (inherited).
-    own = {
+        return value == {"stdin": 0, "stdout": 1, "stderr": 2}[name]
+    return _is(value, *{
         "stdin": (sys.stdin, sys.__stdin__),
         "stdout": (sys.stdout, sys.__stdout__),
         "stderr": (sys.stderr, sys.__stderr__),
-    }[name]
-    if _is(value, *own):
-        if name != "stdin":
-            value.flush()
-        return wit.Stdio_Inherit()
-    # `stdin=other.stdout`: the host joins the two processes.
+    }[name])
+
+
+def _stdout_of(value):
+    """For another child's stdout pipe file (`stdin=other.stdout`), the
+    function that hands its pipe over; `None` for anything else."""
     source, file = None, value
     while file is not None and source is None:
         source = getattr(file, "_procgate_stdout_of", None)
         file = getattr(file, "buffer", None) or getattr(file, "raw", None)
+    return source
+
+
+def is_file(value, name):
+    """Whether `stdin=`/`stdout=`/`stderr=` `value` is a file of the guest
+    (a descriptor number, or an object with `fileno`), which the child
+    reads from or writes to through a pipe (`_pump.py`): not `None`,
+    `PIPE`, `DEVNULL`, `STDOUT`, the guest's own stream or another child's
+    stdout."""
+    if value is None or _own(value, name) or _stdout_of(value) is not None:
+        return False
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value not in (PIPE, DEVNULL, STDOUT)
+    return hasattr(value, "fileno")
+
+
+def _stdio(value, name):
+    """The WIT `stdio` for a `stdin=`/`stdout=`/`stderr=` argument that is
+    not a guest file (`is_file`: those are `PIPE` here)."""
+    if value is None:
+        return wit.Stdio_Inherit()
+    if _own(value, name):
+        if name != "stdin" and not isinstance(value, int):
+            value.flush()
+        return wit.Stdio_Inherit()
+    if value == PIPE:
+        return wit.Stdio_Pipe()
+    if value == DEVNULL:
+        return wit.Stdio_Devnull()
+    if value == STDOUT:
+        if name != "stderr":
+            raise ValueError(f"{name}=STDOUT: only stderr can go to stdout")
+        return wit.Stdio_Stdout()
+    # `stdin=other.stdout`: the host joins the two processes.
+    source = _stdout_of(value)
     if name == "stdin" and source is not None:
         return wit.Stdio_StdoutOf(source())
     raise ValueError(
         f"{name}={value!r}: a procgate guest's child can have None, PIPE, DEVNULL, STDOUT (stderr), "
-        "the guest's own stream, or (stdin) another child's stdout pipe; not a file or a descriptor "
-        "(the host cannot see the guest's files)"
+        "a file of the guest (a file object or a descriptor number), the guest's own stream, "
+        "or (stdin) another child's stdout pipe"
     )
 
 
@@ -216,44 +240,32 @@ class NotOfferedError(ValueError):
     the host starts the child, and runs no guest code in it."""
 
 
-def refuse_unoffered(
-    preexec_fn=None,
-    close_fds=True,
-    pass_fds=(),
-    user=None,
-    group=None,
-    extra_groups=None,
-    umask=-1,
-    process_group=None,
-    executable=None,
-    pipesize=-1,
-    restore_signals=True,
-    startupinfo=None,
-    creationflags=0,
-):
+def refuse_unoffered(arguments):
     """Raises `NotOfferedError` for the arguments of `Popen` (and of
     asyncio's `create_subprocess_*`, which passes them on) that a guest
-    cannot have, naming each and why."""
+    cannot have, naming each and why. `arguments`: Popen's arguments by
+    name (its `locals()`)."""
+    a = arguments
     reasons = []
-    if preexec_fn is not None:
+    if a["preexec_fn"] is not None:
         reasons.append("preexec_fn (no guest code runs in the child: the host starts it)")
-    if not close_fds:
+    if not a["close_fds"]:
         reasons.append("close_fds=False (the child gets only its three standard streams)")
-    if pass_fds:
+    if a["pass_fds"]:
         reasons.append("pass_fds (the guest has no descriptors to give a child)")
-    if user is not None or group is not None or extra_groups is not None:
+    if a["user"] is not None or a["group"] is not None or a["extra_groups"] is not None:
         reasons.append("user/group/extra_groups (the host's policy decides who the child runs as)")
-    if umask != -1:
+    if a["umask"] != -1:
         reasons.append("umask (the host sets the child's umask)")
-    if process_group is not None:
+    if a["process_group"] is not None:
         reasons.append("process_group (use start_new_session=True: the host decides process groups)")
-    if executable is not None:
+    if a["executable"] is not None:
         reasons.append("executable (the policy resolves the program; argv[0] is the program)")
-    if pipesize != -1:
+    if a["pipesize"] != -1:
         reasons.append("pipesize (the host sizes the pipes)")
-    if not restore_signals:
+    if not a["restore_signals"]:
         reasons.append("restore_signals=False (the host resets the child's signals)")
-    if startupinfo is not None or creationflags:
+    if a["startupinfo"] is not None or a["creationflags"]:
         raise ValueError("startupinfo and creationflags are only supported on Windows platforms")
     if reasons:
         raise NotOfferedError("not offered to a procgate guest: " + "; ".join(reasons))

@@ -11,7 +11,7 @@ from asyncio import base_subprocess, transports
 
 from componentize_py_types import Err
 
-from ._popen import _raw
+from ._pipes import _raw
 from ._spawn import alive, drop, stream_error
 
 _READ_SIZE = 256 * 1024
@@ -80,7 +80,53 @@ class SubprocessTransport(base_subprocess.BaseSubprocessTransport):
                 proc._release()
 
 
-class ReadPipeTransport(transports.ReadTransport):
+class _StreamPipe:
+    """What the read and the write pipe transports share: a `wasi:io`
+    stream, the loop's wait on it (`_waiting`), the protocol."""
+
+    def _subscribe(self):
+        """Waits, in the loop, until the stream is ready; then `_ready()`."""
+        self._waiting = self._loop._add_waiter(self._stream.subscribe())
+        self._waiting.add_done_callback(self._on_ready)
+
+    def _on_ready(self, future):
+        if future is not self._waiting:
+            return
+        self._waiting = None
+        self._ready()
+
+    def _stop_waiting(self):
+        future, self._waiting = self._waiting, None
+        if future is not None:
+            self._loop._forget(future)
+            future.cancel()
+
+    def _call_connection_lost(self, exc):
+        try:
+            self._protocol.connection_lost(exc)
+        finally:
+            self._protocol = None
+            self._loop = None
+
+    def set_protocol(self, protocol):
+        self._protocol = protocol
+
+    def get_protocol(self):
+        return self._protocol
+
+    def is_closing(self):
+        return self._closing
+
+    def __del__(self, _warn=warnings.warn):
+        if getattr(self, "_stream", None) is not None:
+            _warn(f"unclosed transport {self!r}", ResourceWarning, source=self)
+            if self._waiting is not None and self._loop is not None:
+                self._stop_waiting()
+            drop(self._stream)
+            self._stream = None
+
+
+class ReadPipeTransport(_StreamPipe, transports.ReadTransport):
     """asyncio's read pipe transport over a `wasi:io/streams` input stream."""
 
     def __init__(self, loop, pipe, protocol, waiter=None, extra=None):
@@ -103,19 +149,9 @@ class ReadPipeTransport(transports.ReadTransport):
     def _want_read(self):
         if self._closing or self._paused or self._waiting is not None:
             return
-        self._waiting = self._loop._add_waiter(self._stream.subscribe())
-        self._waiting.add_done_callback(self._ready)
+        self._subscribe()
 
-    def _stop_waiting(self):
-        future, self._waiting = self._waiting, None
-        if future is not None:
-            self._loop._forget(future)
-            future.cancel()
-
-    def _ready(self, future):
-        if future is not self._waiting:
-            return
-        self._waiting = None
+    def _ready(self):
         if self._closing or self._paused:
             return
         try:
@@ -149,13 +185,6 @@ class ReadPipeTransport(transports.ReadTransport):
             self._loop.call_soon(self._protocol.eof_received)
         self._loop.call_soon(self._call_connection_lost, exc)
 
-    def _call_connection_lost(self, exc):
-        try:
-            self._protocol.connection_lost(exc)
-        finally:
-            self._protocol = None
-            self._loop = None
-
     def pause_reading(self):
         if self._closing or self._paused:
             return
@@ -171,28 +200,12 @@ class ReadPipeTransport(transports.ReadTransport):
     def is_reading(self):
         return not self._paused and not self._closing
 
-    def set_protocol(self, protocol):
-        self._protocol = protocol
-
-    def get_protocol(self):
-        return self._protocol
-
-    def is_closing(self):
-        return self._closing
-
     def close(self):
         self._close(None)
 
-    def __del__(self, _warn=warnings.warn):
-        if getattr(self, "_stream", None) is not None:
-            _warn(f"unclosed transport {self!r}", ResourceWarning, source=self)
-            if self._waiting is not None and self._loop is not None:
-                self._stop_waiting()
-            drop(self._stream)
-            self._stream = None
 
 
-class WritePipeTransport(transports._FlowControlMixin, transports.WriteTransport):
+class WritePipeTransport(_StreamPipe, transports._FlowControlMixin, transports.WriteTransport):
     """asyncio's write pipe transport over a `wasi:io/streams` output
     stream: writes what the stream accepts at once, queues the rest and
     sends it as the stream becomes writable, pausing the protocol above the
@@ -253,25 +266,15 @@ class WritePipeTransport(transports._FlowControlMixin, transports.WriteTransport
 
     def _want_write(self):
         if self._waiting is None and self._stream is not None:
-            self._waiting = self._loop._add_waiter(self._stream.subscribe())
-            self._waiting.add_done_callback(self._ready)
+            self._subscribe()
 
-    def _ready(self, future):
-        if future is not self._waiting:
-            return
-        self._waiting = None
+    def _ready(self):
         if self._stream is None:
             return
         if self._flushing:
             self._finish(None)
         else:
             self._send()
-
-    def _stop_waiting(self):
-        future, self._waiting = self._waiting, None
-        if future is not None:
-            self._loop._forget(future)
-            future.cancel()
 
     def _flush_then_close(self):
         # What the host holds goes to the child before stdin closes.
@@ -303,13 +306,6 @@ class WritePipeTransport(transports._FlowControlMixin, transports.WriteTransport
             )
         self._finish(exc)
 
-    def _call_connection_lost(self, exc):
-        try:
-            self._protocol.connection_lost(exc)
-        finally:
-            self._protocol = None
-            self._loop = None
-
     def _reader_gone(self):
         """The child has exited: close if there is nothing left to send (a
         write still queued fails with the broken pipe it gets)."""
@@ -322,15 +318,6 @@ class WritePipeTransport(transports._FlowControlMixin, transports.WriteTransport
 
     def write_eof(self):
         self.close()
-
-    def set_protocol(self, protocol):
-        self._protocol = protocol
-
-    def get_protocol(self):
-        return self._protocol
-
-    def is_closing(self):
-        return self._closing
 
     def close(self):
         if self._closing or self._stream is None:
@@ -346,13 +333,6 @@ class WritePipeTransport(transports._FlowControlMixin, transports.WriteTransport
         self._buffer.clear()
         self._finish(None)
 
-    def __del__(self, _warn=warnings.warn):
-        if getattr(self, "_stream", None) is not None:
-            _warn(f"unclosed transport {self!r}", ResourceWarning, source=self)
-            if self._waiting is not None and self._loop is not None:
-                self._stop_waiting()
-            drop(self._stream)
-            self._stream = None
 
 
 def _set_result_unless_cancelled(future, result):

@@ -1,3 +1,9 @@
+# Why ~580 lines in one file: most of it is the ~90 optional imports of
+# the standard library the CPython tests use, which must be statements of
+# this program (componentize-py keeps only what the app module imported at
+# build time, and it imports what the program's statements name); the
+# runner itself is the last ~130 lines.
+#
 # CPython's own subprocess tests, run inside a procgate Python guest
 # against procgate (tests/tests/guests/cpython_suite.rs runs it;
 # scripts/cpython-tests.sh writes guests/python/cpython-tests.md from it).

@@ -51,6 +51,7 @@ mod policy_rule_limits;
 mod policy_rule_output;
 mod probe;
 mod programs;
+mod python_files;
 mod query;
 mod signals;
 mod stdin_drop;
