@@ -293,3 +293,7 @@ impl Drop for Leaf {
         let _ = std::fs::remove_dir(&self.dir);
     }
 }
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;
