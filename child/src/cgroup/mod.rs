@@ -8,10 +8,15 @@
 //! `/proc/self/mountinfo`) or under a directory the embedder names
 //! ([`crate::Children::with_cgroup`]), as
 //! `procgate-<host pid>.<pid namespace>-<n>`.
-//! Each child gets a leaf `c<k>` in it: the parent opens the leaf's
-//! `cgroup.procs` and the child writes `0` to it before `execve`, so the
-//! child and everything it starts are in the leaf from their first
-//! instruction. Ending writes `1` to `cgroup.kill` (SIGKILL to every process
+//! Each child gets a leaf `c<k>` in it (a leaf whose child and descendants
+//! are gone is kept and handed to the next child): the parent opens the
+//! leaf's directory and starts the child in it (`clone3` with
+//! `CLONE_INTO_CGROUP`; on kernels without it the child writes `0` to the
+//! leaf's `cgroup.procs` before `execve`), so the child and everything it
+//! starts are in the leaf from their first instruction. Starting a child
+//! in its cgroup costs no migration: writing `cgroup.procs` takes the
+//! kernel's thread-group lock for writing, which waits for an RCU grace
+//! period. Ending writes `1` to `cgroup.kill` (SIGKILL to every process
 //! in the cgroup and its descendants, atomically against forks), waits until
 //! `cgroup.events` says `populated 0`, and removes the directory.
 //!
@@ -29,6 +34,7 @@ use files::{
 use procgate_policy::audit::{self, Operational};
 use std::io;
 use std::os::fd::OwnedFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -129,8 +135,7 @@ impl GuestCgroup {
         &self.dir
     }
 
-    /// Makes the leaf for one child (or takes a free one) and opens its
-    /// `cgroup.procs`.
+    /// Makes the leaf for one child (or takes a free one) and opens it.
     pub(crate) fn leaf(self: &Arc<Self>) -> io::Result<Leaf> {
         let mut reused = None;
         while let Some(dir) = self.free.lock().ok().and_then(|mut f| f.pop()) {
@@ -150,13 +155,14 @@ impl GuestCgroup {
                 (dir, true)
             }
         };
-        let procs = std::fs::OpenOptions::new()
-            .write(true)
-            .open(dir.join("cgroup.procs"));
-        match procs {
+        let opened = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY)
+            .open(&dir);
+        match opened {
             Ok(file) => Ok(Leaf {
                 dir,
-                procs: Some(file.into()),
+                fd: Some(file.into()),
                 guest: Arc::clone(self),
             }),
             Err(e) => {
@@ -234,19 +240,20 @@ fn log_left(dir: &Path, left: Vec<u32>) {
 #[derive(Debug)]
 pub struct Leaf {
     dir: PathBuf,
-    procs: Option<OwnedFd>,
+    fd: Option<OwnedFd>,
     guest: Arc<GuestCgroup>,
 }
 
 impl Leaf {
-    /// Takes the leaf's open `cgroup.procs`, which the child writes `0` to
-    /// before `execve`; the spawn closes it once the child runs. It is
-    /// not held for the child's life: a descriptor held per live child
-    /// is copied into, and closed at `execve` by, every later child
-    /// (measured: with 1,000 children alive, closing inherited
-    /// descriptors was the largest single cost of a spawn).
-    pub(crate) fn take_procs(&mut self) -> Option<OwnedFd> {
-        self.procs.take()
+    /// Takes the leaf's open directory, which the child is started in
+    /// (`CLONE_INTO_CGROUP`, or its `cgroup.procs` where the kernel lacks
+    /// that); the spawn closes it once the child runs. It is not held for
+    /// the child's life: a descriptor held per live child is copied into,
+    /// and closed at `execve` by, every later child (measured: with 1,000
+    /// children alive, closing inherited descriptors was the largest
+    /// single cost of a spawn).
+    pub(crate) fn take_fd(&mut self) -> Option<OwnedFd> {
+        self.fd.take()
     }
 
     /// SIGKILL to everything in the leaf (`cgroup.kill`). An empty leaf

@@ -12,7 +12,10 @@ pub fn cgroup2_mount() -> Option<std::path::PathBuf> {
         if !right.starts_with("cgroup2 ") {
             return None;
         }
-        let probe = mount.join(format!("procgate-probe-{}", std::process::id()));
+        // Tests of one process probe at once: a name each.
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let probe = mount.join(format!("procgate-probe-{}-{n}", std::process::id()));
         let ok = std::fs::create_dir(&probe).is_ok() && probe.join("cgroup.kill").exists();
         let _ = std::fs::remove_dir(&probe);
         ok.then(|| mount.to_path_buf())
