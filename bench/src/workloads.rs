@@ -80,6 +80,36 @@ pub struct Workload {
     /// its own (never run by itself): the workload and the key in its
     /// samples' details.
     pub derived: Option<(&'static str, &'static str)>,
+    /// A row of its own that runs one side of another workload otherwise
+    /// (a sandbox layer off or on, a native program doing procgate's
+    /// extra copy), paired with that workload's native samples: the
+    /// measured structural reasons of a ratio.
+    pub rerun: Option<Rerun>,
+}
+
+/// Another workload's measurement, run otherwise (see [`Workload::rerun`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Rerun {
+    /// The workload run again; its native and asyncio samples are this
+    /// row's.
+    pub of: &'static str,
+    /// How it runs.
+    pub how: How,
+}
+
+/// How a [`Rerun`] row's one measured side runs.
+#[derive(Clone, Copy, Debug)]
+pub enum How {
+    /// procgate with these sandbox modes (`PROCGATE_BENCH_CGROUP`,
+    /// `PROCGATE_BENCH_LANDLOCK`).
+    Sandbox {
+        /// `off`, `best-effort` or `require`.
+        cgroup: &'static str,
+        /// `off`, `best-effort` or `require`.
+        landlock: &'static str,
+    },
+    /// The native program, measured as the `one` workload of this name.
+    Native(&'static str),
 }
 
 impl Workload {
@@ -116,6 +146,15 @@ impl Workload {
     pub fn source(&self) -> &'static str {
         self.derived.map_or(self.name, |(from, _)| from)
     }
+
+    /// The workload whose `variant` samples this row reads: a rerun row's
+    /// own procgate column, the rest from the workload it reruns.
+    pub fn source_of(&self, variant: Variant) -> &'static str {
+        match self.rerun {
+            Some(r) if variant != Variant::Procgate => r.of,
+            _ => self.source(),
+        }
+    }
 }
 
 /// The row of `guests-MODE-N`: `MODE` (`seq` or `par`), how its guests
@@ -138,6 +177,24 @@ macro_rules! guests {
             compared: true,
             target: Target::None,
             derived: None,
+            rerun: None,
+        }
+    };
+}
+
+/// A rerun row ([`Rerun`]): `NAME`, its unit and direction, the workload
+/// it reruns, how, and what it shows.
+macro_rules! rerun {
+    ($name:literal, $unit:literal, $better:expr, $of:literal, $how:expr, $what:literal) => {
+        Workload {
+            name: $name,
+            what: $what,
+            unit: $unit,
+            better: $better,
+            compared: false,
+            target: Target::None,
+            derived: None,
+            rerun: Some(Rerun { of: $of, how: $how }),
         }
     };
 }
@@ -152,6 +209,7 @@ pub const WORKLOADS: &[Workload] = &[
         compared: true,
         target: Target::Ratio(1.05),
         derived: None,
+        rerun: None,
     },
     Workload {
         name: "echo",
@@ -161,6 +219,7 @@ pub const WORKLOADS: &[Workload] = &[
         compared: true,
         target: Target::Ratio(1.10),
         derived: None,
+        rerun: None,
     },
     Workload {
         name: "stdout-stream",
@@ -170,6 +229,7 @@ pub const WORKLOADS: &[Workload] = &[
         compared: true,
         target: Target::Ratio(0.9),
         derived: None,
+        rerun: None,
     },
     Workload {
         name: "stdout-communicate",
@@ -179,6 +239,7 @@ pub const WORKLOADS: &[Workload] = &[
         compared: true,
         target: Target::Ratio(0.9),
         derived: None,
+        rerun: None,
     },
     Workload {
         name: "stdin-stream",
@@ -189,6 +250,7 @@ pub const WORKLOADS: &[Workload] = &[
         compared: true,
         target: Target::Ratio(0.9),
         derived: None,
+        rerun: None,
     },
     Workload {
         name: "pipeline",
@@ -200,6 +262,7 @@ pub const WORKLOADS: &[Workload] = &[
         compared: true,
         target: Target::Ratio(0.95),
         derived: None,
+        rerun: None,
     },
     Workload {
         name: "concurrent-200",
@@ -209,6 +272,7 @@ pub const WORKLOADS: &[Workload] = &[
         compared: true,
         target: Target::Ratio(1.05),
         derived: None,
+        rerun: None,
     },
     Workload {
         name: "concurrent-1000",
@@ -218,6 +282,7 @@ pub const WORKLOADS: &[Workload] = &[
         compared: true,
         target: Target::Ratio(1.05),
         derived: None,
+        rerun: None,
     },
     Workload {
         name: "memory-1000",
@@ -227,7 +292,59 @@ pub const WORKLOADS: &[Workload] = &[
         compared: true,
         target: Target::Ratio(1.2),
         derived: None,
+        rerun: None,
     },
+    rerun!(
+        "spawn cgroup-off",
+        "µs/op",
+        Better::Lower,
+        "spawn",
+        How::Sandbox {
+            cgroup: "off",
+            landlock: "off",
+        },
+        "`spawn` through procgate with no cgroup (and no Landlock): procgate's cost \
+               without its containment layers; `spawn` minus this is the cgroup's cost per \
+               spawn (native and asyncio columns: `spawn`'s)"
+    ),
+    rerun!(
+        "spawn +landlock",
+        "µs/op",
+        Better::Lower,
+        "spawn",
+        How::Sandbox {
+            cgroup: "best-effort",
+            landlock: "best-effort",
+        },
+        "`spawn` through procgate with Landlock `best-effort` on top of the cgroup: this \
+               minus `spawn` is Landlock's cost per spawn (native and asyncio columns: \
+               `spawn`'s)"
+    ),
+    rerun!(
+        "concurrent-1000 cgroup-off",
+        "ms",
+        Better::Lower,
+        "concurrent-1000",
+        How::Sandbox {
+            cgroup: "off",
+            landlock: "off",
+        },
+        "`concurrent-1000` through procgate with no cgroup: `concurrent-1000` minus this \
+               is the cost of 1,000 leaf cgroups made, entered and emptied at once (native \
+               and asyncio columns: `concurrent-1000`'s)"
+    ),
+    rerun!(
+        "stdout-communicate floor",
+        "MB/s",
+        Better::Higher,
+        "stdout-communicate",
+        How::Native("stdout-communicate-copied"),
+        "the floor of procgate's `stdout-communicate`, as a native program: tokio's \
+               `output()` (the kernel's pipe into a host buffer) and then one more copy of \
+               it into fresh memory, as the component model copies the host's buffer into \
+               the guest's memory (the procgate column holds this program; native and \
+               asyncio: `stdout-communicate`'s)"
+    ),
     Workload {
         name: "plugins-50x20",
         what: "50 guests at once, each running 20 short commands one after another (`echo`, \
@@ -238,6 +355,7 @@ pub const WORKLOADS: &[Workload] = &[
         compared: true,
         target: Target::Ratio(1.05),
         derived: None,
+        rerun: None,
     },
     Workload {
         name: "plugins-50x20 RSS",
@@ -248,6 +366,7 @@ pub const WORKLOADS: &[Workload] = &[
         compared: true,
         target: Target::None,
         derived: Some(("plugins-50x20", "peak_rss_mib")),
+        rerun: None,
     },
     Workload {
         name: "plugins-50x20 CPU",
@@ -258,6 +377,7 @@ pub const WORKLOADS: &[Workload] = &[
         compared: true,
         target: Target::None,
         derived: Some(("plugins-50x20", "host_cpu_ms")),
+        rerun: None,
     },
     guests!("seq", "one after another", 1),
     guests!("seq", "one after another", 10),
@@ -278,6 +398,7 @@ pub const WORKLOADS: &[Workload] = &[
         compared: true,
         target: Target::Below(20.0),
         derived: None,
+        rerun: None,
     },
     Workload {
         name: "start-cold",
@@ -287,6 +408,7 @@ pub const WORKLOADS: &[Workload] = &[
         compared: false,
         target: Target::None,
         derived: None,
+        rerun: None,
     },
     Workload {
         name: "start-cached",
@@ -296,6 +418,7 @@ pub const WORKLOADS: &[Workload] = &[
         compared: false,
         target: Target::Below(5.0),
         derived: None,
+        rerun: None,
     },
     Workload {
         name: "start-warm",
@@ -305,6 +428,7 @@ pub const WORKLOADS: &[Workload] = &[
         compared: false,
         target: Target::Below(0.1),
         derived: None,
+        rerun: None,
     },
 ];
 
