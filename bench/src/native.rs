@@ -64,8 +64,9 @@ async fn echo_hello() -> Result<()> {
 type Check = Box<dyn Fn(&[u8]) -> bool + Send>;
 
 /// Step `i` of plugin `plugin` of `plugins-50x20` (the table of the guest
-/// `bench/guests/src/bin/plugin.rs`): the command, and a check of its
-/// stdout.
+/// `bench/guests/src/bin/plugin.rs`, written again here on purpose: the
+/// native side is an independent program, as a tokio user writes it, not
+/// coupled to the guest's code): the command, and a check of its stdout.
 fn step(plugin: u64, i: u64) -> (Command, Check) {
     let (program, args, check): (_, Vec<String>, Check) = match i % 4 {
         0 => {

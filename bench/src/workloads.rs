@@ -113,6 +113,27 @@ pub enum How {
 }
 
 impl Workload {
+    /// A workload every variant runs, with samples of its own; its unit,
+    /// which direction is better, its target, what it does.
+    const fn row(
+        name: &'static str,
+        unit: &'static str,
+        better: Better,
+        target: Target,
+        what: &'static str,
+    ) -> Workload {
+        Workload {
+            name,
+            what,
+            unit,
+            better,
+            compared: true,
+            target,
+            derived: None,
+            rerun: None,
+        }
+    }
+
     /// The variants it runs.
     pub fn variants(&self) -> &'static [Variant] {
         if self.compared {
@@ -161,9 +182,12 @@ impl Workload {
 /// run, `N`.
 macro_rules! guests {
     ($mode:literal, $how:literal, $n:literal) => {
-        Workload {
-            name: concat!("guests-", $mode, "-", $n),
-            what: concat!(
+        Workload::row(
+            concat!("guests-", $mode, "-", $n),
+            "µs/guest",
+            Better::Lower,
+            Target::None,
+            concat!(
                 $n,
                 " guest(s) ",
                 $how,
@@ -172,13 +196,7 @@ macro_rules! guests {
                 " repeated until ≥ 100 guests ran, wall time per guest (native/asyncio: \
                  a task running the `echo`)"
             ),
-            unit: "µs/guest",
-            better: Better::Lower,
-            compared: true,
-            target: Target::None,
-            derived: None,
-            rerun: None,
-        }
+        )
     };
 }
 
@@ -187,113 +205,80 @@ macro_rules! guests {
 macro_rules! rerun {
     ($name:literal, $unit:literal, $better:expr, $of:literal, $how:expr, $what:literal) => {
         Workload {
-            name: $name,
-            what: $what,
-            unit: $unit,
-            better: $better,
             compared: false,
-            target: Target::None,
-            derived: None,
             rerun: Some(Rerun { of: $of, how: $how }),
+            ..Workload::row($name, $unit, $better, Target::None, $what)
         }
     };
 }
 
 /// Every workload, in report order.
 pub const WORKLOADS: &[Workload] = &[
-    Workload {
-        name: "spawn",
-        what: "spawn `/usr/bin/true` + wait, 200 in a row (after 20 warm-up)",
-        unit: "µs/op",
-        better: Better::Lower,
-        compared: true,
-        target: Target::Ratio(1.05),
-        derived: None,
-        rerun: None,
-    },
-    Workload {
-        name: "echo",
-        what: "`echo hello`, stdout piped, `communicate`, 200 in a row (after 20 warm-up)",
-        unit: "µs/op",
-        better: Better::Lower,
-        compared: true,
-        target: Target::Ratio(1.10),
-        derived: None,
-        rerun: None,
-    },
-    Workload {
-        name: "stdout-stream",
-        what: "`head -c BYTES /dev/zero` read through the stdout stream, 64 KiB reads",
-        unit: "MB/s",
-        better: Better::Higher,
-        compared: true,
-        target: Target::Ratio(0.9),
-        derived: None,
-        rerun: None,
-    },
-    Workload {
-        name: "stdout-communicate",
-        what: "`head -c BYTES /dev/zero` through `communicate` (all of it buffered)",
-        unit: "MB/s",
-        better: Better::Higher,
-        compared: true,
-        target: Target::Ratio(0.9),
-        derived: None,
-        rerun: None,
-    },
-    Workload {
-        name: "stdin-stream",
-        what:
-            "BYTES written into `cat` (stdout `/dev/null`) through the stdin stream, 64 KiB writes",
-        unit: "MB/s",
-        better: Better::Higher,
-        compared: true,
-        target: Target::Ratio(0.9),
-        derived: None,
-        rerun: None,
-    },
-    Workload {
-        name: "pipeline",
-        what: "`head -c BYTES /dev/zero | cat > /dev/null`: procgate joins the two in the host \
+    Workload::row(
+        "spawn",
+        "µs/op",
+        Better::Lower,
+        Target::Ratio(1.05),
+        "spawn `/usr/bin/true` + wait, 200 in a row (after 20 warm-up)",
+    ),
+    Workload::row(
+        "echo",
+        "µs/op",
+        Better::Lower,
+        Target::Ratio(1.10),
+        "`echo hello`, stdout piped, `communicate`, 200 in a row (after 20 warm-up)",
+    ),
+    Workload::row(
+        "stdout-stream",
+        "MB/s",
+        Better::Higher,
+        Target::Ratio(0.9),
+        "`head -c BYTES /dev/zero` read through the stdout stream, 64 KiB reads",
+    ),
+    Workload::row(
+        "stdout-communicate",
+        "MB/s",
+        Better::Higher,
+        Target::Ratio(0.9),
+        "`head -c BYTES /dev/zero` through `communicate` (all of it buffered)",
+    ),
+    Workload::row(
+        "stdin-stream",
+        "MB/s",
+        Better::Higher,
+        Target::Ratio(0.9),
+        "BYTES written into `cat` (stdout `/dev/null`) through the stdin stream, 64 KiB writes",
+    ),
+    Workload::row(
+        "pipeline",
+        "MB/s",
+        Better::Higher,
+        Target::Ratio(0.95),
+        "`head -c BYTES /dev/zero | cat > /dev/null`: procgate joins the two in the host \
                (`stdin_from`); native and asyncio run the same pipeline with `sh -c` (the \
                shell's pipeline is the reference; asyncio cannot hand a pipe to a child)",
-        unit: "MB/s",
-        better: Better::Higher,
-        compared: true,
-        target: Target::Ratio(0.95),
-        derived: None,
-        rerun: None,
-    },
-    Workload {
-        name: "concurrent-200",
-        what: "200 `sleep 0.2` children at once (gather / one task per child), wall time",
-        unit: "ms",
-        better: Better::Lower,
-        compared: true,
-        target: Target::Ratio(1.05),
-        derived: None,
-        rerun: None,
-    },
-    Workload {
-        name: "concurrent-1000",
-        what: "1,000 `sleep 0.2` children at once (gather / one task per child), wall time",
-        unit: "ms",
-        better: Better::Lower,
-        compared: true,
-        target: Target::Ratio(1.05),
-        derived: None,
-        rerun: None,
-    },
-    Workload {
-        name: "memory-1000",
-        what: "host RSS growth per live child, 1,000 sleeping children each awaited",
-        unit: "KiB/child",
-        better: Better::Lower,
-        compared: true,
-        target: Target::Ratio(1.2),
-        derived: None,
-        rerun: None,
-    },
+    ),
+    Workload::row(
+        "concurrent-200",
+        "ms",
+        Better::Lower,
+        Target::Ratio(1.05),
+        "200 `sleep 0.2` children at once (gather / one task per child), wall time",
+    ),
+    Workload::row(
+        "concurrent-1000",
+        "ms",
+        Better::Lower,
+        Target::Ratio(1.05),
+        "1,000 `sleep 0.2` children at once (gather / one task per child), wall time",
+    ),
+    Workload::row(
+        "memory-1000",
+        "KiB/child",
+        Better::Lower,
+        Target::Ratio(1.2),
+        "host RSS growth per live child, 1,000 sleeping children each awaited",
+    ),
     rerun!(
         "spawn cgroup-off",
         "µs/op",
@@ -345,39 +330,36 @@ pub const WORKLOADS: &[Workload] = &[
                the guest's memory (the procgate column holds this program; native and \
                asyncio: `stdout-communicate`'s)"
     ),
-    Workload {
-        name: "plugins-50x20",
-        what: "50 guests at once, each running 20 short commands one after another (`echo`, \
+    Workload::row(
+        "plugins-50x20",
+        "ms",
+        Better::Lower,
+        Target::Ratio(1.05),
+        "50 guests at once, each running 20 short commands one after another (`echo`, \
                `uname -s`, `ls /usr`, `head -c 4096 /dev/zero`), stdout and stderr captured \
                and checked; wall time (native/asyncio: 50 tasks)",
-        unit: "ms",
-        better: Better::Lower,
-        compared: true,
-        target: Target::Ratio(1.05),
-        derived: None,
-        rerun: None,
-    },
+    ),
     Workload {
-        name: "plugins-50x20 RSS",
-        what: "the host's peak RSS (`VmHWM`, the whole process: runtime, engine, compiled \
-               guest and 50 guest instances included) during `plugins-50x20`",
-        unit: "MiB",
-        better: Better::Lower,
-        compared: true,
-        target: Target::None,
         derived: Some(("plugins-50x20", "peak_rss_mib")),
-        rerun: None,
+        ..Workload::row(
+            "plugins-50x20 RSS",
+            "MiB",
+            Better::Lower,
+            Target::None,
+            "the host's peak RSS (`VmHWM`, the whole process: runtime, engine, compiled \
+               guest and 50 guest instances included) during `plugins-50x20`",
+        )
     },
     Workload {
-        name: "plugins-50x20 CPU",
-        what: "the host's own CPU time (user + system, `getrusage(RUSAGE_SELF)`, children \
-               not counted) during `plugins-50x20`",
-        unit: "ms",
-        better: Better::Lower,
-        compared: true,
-        target: Target::None,
         derived: Some(("plugins-50x20", "host_cpu_ms")),
-        rerun: None,
+        ..Workload::row(
+            "plugins-50x20 CPU",
+            "ms",
+            Better::Lower,
+            Target::None,
+            "the host's own CPU time (user + system, `getrusage(RUSAGE_SELF)`, children \
+               not counted) during `plugins-50x20`",
+        )
     },
     guests!("seq", "one after another", 1),
     guests!("seq", "one after another", 10),
@@ -387,48 +369,45 @@ pub const WORKLOADS: &[Workload] = &[
     guests!("par", "all at once (one task each)", 10),
     guests!("par", "all at once (one task each)", 100),
     guests!("par", "all at once (one task each)", 1000),
-    Workload {
-        name: "cli-run",
-        what: "a small program that runs `echo hello` (communicate), whole process wall time \
+    Workload::row(
+        "cli-run",
+        "ms",
+        Better::Lower,
+        Target::Below(20.0),
+        "a small program that runs `echo hello` (communicate), whole process wall time \
                (median of 5 after an untimed run that warms the page cache and any \
                compiled-component cache): `procgate run hello.wasm` / a tokio binary / \
                a `python3` asyncio script",
-        unit: "ms",
-        better: Better::Lower,
-        compared: true,
-        target: Target::Below(20.0),
-        derived: None,
-        rerun: None,
+    ),
+    Workload {
+        compared: false,
+        ..Workload::row(
+            "start-cold",
+            "ms",
+            Better::Lower,
+            Target::None,
+            "guest start, cold: `Component::from_file` (compile) + link + instantiate",
+        )
     },
     Workload {
-        name: "start-cold",
-        what: "guest start, cold: `Component::from_file` (compile) + link + instantiate",
-        unit: "ms",
-        better: Better::Lower,
         compared: false,
-        target: Target::None,
-        derived: None,
-        rerun: None,
+        ..Workload::row(
+            "start-cached",
+            "ms",
+            Better::Lower,
+            Target::Below(5.0),
+            "guest start, cached: `Component::deserialize_file` + link + instantiate",
+        )
     },
     Workload {
-        name: "start-cached",
-        what: "guest start, cached: `Component::deserialize_file` + link + instantiate",
-        unit: "ms",
-        better: Better::Lower,
         compared: false,
-        target: Target::Below(5.0),
-        derived: None,
-        rerun: None,
-    },
-    Workload {
-        name: "start-warm",
-        what: "guest start, warm: new `Store` + `InstancePre` instantiate (median of 200)",
-        unit: "ms",
-        better: Better::Lower,
-        compared: false,
-        target: Target::Below(0.1),
-        derived: None,
-        rerun: None,
+        ..Workload::row(
+            "start-warm",
+            "ms",
+            Better::Lower,
+            Target::Below(0.1),
+            "guest start, warm: new `Store` + `InstancePre` instantiate (median of 200)",
+        )
     },
 ];
 
