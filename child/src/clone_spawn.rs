@@ -1,5 +1,6 @@
-//! Starting a child with `clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD)`, the
-//! way glibc's `posix_spawn` does, plus what `posix_spawn` cannot do: the
+//! Starting a child with `clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD)` (with
+//! a cgroup, `clone3` with `CLONE_INTO_CGROUP` too), the way glibc's
+//! `posix_spawn` does, plus what `posix_spawn` cannot do: the
 //! pidfd taken atomically with the child, `PR_SET_PDEATHSIG`, joining the
 //! child's cgroup, closing every inherited descriptor, and the sandbox's
 //! rlimits and Landlock.
