@@ -163,6 +163,7 @@ impl GuestCgroup {
             Ok(file) => Ok(Leaf {
                 dir,
                 fd: Some(file.into()),
+                killed: AtomicBool::new(false),
                 guest: Arc::clone(self),
             }),
             Err(e) => {
@@ -241,6 +242,10 @@ fn log_left(dir: &Path, left: Vec<u32>) {
 pub struct Leaf {
     dir: PathBuf,
     fd: Option<OwnedFd>,
+    /// `cgroup.kill` was written: the leaf is never handed out again (on
+    /// Linux 6.18 a child `clone3` starts in a cgroup killed before is
+    /// SIGKILLed at birth: measured, `tests/tests/soak.rs`).
+    killed: AtomicBool,
     guest: Arc<GuestCgroup>,
 }
 
@@ -262,6 +267,7 @@ impl Leaf {
     /// lock that every other spawn and ending waits on.
     pub(crate) fn kill(&self) {
         if !unpopulated(&self.dir) {
+            self.killed.store(true, Ordering::SeqCst);
             let _ = write_file(&self.dir.join("cgroup.kill"), "1");
         }
     }
@@ -284,11 +290,16 @@ impl Leaf {
 }
 
 impl Drop for Leaf {
-    /// An empty leaf goes back to the guest's free list; one with
-    /// processes left is killed, and removed with the guest's cgroup.
+    /// An empty leaf goes back to the guest's free list, unless it was
+    /// killed (then it is removed); one with processes left is killed,
+    /// and removed with the guest's cgroup.
     fn drop(&mut self) {
         if !unpopulated(&self.dir) {
             self.kill();
+            return;
+        }
+        if self.killed.load(Ordering::SeqCst) {
+            let _ = std::fs::remove_dir(&self.dir);
             return;
         }
         if let Ok(mut free) = self.guest.free.lock() {

@@ -141,3 +141,21 @@ fn killing_a_leaf_kills_what_is_in_it() {
     leaf.kill();
     assert_killed(&mut sleeper, "Leaf::kill left a process running");
 }
+
+#[test]
+fn a_killed_leaf_is_not_handed_out_again() {
+    let Some((_parent, guest)) = guest_in("killed") else {
+        return;
+    };
+    let leaf = guest.leaf().unwrap();
+    let dir = leaf.dir.clone();
+    let mut sleeper = sleeper_in(&dir);
+    leaf.kill();
+    assert_killed(&mut sleeper, "Leaf::kill left a process running");
+    drop(leaf);
+    // A child started in a cgroup killed before dies at birth (clone3
+    // with CLONE_INTO_CGROUP, Linux 6.18): a killed leaf is removed.
+    let next = guest.leaf().unwrap();
+    assert_ne!(next.dir, dir, "a killed leaf was handed out again");
+    assert!(!dir.exists(), "the killed leaf {} was left", dir.display());
+}
