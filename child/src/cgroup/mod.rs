@@ -9,7 +9,8 @@
 //! ([`crate::Children::with_cgroup`]), as
 //! `procgate-<host pid>.<pid namespace>-<n>`.
 //! Each child gets a leaf `c<k>` in it (a leaf whose child and descendants
-//! are gone is kept and handed to the next child): the parent opens the
+//! are gone is kept and handed to the next child, unless it was killed:
+//! `clone3` into a cgroup killed before kills the new child on Linux 6.18): the parent opens the
 //! leaf's directory and starts the child in it (`clone3` with
 //! `CLONE_INTO_CGROUP`; on kernels without it the child writes `0` to the
 //! leaf's `cgroup.procs` before `execve`), so the child and everything it
