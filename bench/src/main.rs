@@ -32,7 +32,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
-use workloads::{Params, Variant, Workload, WORKLOADS};
+use workloads::{How, Params, Variant, Workload, WORKLOADS};
 
 const USAGE: &str = "\
 usage: procgate-bench [--rounds N] [--quick] [--bytes N] [--communicate-bytes N]
@@ -78,6 +78,7 @@ const NOT_QUICK: &[&str] = &[
     "memory-1000",
     "guests-seq-1000",
     "guests-par-1000",
+    "concurrent-1000 cgroup-off",
 ];
 
 fn parse_size(s: &str) -> Result<u64> {
@@ -266,11 +267,22 @@ fn measure_once(
         ]);
     } else {
         argv.push(std::env::current_exe()?.into());
-        argv.extend(["one", workload.name, variant.name()].map(Into::into));
+        // A rerun row measures another workload's procgate side with other
+        // sandbox modes, or a native program of its own.
+        let (name, variant) = match workload.rerun.map(|r| (r.of, r.how)) {
+            Some((of, How::Sandbox { .. })) => (of, variant),
+            Some((_, How::Native(name))) => (name, Variant::Native),
+            None => (workload.name, variant),
+        };
+        argv.extend(["one", name, variant.name()].map(Into::into));
     }
     argv.extend(opts.params.to_args().into_iter().map(Into::into));
     let mut cmd = Command::new(&argv[0]);
     cmd.args(&argv[1..]);
+    if let Some(How::Sandbox { cgroup, landlock }) = workload.rerun.map(|r| r.how) {
+        cmd.env("PROCGATE_BENCH_CGROUP", cgroup)
+            .env("PROCGATE_BENCH_LANDLOCK", landlock);
+    }
     let stdout = run_captured(cmd)?;
     let line = stdout
         .lines()
@@ -381,12 +393,16 @@ fn drive(opts: Options) -> Result<()> {
 }
 
 /// The rows of a report on `ran`: each workload, followed by the rows
-/// derived from it.
+/// derived from it and the rows that rerun it.
 fn with_derived(ran: &[&'static Workload]) -> Vec<&'static Workload> {
-    WORKLOADS
+    let mut rows: Vec<&'static Workload> = WORKLOADS
         .iter()
         .filter(|w| ran.iter().any(|r| r.name == w.source()))
-        .collect()
+        .collect();
+    // A rerun row right below the workload it reruns.
+    let at = |name: &str| WORKLOADS.iter().position(|w| w.name == name);
+    rows.sort_by_key(|w| at(w.rerun.map_or(w.source(), |r| r.of)));
+    rows
 }
 
 /// Summarises, writes the report into `out`, and prints the table.

@@ -254,11 +254,5 @@ fn panel(
         });
         chart.draw_series(whiskers)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()?;
-    Ok(())
+    crate::report::legend(&mut chart, SeriesLabelPosition::UpperRight)
 }

@@ -116,7 +116,7 @@ pub struct Summary {
 fn values(samples: &[Sample], workload: &Workload, variant: Variant) -> BTreeMap<usize, f64> {
     samples
         .iter()
-        .filter(|s| s.workload == workload.source() && s.variant == variant.name())
+        .filter(|s| s.workload == workload.source_of(variant) && s.variant == variant.name())
         .filter_map(|s| {
             let value = match workload.derived {
                 None => Some(s.measurement.value),
@@ -247,5 +247,25 @@ mod tests {
         let r = rss.vs_native.unwrap();
         assert_eq!((r.n, r.min, r.max), (2, 2.0, 3.0));
         assert_eq!(rss.variants[&Variant::Procgate].median, 30.0);
+    }
+
+    #[test]
+    fn a_rerun_row_pairs_its_own_side_with_the_native_samples_it_reruns() {
+        let at = |round, workload: &str, variant: &str, value| Sample {
+            round,
+            workload: workload.into(),
+            variant: variant.into(),
+            measurement: Measurement::new(value),
+        };
+        let samples = [
+            at(0, "spawn", "procgate", 900.0),
+            at(0, "spawn", "native", 1000.0),
+            at(0, "spawn cgroup-off", "procgate", 800.0),
+        ];
+        let find = |name: &str| WORKLOADS.iter().find(|w| w.name == name).unwrap();
+        let bare = summarise(find("spawn cgroup-off"), &samples, 0);
+        assert_eq!(bare.variants[&Variant::Procgate].median, 800.0);
+        assert_eq!(bare.variants[&Variant::Native].median, 1000.0);
+        assert_eq!(bare.vs_native.unwrap().median, 0.8);
     }
 }

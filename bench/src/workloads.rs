@@ -80,9 +80,60 @@ pub struct Workload {
     /// its own (never run by itself): the workload and the key in its
     /// samples' details.
     pub derived: Option<(&'static str, &'static str)>,
+    /// A row of its own that runs one side of another workload otherwise
+    /// (a sandbox layer off or on, a native program doing procgate's
+    /// extra copy), paired with that workload's native samples: the
+    /// measured structural reasons of a ratio.
+    pub rerun: Option<Rerun>,
+}
+
+/// Another workload's measurement, run otherwise (see [`Workload::rerun`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Rerun {
+    /// The workload run again; its native and asyncio samples are this
+    /// row's.
+    pub of: &'static str,
+    /// How it runs.
+    pub how: How,
+}
+
+/// How a [`Rerun`] row's one measured side runs.
+#[derive(Clone, Copy, Debug)]
+pub enum How {
+    /// procgate with these sandbox modes (`PROCGATE_BENCH_CGROUP`,
+    /// `PROCGATE_BENCH_LANDLOCK`).
+    Sandbox {
+        /// `off`, `best-effort` or `require`.
+        cgroup: &'static str,
+        /// `off`, `best-effort` or `require`.
+        landlock: &'static str,
+    },
+    /// The native program, measured as the `one` workload of this name.
+    Native(&'static str),
 }
 
 impl Workload {
+    /// A workload every variant runs, with samples of its own; its unit,
+    /// which direction is better, its target, what it does.
+    const fn row(
+        name: &'static str,
+        unit: &'static str,
+        better: Better,
+        target: Target,
+        what: &'static str,
+    ) -> Workload {
+        Workload {
+            name,
+            what,
+            unit,
+            better,
+            compared: true,
+            target,
+            derived: None,
+            rerun: None,
+        }
+    }
+
     /// The variants it runs.
     pub fn variants(&self) -> &'static [Variant] {
         if self.compared {
@@ -116,15 +167,27 @@ impl Workload {
     pub fn source(&self) -> &'static str {
         self.derived.map_or(self.name, |(from, _)| from)
     }
+
+    /// The workload whose `variant` samples this row reads: a rerun row's
+    /// own procgate column, the rest from the workload it reruns.
+    pub fn source_of(&self, variant: Variant) -> &'static str {
+        match self.rerun {
+            Some(r) if variant != Variant::Procgate => r.of,
+            _ => self.source(),
+        }
+    }
 }
 
 /// The row of `guests-MODE-N`: `MODE` (`seq` or `par`), how its guests
 /// run, `N`.
 macro_rules! guests {
     ($mode:literal, $how:literal, $n:literal) => {
-        Workload {
-            name: concat!("guests-", $mode, "-", $n),
-            what: concat!(
+        Workload::row(
+            concat!("guests-", $mode, "-", $n),
+            "µs/guest",
+            Better::Lower,
+            Target::None,
+            concat!(
                 $n,
                 " guest(s) ",
                 $how,
@@ -133,131 +196,170 @@ macro_rules! guests {
                 " repeated until ≥ 100 guests ran, wall time per guest (native/asyncio: \
                  a task running the `echo`)"
             ),
-            unit: "µs/guest",
-            better: Better::Lower,
-            compared: true,
-            target: Target::None,
-            derived: None,
+        )
+    };
+}
+
+/// A rerun row ([`Rerun`]): `NAME`, its unit and direction, the workload
+/// it reruns, how, and what it shows.
+macro_rules! rerun {
+    ($name:literal, $unit:literal, $better:expr, $of:literal, $how:expr, $what:literal) => {
+        Workload {
+            compared: false,
+            rerun: Some(Rerun { of: $of, how: $how }),
+            ..Workload::row($name, $unit, $better, Target::None, $what)
         }
     };
 }
 
 /// Every workload, in report order.
 pub const WORKLOADS: &[Workload] = &[
-    Workload {
-        name: "spawn",
-        what: "spawn `/usr/bin/true` + wait, 200 in a row (after 20 warm-up)",
-        unit: "µs/op",
-        better: Better::Lower,
-        compared: true,
-        target: Target::Ratio(1.05),
-        derived: None,
-    },
-    Workload {
-        name: "echo",
-        what: "`echo hello`, stdout piped, `communicate`, 200 in a row (after 20 warm-up)",
-        unit: "µs/op",
-        better: Better::Lower,
-        compared: true,
-        target: Target::Ratio(1.10),
-        derived: None,
-    },
-    Workload {
-        name: "stdout-stream",
-        what: "`head -c BYTES /dev/zero` read through the stdout stream, 64 KiB reads",
-        unit: "MB/s",
-        better: Better::Higher,
-        compared: true,
-        target: Target::Ratio(0.9),
-        derived: None,
-    },
-    Workload {
-        name: "stdout-communicate",
-        what: "`head -c BYTES /dev/zero` through `communicate` (all of it buffered)",
-        unit: "MB/s",
-        better: Better::Higher,
-        compared: true,
-        target: Target::Ratio(0.9),
-        derived: None,
-    },
-    Workload {
-        name: "stdin-stream",
-        what:
-            "BYTES written into `cat` (stdout `/dev/null`) through the stdin stream, 64 KiB writes",
-        unit: "MB/s",
-        better: Better::Higher,
-        compared: true,
-        target: Target::Ratio(0.9),
-        derived: None,
-    },
-    Workload {
-        name: "pipeline",
-        what: "`head -c BYTES /dev/zero | cat > /dev/null`: procgate joins the two in the host \
+    Workload::row(
+        "spawn",
+        "µs/op",
+        Better::Lower,
+        Target::Ratio(1.05),
+        "spawn `/usr/bin/true` + wait, 200 in a row (after 20 warm-up)",
+    ),
+    Workload::row(
+        "echo",
+        "µs/op",
+        Better::Lower,
+        Target::Ratio(1.10),
+        "`echo hello`, stdout piped, `communicate`, 200 in a row (after 20 warm-up)",
+    ),
+    Workload::row(
+        "stdout-stream",
+        "MB/s",
+        Better::Higher,
+        Target::Ratio(0.9),
+        "`head -c BYTES /dev/zero` read through the stdout stream, 64 KiB reads",
+    ),
+    Workload::row(
+        "stdout-communicate",
+        "MB/s",
+        Better::Higher,
+        Target::Ratio(0.9),
+        "`head -c BYTES /dev/zero` through `communicate` (all of it buffered)",
+    ),
+    Workload::row(
+        "stdin-stream",
+        "MB/s",
+        Better::Higher,
+        Target::Ratio(0.9),
+        "BYTES written into `cat` (stdout `/dev/null`) through the stdin stream, 64 KiB writes",
+    ),
+    Workload::row(
+        "pipeline",
+        "MB/s",
+        Better::Higher,
+        Target::Ratio(0.95),
+        "`head -c BYTES /dev/zero | cat > /dev/null`: procgate joins the two in the host \
                (`stdin_from`); native and asyncio run the same pipeline with `sh -c` (the \
                shell's pipeline is the reference; asyncio cannot hand a pipe to a child)",
-        unit: "MB/s",
-        better: Better::Higher,
-        compared: true,
-        target: Target::Ratio(0.95),
-        derived: None,
-    },
-    Workload {
-        name: "concurrent-200",
-        what: "200 `sleep 0.2` children at once (gather / one task per child), wall time",
-        unit: "ms",
-        better: Better::Lower,
-        compared: true,
-        target: Target::Ratio(1.05),
-        derived: None,
-    },
-    Workload {
-        name: "concurrent-1000",
-        what: "1,000 `sleep 0.2` children at once (gather / one task per child), wall time",
-        unit: "ms",
-        better: Better::Lower,
-        compared: true,
-        target: Target::Ratio(1.05),
-        derived: None,
-    },
-    Workload {
-        name: "memory-1000",
-        what: "host RSS growth per live child, 1,000 sleeping children each awaited",
-        unit: "KiB/child",
-        better: Better::Lower,
-        compared: true,
-        target: Target::Ratio(1.2),
-        derived: None,
-    },
-    Workload {
-        name: "plugins-50x20",
-        what: "50 guests at once, each running 20 short commands one after another (`echo`, \
+    ),
+    Workload::row(
+        "concurrent-200",
+        "ms",
+        Better::Lower,
+        Target::Ratio(1.05),
+        "200 `sleep 0.2` children at once (gather / one task per child), wall time",
+    ),
+    Workload::row(
+        "concurrent-1000",
+        "ms",
+        Better::Lower,
+        Target::Ratio(1.05),
+        "1,000 `sleep 0.2` children at once (gather / one task per child), wall time",
+    ),
+    Workload::row(
+        "memory-1000",
+        "KiB/child",
+        Better::Lower,
+        Target::Ratio(1.2),
+        "host RSS growth per live child, 1,000 sleeping children each awaited",
+    ),
+    rerun!(
+        "spawn cgroup-off",
+        "µs/op",
+        Better::Lower,
+        "spawn",
+        How::Sandbox {
+            cgroup: "off",
+            landlock: "off",
+        },
+        "`spawn` through procgate with no cgroup (and no Landlock): procgate's cost \
+               without its containment layers; `spawn` minus this is the cgroup's cost per \
+               spawn (native and asyncio columns: `spawn`'s)"
+    ),
+    rerun!(
+        "spawn +landlock",
+        "µs/op",
+        Better::Lower,
+        "spawn",
+        How::Sandbox {
+            cgroup: "best-effort",
+            landlock: "best-effort",
+        },
+        "`spawn` through procgate with Landlock `best-effort` on top of the cgroup: this \
+               minus `spawn` is Landlock's cost per spawn (native and asyncio columns: \
+               `spawn`'s)"
+    ),
+    rerun!(
+        "concurrent-1000 cgroup-off",
+        "ms",
+        Better::Lower,
+        "concurrent-1000",
+        How::Sandbox {
+            cgroup: "off",
+            landlock: "off",
+        },
+        "`concurrent-1000` through procgate with no cgroup: `concurrent-1000` minus this \
+               is the cost of 1,000 leaf cgroups made, entered and emptied at once (native \
+               and asyncio columns: `concurrent-1000`'s)"
+    ),
+    rerun!(
+        "stdout-communicate floor",
+        "MB/s",
+        Better::Higher,
+        "stdout-communicate",
+        How::Native("stdout-communicate-copied"),
+        "the floor of procgate's `stdout-communicate`, as a native program: tokio's \
+               `output()` (the kernel's pipe into a host buffer) and then one more copy of \
+               it into fresh memory, as the component model copies the host's buffer into \
+               the guest's memory (the procgate column holds this program; native and \
+               asyncio: `stdout-communicate`'s)"
+    ),
+    Workload::row(
+        "plugins-50x20",
+        "ms",
+        Better::Lower,
+        Target::Ratio(1.05),
+        "50 guests at once, each running 20 short commands one after another (`echo`, \
                `uname -s`, `ls /usr`, `head -c 4096 /dev/zero`), stdout and stderr captured \
                and checked; wall time (native/asyncio: 50 tasks)",
-        unit: "ms",
-        better: Better::Lower,
-        compared: true,
-        target: Target::Ratio(1.05),
-        derived: None,
-    },
+    ),
     Workload {
-        name: "plugins-50x20 RSS",
-        what: "the host's peak RSS (`VmHWM`, the whole process: runtime, engine, compiled \
-               guest and 50 guest instances included) during `plugins-50x20`",
-        unit: "MiB",
-        better: Better::Lower,
-        compared: true,
-        target: Target::None,
         derived: Some(("plugins-50x20", "peak_rss_mib")),
+        ..Workload::row(
+            "plugins-50x20 RSS",
+            "MiB",
+            Better::Lower,
+            Target::None,
+            "the host's peak RSS (`VmHWM`, the whole process: runtime, engine, compiled \
+               guest and 50 guest instances included) during `plugins-50x20`",
+        )
     },
     Workload {
-        name: "plugins-50x20 CPU",
-        what: "the host's own CPU time (user + system, `getrusage(RUSAGE_SELF)`, children \
-               not counted) during `plugins-50x20`",
-        unit: "ms",
-        better: Better::Lower,
-        compared: true,
-        target: Target::None,
         derived: Some(("plugins-50x20", "host_cpu_ms")),
+        ..Workload::row(
+            "plugins-50x20 CPU",
+            "ms",
+            Better::Lower,
+            Target::None,
+            "the host's own CPU time (user + system, `getrusage(RUSAGE_SELF)`, children \
+               not counted) during `plugins-50x20`",
+        )
     },
     guests!("seq", "one after another", 1),
     guests!("seq", "one after another", 10),
@@ -267,44 +369,45 @@ pub const WORKLOADS: &[Workload] = &[
     guests!("par", "all at once (one task each)", 10),
     guests!("par", "all at once (one task each)", 100),
     guests!("par", "all at once (one task each)", 1000),
-    Workload {
-        name: "cli-run",
-        what: "a small program that runs `echo hello` (communicate), whole process wall time \
+    Workload::row(
+        "cli-run",
+        "ms",
+        Better::Lower,
+        Target::Below(20.0),
+        "a small program that runs `echo hello` (communicate), whole process wall time \
                (median of 5 after an untimed run that warms the page cache and any \
                compiled-component cache): `procgate run hello.wasm` / a tokio binary / \
                a `python3` asyncio script",
-        unit: "ms",
-        better: Better::Lower,
-        compared: true,
-        target: Target::Below(20.0),
-        derived: None,
+    ),
+    Workload {
+        compared: false,
+        ..Workload::row(
+            "start-cold",
+            "ms",
+            Better::Lower,
+            Target::None,
+            "guest start, cold: `Component::from_file` (compile) + link + instantiate",
+        )
     },
     Workload {
-        name: "start-cold",
-        what: "guest start, cold: `Component::from_file` (compile) + link + instantiate",
-        unit: "ms",
-        better: Better::Lower,
         compared: false,
-        target: Target::None,
-        derived: None,
+        ..Workload::row(
+            "start-cached",
+            "ms",
+            Better::Lower,
+            Target::Below(5.0),
+            "guest start, cached: `Component::deserialize_file` + link + instantiate",
+        )
     },
     Workload {
-        name: "start-cached",
-        what: "guest start, cached: `Component::deserialize_file` + link + instantiate",
-        unit: "ms",
-        better: Better::Lower,
         compared: false,
-        target: Target::Below(5.0),
-        derived: None,
-    },
-    Workload {
-        name: "start-warm",
-        what: "guest start, warm: new `Store` + `InstancePre` instantiate (median of 200)",
-        unit: "ms",
-        better: Better::Lower,
-        compared: false,
-        target: Target::Below(0.1),
-        derived: None,
+        ..Workload::row(
+            "start-warm",
+            "ms",
+            Better::Lower,
+            Target::Below(0.1),
+            "guest start, warm: new `Store` + `InstancePre` instantiate (median of 200)",
+        )
     },
 ];
 

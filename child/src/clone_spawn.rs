@@ -1,5 +1,6 @@
-//! Starting a child with `clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD)`, the
-//! way glibc's `posix_spawn` does, plus what `posix_spawn` cannot do: the
+//! Starting a child with `clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD)` (with
+//! a cgroup, `clone3` with `CLONE_INTO_CGROUP` too), the way glibc's
+//! `posix_spawn` does, plus what `posix_spawn` cannot do: the
 //! pidfd taken atomically with the child, `PR_SET_PDEATHSIG`, joining the
 //! child's cgroup, closing every inherited descriptor, and the sandbox's
 //! rlimits and Landlock.
@@ -65,8 +66,10 @@ pub struct Spec<'a> {
     pub group: Group,
     /// `PR_SET_PDEATHSIG(SIGKILL)`, and start from a long-lived spawner thread.
     pub die_with_host: bool,
-    /// An open `cgroup.procs` the child writes `0` to (joins) first.
-    pub cgroup_procs: Option<RawFd>,
+    /// The child's cgroup, an open directory: the child starts in it
+    /// (`clone3` with `CLONE_INTO_CGROUP`), or, on a kernel without that,
+    /// writes `0` to its `cgroup.procs` first.
+    pub cgroup_dir: Option<RawFd>,
     /// Resource limits and Landlock, applied last before `execve`.
     pub setup: Option<&'a ChildSetup>,
 }
@@ -81,6 +84,10 @@ struct Shared {
     stdio: [c_int; 3],
     group: Group,
     die_with_host: bool,
+    /// The cgroup's directory (for `CLONE_INTO_CGROUP`).
+    cgroup_dir: c_int,
+    /// Its `cgroup.procs`, opened only where `clone3` cannot place the
+    /// child: the child writes `0` to it.
     cgroup_procs: c_int,
     setup: *const ChildSetup,
     host: libc::pid_t,
@@ -309,7 +316,8 @@ impl Prepared {
             stdio: spec.stdio,
             group: spec.group,
             die_with_host: spec.die_with_host,
-            cgroup_procs: spec.cgroup_procs.unwrap_or(-1),
+            cgroup_dir: spec.cgroup_dir.unwrap_or(-1),
+            cgroup_procs: -1,
             setup: spec
                 .setup
                 .map_or(std::ptr::null(), |s| s as *const ChildSetup),
@@ -342,6 +350,8 @@ impl Prepared {
             (end & !15) as *mut c_void
         };
         let mut pidfd: c_int = -1;
+        let flags = libc::CLONE_VM | libc::CLONE_VFORK | libc::CLONE_PIDFD;
+        let shared = &mut self.shared as *mut Shared as *mut c_void;
         // SAFETY: every signal (glibc's internal ones too) is blocked around
         // the clone so no handler runs in the child before it resets them;
         // the child only touches `shared` and what it points to, and runs
@@ -352,17 +362,56 @@ impl Prepared {
         let pid = unsafe {
             let mut old: u64 = 0;
             set_mask(!0, &mut old);
-            let pid = libc::clone(
-                child,
-                top,
-                libc::CLONE_VM | libc::CLONE_VFORK | libc::CLONE_PIDFD | libc::SIGCHLD,
-                &mut self.shared as *mut Shared as *mut c_void,
-                &mut pidfd as *mut c_int,
-            );
-            let err = io::Error::last_os_error();
+            let mut pid = -libc::ENOSYS;
+            if self.shared.cgroup_dir >= 0 && !NO_CLONE_INTO_CGROUP.load(Ordering::Relaxed) {
+                let args = CloneArgs {
+                    flags: flags as u64 | CLONE_INTO_CGROUP,
+                    pidfd: &mut pidfd as *mut c_int as u64,
+                    exit_signal: libc::SIGCHLD as u64,
+                    stack: stack.as_mut_ptr() as u64,
+                    stack_size: (top as usize - stack.as_mut_ptr() as usize) as u64,
+                    cgroup: self.shared.cgroup_dir as u64,
+                    ..CloneArgs::default()
+                };
+                pid = clone3_vm(&args, child, shared);
+                if pid == -libc::ENOSYS || pid == -libc::EINVAL || pid == -libc::E2BIG {
+                    // No clone3, or no CLONE_INTO_CGROUP (Linux < 5.7):
+                    // the child joins by writing cgroup.procs.
+                    NO_CLONE_INTO_CGROUP.store(true, Ordering::Relaxed);
+                    pid = -libc::ENOSYS;
+                }
+            }
+            if pid == -libc::ENOSYS {
+                if self.shared.cgroup_dir >= 0 {
+                    self.shared.cgroup_procs = libc::openat(
+                        self.shared.cgroup_dir,
+                        c"cgroup.procs".as_ptr(),
+                        libc::O_WRONLY | libc::O_CLOEXEC,
+                    );
+                }
+                pid = if self.shared.cgroup_dir >= 0 && self.shared.cgroup_procs < 0 {
+                    -*libc::__errno_location()
+                } else {
+                    let pid = libc::clone(
+                        child,
+                        top,
+                        flags | libc::SIGCHLD,
+                        shared,
+                        &mut pidfd as *mut c_int,
+                    );
+                    if pid < 0 {
+                        -*libc::__errno_location()
+                    } else {
+                        pid
+                    }
+                };
+                if self.shared.cgroup_procs >= 0 {
+                    libc::close(self.shared.cgroup_procs);
+                }
+            }
             set_mask(old, std::ptr::null_mut());
             if pid < 0 {
-                return Err(err);
+                return Err(io::Error::from_raw_os_error(-pid));
             }
             pid
         };
@@ -386,6 +435,92 @@ impl Prepared {
         }
         Ok((pid as u32, pidfd))
     }
+}
+
+/// `CLONE_INTO_CGROUP` (Linux 5.7; a `clone3` flag, past 32 bits).
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// Set once `clone3` turned out to lack `CLONE_INTO_CGROUP` here: from
+/// then on children join their cgroup by writing `cgroup.procs`.
+static NO_CLONE_INTO_CGROUP: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// The kernel's `struct clone_args` (its first version with `cgroup`,
+/// Linux 5.7).
+#[repr(C)]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+/// `clone3(args)` whose child calls `f(arg)` on the stack `args` names
+/// and exits with what it returns, as glibc's `clone` does for `clone`:
+/// a system call whose child returns on another stack cannot return into
+/// compiled Rust, so the child's side is in the assembly. Returns the
+/// child's pid to the parent, or `-errno`.
+///
+/// SAFETY (for callers): `args` names a stack (16-byte aligned top) that
+/// nothing else uses until the child has called `execve` or exited, and,
+/// with `CLONE_VM`, `f` may only make plain system calls (it runs in this
+/// process's memory); `args.pidfd`, if set, points to a writable `c_int`.
+#[cfg(target_arch = "x86_64")]
+unsafe fn clone3_vm(
+    args: &CloneArgs,
+    f: extern "C" fn(*mut c_void) -> c_int,
+    arg: *mut c_void,
+) -> c_int {
+    let ret: i64;
+    // SAFETY: as the function's contract says. The parent falls through to
+    // label 2 with the result in rax; rcx and r11 are clobbered by
+    // `syscall`, and the parent's stack is not touched (the child's `call`
+    // pushes onto its own stack, whose top the kernel put in rsp). The
+    // child gets r12 and r13 as the parent had them, calls `f(arg)` with a
+    // zeroed frame pointer, and exits with its return value (`SYS_exit`,
+    // 60) if it ever returns.
+    unsafe {
+        std::arch::asm!(
+            "syscall",
+            "test rax, rax",
+            "jnz 2f",
+            "xor ebp, ebp",
+            "mov rdi, r12",
+            "call r13",
+            "mov edi, eax",
+            "mov eax, 60",
+            "syscall",
+            "ud2",
+            "2:",
+            inlateout("rax") libc::SYS_clone3 => ret,
+            in("rdi") args as *const CloneArgs,
+            in("rsi") std::mem::size_of::<CloneArgs>(),
+            in("r12") arg,
+            in("r13") f,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+    ret as c_int
+}
+
+/// Elsewhere: no `clone3` trampoline; children join by `cgroup.procs`.
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn clone3_vm(
+    _args: &CloneArgs,
+    _f: extern "C" fn(*mut c_void) -> c_int,
+    _arg: *mut c_void,
+) -> c_int {
+    -libc::ENOSYS
 }
 
 /// The size of the child's stack between `clone` and `execve`.

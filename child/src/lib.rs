@@ -4,7 +4,8 @@
 //! by [`spawn()`](spawn::spawn): the stdio, the process group, a cgroup of
 //! its own ([`cgroup`]), the sandbox mechanism (`setup.rs`: rlimits,
 //! `no_new_privs`, Landlock) and then the one launch path, `clone(CLONE_VM
-//! | CLONE_VFORK | CLONE_PIDFD)` in `clone_spawn.rs`. What comes back is a
+//! | CLONE_VFORK | CLONE_PIDFD)` in `clone_spawn.rs` (`clone3` with
+//! `CLONE_INTO_CGROUP` too when the child has a cgroup). What comes back is a
 //! [`Child`]: its exit ([`ChildExit`], watched through the pidfd), its
 //! pipes ([`pipes`]), counted among the guest's [`Children`]. Dropping a
 //! `Child` ends it and everything it started (SIGTERM, a grace, SIGKILL

@@ -34,6 +34,37 @@ pub enum ReadToEndError {
     Io(#[from] io::Error),
 }
 
+/// `fd` made non-blocking and registered with the runtime's reactor for
+/// `interest`. Must run inside a tokio runtime.
+fn registered(fd: OwnedFd, interest: Interest) -> io::Result<AsyncFd<OwnedFd>> {
+    set_nonblocking(&fd)?;
+    // SAFETY: the descriptor is owned by the AsyncFd and never replaced.
+    Ok(unsafe { AsyncFd::register_with_interest(fd, interest)? })
+}
+
+/// One non-blocking read or write on `fd` now: `Ok(None)` if it would
+/// block. Readiness is cleared only through a guard taken before the
+/// operation, so a wakeup that arrives meanwhile is never lost; with no
+/// readiness known yet the operation is tried anyway (a pipe is often
+/// ready before the reactor has said so).
+fn try_now(
+    fd: &AsyncFd<OwnedFd>,
+    interest: Interest,
+    mut op: impl FnMut(&OwnedFd) -> io::Result<usize>,
+) -> io::Result<Option<usize>> {
+    if let Some(Ok(mut guard)) = fd.ready(interest).now_or_never() {
+        return match guard.try_io(|fd| op(fd.get_ref())) {
+            Ok(res) => res.map(Some),
+            Err(_would_block) => Ok(None),
+        };
+    }
+    match op(fd.get_ref()) {
+        Ok(n) => Ok(Some(n)),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 fn set_nonblocking(fd: &OwnedFd) -> io::Result<()> {
     let raw = fd.as_raw_fd();
     // SAFETY: fcntl on a descriptor we own.
@@ -57,11 +88,8 @@ pub struct PipeReader {
 impl PipeReader {
     /// Takes ownership of a pipe's read end. Must run inside a tokio runtime.
     pub fn new(fd: impl Into<OwnedFd>) -> io::Result<PipeReader> {
-        let fd = fd.into();
-        set_nonblocking(&fd)?;
         Ok(PipeReader {
-            // SAFETY: the descriptor is owned by the AsyncFd and never replaced.
-            fd: unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE)? },
+            fd: registered(fd.into(), Interest::READABLE)?,
         })
     }
 
@@ -78,19 +106,7 @@ impl PipeReader {
     /// Reads what is available now into `spare`. `Ok(Some(0))` is end of
     /// file; `Ok(None)` means nothing is available yet.
     fn try_read_into(&self, spare: &mut [MaybeUninit<u8>]) -> io::Result<Option<usize>> {
-        // Clear readiness only through a guard taken before the read, so a
-        // wakeup that arrives meanwhile is never lost.
-        if let Some(Ok(mut guard)) = self.fd.readable().now_or_never() {
-            return match guard.try_io(|fd| Self::raw_read(fd.get_ref(), spare)) {
-                Ok(res) => res.map(Some),
-                Err(_would_block) => Ok(None),
-            };
-        }
-        match Self::raw_read(self.fd.get_ref(), spare) {
-            Ok(n) => Ok(Some(n)),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
-            Err(e) => Err(e),
-        }
+        try_now(&self.fd, Interest::READABLE, |fd| Self::raw_read(fd, spare))
     }
 
     /// Reads what is available now, up to `max` bytes, appending to `buf`.
@@ -210,11 +226,8 @@ pub struct PipeWriter {
 impl PipeWriter {
     /// Takes ownership of a pipe's write end. Must run inside a tokio runtime.
     pub fn new(fd: impl Into<OwnedFd>) -> io::Result<PipeWriter> {
-        let fd = fd.into();
-        set_nonblocking(&fd)?;
         Ok(PipeWriter {
-            // SAFETY: the descriptor is owned by the AsyncFd and never replaced.
-            fd: unsafe { AsyncFd::register_with_interest(fd, Interest::WRITABLE)? },
+            fd: registered(fd.into(), Interest::WRITABLE)?,
         })
     }
 
@@ -230,17 +243,7 @@ impl PipeWriter {
 
     /// Writes what the pipe takes now; `Ok(None)` if it is full.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<Option<usize>> {
-        if let Some(Ok(mut guard)) = self.fd.writable().now_or_never() {
-            return match guard.try_io(|fd| Self::raw_write(fd.get_ref(), buf)) {
-                Ok(res) => res.map(Some),
-                Err(_would_block) => Ok(None),
-            };
-        }
-        match Self::raw_write(self.fd.get_ref(), buf) {
-            Ok(n) => Ok(Some(n)),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
-            Err(e) => Err(e),
-        }
+        try_now(&self.fd, Interest::WRITABLE, |fd| Self::raw_write(fd, buf))
     }
 
     /// Waits until a write would not block (or would fail).

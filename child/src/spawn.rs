@@ -123,7 +123,7 @@ pub fn spawn(plan: &SpawnPlan, stdio: Stdio, children: &Arc<Children>) -> Result
         (None, Group::Host) => Containment::ChildOnly,
         (None, _) => Containment::ProcessGroup,
     };
-    let procs = leaf.as_mut().and_then(crate::cgroup::Leaf::take_procs);
+    let cgroup_fd = leaf.as_mut().and_then(crate::cgroup::Leaf::take_fd);
     let setup = crate::setup::prepare(&plan.sandbox)?;
     let spec = Spec {
         program: &plan.program,
@@ -139,13 +139,13 @@ pub fn spawn(plan: &SpawnPlan, stdio: Stdio, children: &Arc<Children>) -> Result
         ],
         group,
         die_with_host: children.die_with_host(),
-        cgroup_procs: procs.as_ref().map(|p| p.as_raw_fd()),
+        cgroup_dir: cgroup_fd.as_ref().map(|p| p.as_raw_fd()),
         setup: setup.as_ref(),
     };
     let (pid, pidfd) =
         crate::clone_spawn::spawn(&spec).map_err(|e| Error::from_spawn(&plan.arg0, &e))?;
     // Close the parent's copies of the child's ends now.
-    drop((stdin_child, out_child, err_child, setup, procs));
+    drop((stdin_child, out_child, err_child, setup, cgroup_fd));
     let exit = ChildExit::new(pid, pidfd, containment, leaf)
         .map_err(|e| Error::Io(format!("watching the child's pidfd: {e}")))?;
 

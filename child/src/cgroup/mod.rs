@@ -8,10 +8,16 @@
 //! `/proc/self/mountinfo`) or under a directory the embedder names
 //! ([`crate::Children::with_cgroup`]), as
 //! `procgate-<host pid>.<pid namespace>-<n>`.
-//! Each child gets a leaf `c<k>` in it: the parent opens the leaf's
-//! `cgroup.procs` and the child writes `0` to it before `execve`, so the
-//! child and everything it starts are in the leaf from their first
-//! instruction. Ending writes `1` to `cgroup.kill` (SIGKILL to every process
+//! Each child gets a leaf `c<k>` in it (a leaf whose child and descendants
+//! are gone is kept and handed to the next child, unless it was killed:
+//! `clone3` into a cgroup killed before kills the new child on Linux 6.18): the parent opens the
+//! leaf's directory and starts the child in it (`clone3` with
+//! `CLONE_INTO_CGROUP`; on kernels without it the child writes `0` to the
+//! leaf's `cgroup.procs` before `execve`), so the child and everything it
+//! starts are in the leaf from their first instruction. Starting a child
+//! in its cgroup costs no migration: writing `cgroup.procs` takes the
+//! kernel's thread-group lock for writing, which waits for an RCU grace
+//! period. Ending writes `1` to `cgroup.kill` (SIGKILL to every process
 //! in the cgroup and its descendants, atomically against forks), waits until
 //! `cgroup.events` says `populated 0`, and removes the directory.
 //!
@@ -29,6 +35,7 @@ use files::{
 use procgate_policy::audit::{self, Operational};
 use std::io;
 use std::os::fd::OwnedFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -129,8 +136,7 @@ impl GuestCgroup {
         &self.dir
     }
 
-    /// Makes the leaf for one child (or takes a free one) and opens its
-    /// `cgroup.procs`.
+    /// Makes the leaf for one child (or takes a free one) and opens it.
     pub(crate) fn leaf(self: &Arc<Self>) -> io::Result<Leaf> {
         let mut reused = None;
         while let Some(dir) = self.free.lock().ok().and_then(|mut f| f.pop()) {
@@ -150,13 +156,15 @@ impl GuestCgroup {
                 (dir, true)
             }
         };
-        let procs = std::fs::OpenOptions::new()
-            .write(true)
-            .open(dir.join("cgroup.procs"));
-        match procs {
+        let opened = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY)
+            .open(&dir);
+        match opened {
             Ok(file) => Ok(Leaf {
                 dir,
-                procs: Some(file.into()),
+                fd: Some(file.into()),
+                killed: AtomicBool::new(false),
                 guest: Arc::clone(self),
             }),
             Err(e) => {
@@ -234,19 +242,24 @@ fn log_left(dir: &Path, left: Vec<u32>) {
 #[derive(Debug)]
 pub struct Leaf {
     dir: PathBuf,
-    procs: Option<OwnedFd>,
+    fd: Option<OwnedFd>,
+    /// `cgroup.kill` was written: the leaf is never handed out again (on
+    /// Linux 6.18 a child `clone3` starts in a cgroup killed before is
+    /// SIGKILLed at birth: measured, `tests/tests/soak.rs`).
+    killed: AtomicBool,
     guest: Arc<GuestCgroup>,
 }
 
 impl Leaf {
-    /// Takes the leaf's open `cgroup.procs`, which the child writes `0` to
-    /// before `execve`; the spawn closes it once the child runs. It is
-    /// not held for the child's life: a descriptor held per live child
-    /// is copied into, and closed at `execve` by, every later child
-    /// (measured: with 1,000 children alive, closing inherited
-    /// descriptors was the largest single cost of a spawn).
-    pub(crate) fn take_procs(&mut self) -> Option<OwnedFd> {
-        self.procs.take()
+    /// Takes the leaf's open directory, which the child is started in
+    /// (`CLONE_INTO_CGROUP`, or its `cgroup.procs` where the kernel lacks
+    /// that); the spawn closes it once the child runs. It is not held for
+    /// the child's life: a descriptor held per live child is copied into,
+    /// and closed at `execve` by, every later child (measured: with 1,000
+    /// children alive, closing inherited descriptors was the largest
+    /// single cost of a spawn).
+    pub(crate) fn take_fd(&mut self) -> Option<OwnedFd> {
+        self.fd.take()
     }
 
     /// SIGKILL to everything in the leaf (`cgroup.kill`). An empty leaf
@@ -255,6 +268,7 @@ impl Leaf {
     /// lock that every other spawn and ending waits on.
     pub(crate) fn kill(&self) {
         if !unpopulated(&self.dir) {
+            self.killed.store(true, Ordering::SeqCst);
             let _ = write_file(&self.dir.join("cgroup.kill"), "1");
         }
     }
@@ -277,11 +291,16 @@ impl Leaf {
 }
 
 impl Drop for Leaf {
-    /// An empty leaf goes back to the guest's free list; one with
-    /// processes left is killed, and removed with the guest's cgroup.
+    /// An empty leaf goes back to the guest's free list, unless it was
+    /// killed (then it is removed); one with processes left is killed,
+    /// and removed with the guest's cgroup.
     fn drop(&mut self) {
         if !unpopulated(&self.dir) {
             self.kill();
+            return;
+        }
+        if self.killed.load(Ordering::SeqCst) {
+            let _ = std::fs::remove_dir(&self.dir);
             return;
         }
         if let Ok(mut free) = self.guest.free.lock() {
@@ -293,3 +312,7 @@ impl Drop for Leaf {
         let _ = std::fs::remove_dir(&self.dir);
     }
 }
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

@@ -5,6 +5,11 @@
 use procgate_policy::{Policy, SpawnPlan, SpawnRequest};
 use std::time::Duration;
 
+mod cgroup2;
+// Each test binary uses a part of `common`.
+#[allow(unused_imports)]
+pub use cgroup2::cgroup_expected;
+
 /// A multi-threaded runtime with one worker.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -46,35 +51,6 @@ pub fn dies(pid: u32) -> bool {
         }
     }
     false
-}
-
-/// Whether a writable cgroup v2 with `cgroup.kill` is here, found on its
-/// own (as `scripts/test.sh` does), not through the code under test. Prints
-/// the skip; fails instead of skipping when `PROCGATE_EXPECT_CGROUP` is set.
-pub fn cgroup_expected() -> bool {
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    let found = mountinfo.lines().any(|line| {
-        let Some((left, right)) = line.split_once(" - ") else {
-            return false;
-        };
-        let mount = left.split(' ').nth(4).unwrap_or("");
-        if !right.starts_with("cgroup2 ") {
-            return false;
-        }
-        let probe =
-            std::path::Path::new(mount).join(format!("procgate-probe-{}", std::process::id()));
-        let ok = std::fs::create_dir(&probe).is_ok() && probe.join("cgroup.kill").exists();
-        let _ = std::fs::remove_dir(&probe);
-        ok
-    });
-    if !found {
-        assert!(
-            std::env::var_os("PROCGATE_EXPECT_CGROUP").is_none(),
-            "PROCGATE_EXPECT_CGROUP is set but no writable cgroup v2 was found"
-        );
-        eprintln!("skipped: no writable cgroup v2 with cgroup.kill");
-    }
-    found
 }
 
 /// Takes the child's stdout pipe and reads its first line (within 30 s,

@@ -1,7 +1,9 @@
 //! `pipeline`: `head -c BYTES /dev/zero | cat > /dev/null` built by the
 //! guest, the two joined in the host (`Options::stdin_from`), so no byte
 //! passes through the guest. Prints MB/s (10^6 bytes/s), timed from the
-//! first spawn to both exits.
+//! first spawn to both exits. (`tests/guests/src/bin/pipeline.rs` builds
+//! pipelines the same way to test them; the two are separate programs of
+//! separate crates, one timed, one checked.)
 //!
 //! Arguments: `BYTES`.
 

@@ -4,9 +4,12 @@
 //! checked. The host runs 50 of these at once and times them all.
 //!
 //! The steps cycle through the table [`step`] (the native and asyncio
-//! variants use the same table: `bench/src/scale.rs`,
-//! `bench/asyncio_bench.py`). Prints nothing; a failed check panics (a
-//! trap, which the host reports).
+//! variants use the same table: `bench/src/native.rs`,
+//! `bench/asyncio_bench.py`). Each side writes the table out itself on
+//! purpose: the three are independent programs, each as its own users
+//! would write it (a wasm guest cannot share code with the host that
+//! measures it without coupling what is compared). Prints nothing; a
+//! failed check panics (a trap, which the host reports).
 //!
 //! Arguments: `PLUGIN STEPS`.
 

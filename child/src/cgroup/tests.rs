@@ -1,0 +1,161 @@
+//! A leaf's life on real cgroups: an empty leaf goes back to the free list
+//! and is the next child's, one with a process left in it is killed and
+//! never reused. Each test makes its own parent cgroup under the cgroup2
+//! mount and removes it.
+
+#[path = "../../tests/common/cgroup2.rs"]
+mod cgroup2;
+
+use super::files::remove_tree;
+use super::GuestCgroup;
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A parent cgroup of the test's own, removed (with what is below) when
+/// dropped.
+struct Parent(PathBuf);
+
+impl Parent {
+    fn new(name: &str) -> Option<Parent> {
+        if !cgroup2::cgroup_expected() {
+            return None;
+        }
+        let mount = cgroup2::cgroup2_mount()?;
+        let dir = mount.join(format!("procgate-unit-{name}-{}", std::process::id()));
+        std::fs::create_dir(&dir).unwrap();
+        Some(Parent(dir))
+    }
+}
+
+impl Drop for Parent {
+    fn drop(&mut self) {
+        remove_tree(&self.0);
+    }
+}
+
+/// A guest cgroup in a parent of the test's own; `None` (the skip said)
+/// without a writable cgroup v2.
+fn guest_in(name: &str) -> Option<(Parent, Arc<GuestCgroup>)> {
+    let parent = Parent::new(name)?;
+    let guest = Arc::new(GuestCgroup::create(Some(&parent.0)).unwrap());
+    Some((parent, guest))
+}
+
+/// A `sleep 60` moved into the cgroup `dir`.
+fn sleeper_in(dir: &std::path::Path) -> Child {
+    let sleeper = Command::new("sleep").arg("60").spawn().unwrap();
+    std::fs::write(dir.join("cgroup.procs"), sleeper.id().to_string()).unwrap();
+    sleeper
+}
+
+/// Fails unless `child` was SIGKILLed within 10 s (killing it if not).
+fn assert_killed(child: &mut Child, what: &str) {
+    let status = ended_within(child);
+    assert_eq!(
+        status.and_then(|s| s.signal()),
+        Some(libc::SIGKILL),
+        "{what}: {status:?}"
+    );
+}
+
+fn ended_within(child: &mut Child) -> Option<std::process::ExitStatus> {
+    let end = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < end {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+#[test]
+fn an_emptied_leaf_is_the_next_childs() {
+    let Some((_parent, guest)) = guest_in("reuse") else {
+        return;
+    };
+    let leaf = guest.leaf().unwrap();
+    let first = leaf.dir.clone();
+    // A process came and went: the leaf is empty again.
+    let mut sleeper = sleeper_in(&first);
+    sleeper.kill().unwrap();
+    sleeper.wait().unwrap();
+    drop(leaf);
+    let again = guest.leaf().unwrap();
+    assert_eq!(again.dir, first, "an empty leaf was not reused");
+    let other = guest.leaf().unwrap();
+    assert_ne!(other.dir, first, "one leaf handed to two children");
+}
+
+#[test]
+fn a_leaf_dropped_with_a_process_in_it_is_killed_and_not_reused() {
+    let Some((_parent, guest)) = guest_in("populated") else {
+        return;
+    };
+    let leaf = guest.leaf().unwrap();
+    let dir = leaf.dir.clone();
+    // A descendant still in the leaf when its handle goes (its ending
+    // timed out, say): nothing killed it before this drop.
+    let mut sleeper = sleeper_in(&dir);
+    drop(leaf);
+    assert_killed(
+        &mut sleeper,
+        "the process left in a dropped leaf was not killed",
+    );
+    let next = guest.leaf().unwrap();
+    assert_ne!(
+        next.dir, dir,
+        "a leaf dropped populated was handed out again"
+    );
+}
+
+#[test]
+fn a_free_leaf_that_is_not_empty_is_not_handed_out() {
+    let Some((_parent, guest)) = guest_in("stale") else {
+        return;
+    };
+    let leaf = guest.leaf().unwrap();
+    let dir = leaf.dir.clone();
+    drop(leaf);
+    // Something entered the free leaf (only root can): it is passed over.
+    let mut sleeper = sleeper_in(&dir);
+    let next = guest.leaf().unwrap();
+    let reused = next.dir == dir;
+    let _ = sleeper.kill();
+    let _ = sleeper.wait();
+    assert!(!reused, "a free leaf with a process in it was handed out");
+}
+
+#[test]
+fn killing_a_leaf_kills_what_is_in_it() {
+    let Some((_parent, guest)) = guest_in("kill") else {
+        return;
+    };
+    let leaf = guest.leaf().unwrap();
+    let mut sleeper = sleeper_in(&leaf.dir);
+    leaf.kill();
+    assert_killed(&mut sleeper, "Leaf::kill left a process running");
+}
+
+#[test]
+fn a_killed_leaf_is_not_handed_out_again() {
+    let Some((_parent, guest)) = guest_in("killed") else {
+        return;
+    };
+    let leaf = guest.leaf().unwrap();
+    let dir = leaf.dir.clone();
+    let mut sleeper = sleeper_in(&dir);
+    leaf.kill();
+    assert_killed(&mut sleeper, "Leaf::kill left a process running");
+    drop(leaf);
+    // A child started in a cgroup killed before dies at birth (clone3
+    // with CLONE_INTO_CGROUP, Linux 6.18): a killed leaf is removed.
+    let next = guest.leaf().unwrap();
+    assert_ne!(next.dir, dir, "a killed leaf was handed out again");
+    assert!(!dir.exists(), "the killed leaf {} was left", dir.display());
+}
