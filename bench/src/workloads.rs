@@ -1,5 +1,9 @@
 //! The workloads: what each measures, in which unit, by which variants,
 //! with which parameters, and the target the optimiser chases.
+//!
+//! A little over ~400 lines: half of it is the one table [`WORKLOADS`],
+//! one row per workload and rerun row, which the driver, the report and
+//! the docs read; splitting the table would split that one definition.
 
 use serde::Serialize;
 use std::fmt;
