@@ -445,6 +445,16 @@ const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 static NO_CLONE_INTO_CGROUP: std::sync::atomic::AtomicBool =
     std::sync::atomic::AtomicBool::new(false);
 
+/// From now on, this process's children join their cgroup the way they do
+/// on kernels without `CLONE_INTO_CGROUP` (writing `0` to the leaf's
+/// `cgroup.procs` before `execve`), so that path is tested on a kernel that
+/// has `clone3` (`child/tests/cgroup_procs_join.rs`). Both paths contain
+/// the child from its first instruction; this one is slower.
+#[doc(hidden)]
+pub fn join_cgroups_through_procs_file() {
+    NO_CLONE_INTO_CGROUP.store(true, Ordering::Relaxed);
+}
+
 /// The kernel's `struct clone_args` (its first version with `cgroup`,
 /// Linux 5.7).
 #[repr(C)]

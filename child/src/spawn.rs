@@ -10,6 +10,8 @@
 use crate::cgroup::Containment;
 use crate::child::{Child, Pipe};
 use crate::children::Children;
+#[doc(hidden)]
+pub use crate::clone_spawn::join_cgroups_through_procs_file;
 use crate::clone_spawn::{Group, Spec};
 use crate::exit::ChildExit;
 use crate::pipes::{pipe, PipeReader, PipeWriter};

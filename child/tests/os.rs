@@ -173,37 +173,7 @@ fn the_cgroup_ends_a_descendant_that_left_the_process_group() {
 
 #[test]
 fn two_children_at_once_start_each_in_a_leaf_of_their_own() {
-    if !cgroup_expected() {
-        return;
-    }
-    let rt = runtime();
-    let children = Arc::new(Children::default().with_cgroup(CgroupMode::Require, None));
-    // The child prints its cgroup v2 path, then stays alive so that the
-    // next child gets another leaf.
-    let plan = shell_plan("grep ^0:: /proc/self/cgroup; exec sleep 60");
-    let lines = rt.block_on(async {
-        let mut a = spawn(&plan, stdio(Input::Devnull, Output::Pipe), &children).unwrap();
-        let mut b = spawn(&plan, stdio(Input::Devnull, Output::Pipe), &children).unwrap();
-        let lines = [first_line(&mut a).await, first_line(&mut b).await];
-        drop((a, b));
-        children.guest_ended();
-        children.ended().await;
-        lines
-    });
-    let guest = children.cgroup_dir().expect("no cgroup was made");
-    let guest = guest.file_name().unwrap().to_string_lossy().into_owned();
-    let leaf = |line: &str| {
-        let path = line.trim().strip_prefix("0::").unwrap_or("").to_string();
-        let (parent, leaf) = path.rsplit_once('/').unwrap_or(("", ""));
-        assert!(
-            parent.ends_with(&format!("/{guest}")) && leaf.starts_with('c'),
-            "the child ran in {path}, not in a leaf of {guest}"
-        );
-        leaf.to_string()
-    };
-    assert_ne!(
-        leaf(&lines[0]),
-        leaf(&lines[1]),
-        "two live children shared a leaf"
-    );
+    // The `clone3(CLONE_INTO_CGROUP)` path; `cgroup_procs_join.rs` runs
+    // the same check on the `cgroup.procs` path.
+    common::two_live_children_each_start_in_a_leaf_of_their_own();
 }

@@ -72,3 +72,50 @@ pub async fn first_line(child: &mut procgate_child::Child) -> String {
     }
     String::from_utf8_lossy(&line).into_owned()
 }
+
+/// Two children alive at once each start in a leaf of their own under the
+/// guest's cgroup: each prints its cgroup v2 path, then stays alive so the
+/// next child gets another leaf. Skips (printing why) without a writable
+/// cgroup v2.
+pub fn two_live_children_each_start_in_a_leaf_of_their_own() {
+    use procgate_child::{spawn, Children, Input, Output, Stdio};
+    use std::sync::Arc;
+    if !cgroup_expected() {
+        return;
+    }
+    let rt = runtime();
+    let children =
+        Arc::new(Children::default().with_cgroup(procgate_policy::CgroupMode::Require, None));
+    let plan = shell_plan("grep ^0:: /proc/self/cgroup; exec sleep 60");
+    let stdio = || Stdio {
+        stdin: Input::Devnull,
+        stdout: Output::Pipe,
+        stderr: Output::Devnull,
+        start_new_session: false,
+    };
+    let lines = rt.block_on(async {
+        let mut a = spawn(&plan, stdio(), &children).unwrap();
+        let mut b = spawn(&plan, stdio(), &children).unwrap();
+        let lines = [first_line(&mut a).await, first_line(&mut b).await];
+        drop((a, b));
+        children.guest_ended();
+        children.ended().await;
+        lines
+    });
+    let guest = children.cgroup_dir().expect("no cgroup was made");
+    let guest = guest.file_name().unwrap().to_string_lossy().into_owned();
+    let leaf = |line: &str| {
+        let path = line.trim().strip_prefix("0::").unwrap_or("").to_string();
+        let (parent, leaf) = path.rsplit_once('/').unwrap_or(("", ""));
+        assert!(
+            parent.ends_with(&format!("/{guest}")) && leaf.starts_with('c'),
+            "the child ran in {path}, not in a leaf of {guest}"
+        );
+        leaf.to_string()
+    };
+    assert_ne!(
+        leaf(&lines[0]),
+        leaf(&lines[1]),
+        "two live children shared a leaf"
+    );
+}
