@@ -10,11 +10,11 @@
 //! `procgate-<host pid>.<pid namespace>-<n>`.
 //! Each child gets a leaf `c<k>` in it (a leaf whose child and descendants
 //! are gone is kept and handed to the next child, unless it was killed:
-//! `clone3` into a cgroup killed before kills the new child on Linux 6.18): the parent opens the
-//! leaf's directory and starts the child in it (`clone3` with
-//! `CLONE_INTO_CGROUP`; on kernels without it the child writes `0` to the
-//! leaf's `cgroup.procs` before `execve`), so the child and everything it
-//! starts are in the leaf from their first instruction. Starting a child
+//! `clone3` into a cgroup killed before kills the new child on Linux
+//! 6.18): the parent opens the leaf's directory and starts the child in it
+//! (`clone3` with `CLONE_INTO_CGROUP`; on kernels without it the child
+//! writes `0` to the leaf's `cgroup.procs` before `execve`), so the child
+//! and everything it starts are in the leaf from their first instruction. Starting a child
 //! in its cgroup costs no migration: writing `cgroup.procs` takes the
 //! kernel's thread-group lock for writing, which waits for an RCU grace
 //! period. Ending writes `1` to `cgroup.kill` (SIGKILL to every process
@@ -268,9 +268,15 @@ impl Leaf {
     /// lock that every other spawn and ending waits on.
     pub(crate) fn kill(&self) {
         if !unpopulated(&self.dir) {
-            self.killed.store(true, Ordering::SeqCst);
-            let _ = write_file(&self.dir.join("cgroup.kill"), "1");
+            self.kill_populated();
         }
+    }
+
+    /// Writes `cgroup.kill` of a leaf just seen populated, and marks it
+    /// never to be handed out again.
+    fn kill_populated(&self) {
+        self.killed.store(true, Ordering::SeqCst);
+        let _ = write_file(&self.dir.join("cgroup.kill"), "1");
     }
 
     /// Waits (up to [`KILL_WAIT`]) until the leaf is empty; returns the
@@ -296,7 +302,7 @@ impl Drop for Leaf {
     /// and removed with the guest's cgroup.
     fn drop(&mut self) {
         if !unpopulated(&self.dir) {
-            self.kill();
+            self.kill_populated();
             return;
         }
         if self.killed.load(Ordering::SeqCst) {
