@@ -215,11 +215,13 @@ impl ComponentCache {
                 None
             }
         });
+        // The entry's name, only when there is a store to look it up in
+        // (`--no-cache` and an unusable cache hash nothing).
         let start = Instant::now();
-        let name = entry_name(engine, bytes);
+        let store = store.map(|store| (store, entry_name(engine, bytes)));
         let hashed = start.elapsed();
-        if let Some(store) = &store {
-            if let Some(component) = load_entry(engine, store, &name) {
+        if let Some((store, name)) = &store {
+            if let Some(component) = load_entry(engine, store, name) {
                 tracing::debug!(
                     target: LOG_TARGET,
                     "loaded {name}: component hashed in {hashed:?}, all in {:?}",
@@ -240,8 +242,8 @@ impl ComponentCache {
             }
         };
         let mut cached = false;
-        if let Some(store) = &store {
-            match store.write(&name, &component, self.bound()) {
+        if let Some((store, name)) = &store {
+            match store.write(name, &component, self.bound()) {
                 Ok(kept) => cached = kept,
                 Err(e) => {
                     tracing::debug!(target: LOG_TARGET, "could not cache {}: {e:#}", path.display())
