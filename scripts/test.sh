@@ -30,9 +30,17 @@ echo "test.sh: expecting Landlock: ${PROCGATE_EXPECT_LANDLOCK:-no} (ABI $abi), a
 # --no-fail-fast: every test binary runs, so the counts below are whole.
 status=0
 cargo test --release --no-fail-fast 2>&1 | tee target/test-output.log || status=$?
+# The Rust guest library's doc examples, built for wasm32-wasip2 and each
+# run as a guest of the procgate just built (the target's runner), under
+# guest/doc-examples.toml; their own compiled-component cache, in target/.
+cargo build --release -p procgate-cli
+CARGO_TARGET_WASM32_WASIP2_RUNNER="$PWD/target/release/procgate run --policy $PWD/guest/doc-examples.toml" \
+  PROCGATE_CACHE_DIR="$PWD/target/doc-examples-cache" \
+  cargo test --doc --target wasm32-wasip2 -p procgate-guest 2>&1 | tee -a target/test-output.log || status=$?
 # One closing line for the whole run, summed over every test binary. The
 # doc-tests (the code blocks in the rustdoc) count apart, as examples: most
-# only show a call and assert nothing, so they are not counted as tests.
+# only show a call and assert nothing, so they are not counted as tests
+# (the guest library's are run, the host crates' compiled or run by rustdoc).
 awk '
   /^ *Running / { doc = 0 }
   /^ *Doc-tests / { doc = 1 }
@@ -41,7 +49,7 @@ awk '
     else { passed += $4; failed += $6; ignored += $8 }
   }
   END {
-    printf "%d tests passed, %d failed, %d ignored; %d doc examples compiled, %d failed\n",
+    printf "%d tests passed, %d failed, %d ignored; %d doc examples compiled or run, %d failed\n",
       passed, failed, ignored, examples, examples_failed
   }' target/test-output.log
 # The benchmark's smoke run: every workload once, small sizes, each checking

@@ -7,7 +7,7 @@
 //! `wasi:io` pollable, and the reactor polls all pending pollables at once,
 //! so the processes of a [`gather`] truly run concurrently.
 //!
-//! ```no_run
+//! ```
 //! use procgate_guest::aio::{create_subprocess_shell, gather, run};
 //! use procgate_guest::{Options, PIPE};
 //!
@@ -73,7 +73,7 @@ use writer::{write_all, Closing};
 /// [`HostError::PermissionDenied`] or [`HostError::InvalidArgument`] as
 /// [`crate::sync::create_subprocess_exec`].
 ///
-/// ```no_run
+/// ```
 /// use procgate_guest::aio::{create_subprocess_exec, run};
 /// use procgate_guest::{Options, PIPE};
 ///
@@ -106,7 +106,7 @@ where
 /// It is the guest's responsibility to quote all whitespace and special
 /// characters appropriately to avoid shell injection.
 ///
-/// ```no_run
+/// ```
 /// use procgate_guest::aio::{create_subprocess_shell, run};
 ///
 /// let code = run(async { create_subprocess_shell("exit 7", Default::default()).await?.wait().await })??;

@@ -26,7 +26,7 @@ pub const fn bytes<const N: usize>(text: &str) -> [u8; N] {
 /// section `procgate:capabilities` of the guest's binary; write it once
 /// per program (two would be joined and read as one document).
 ///
-/// ```no_run
+/// ```
 /// procgate_guest::declare!(
 ///     r#"
 /// [programs]

@@ -14,7 +14,7 @@ use crate::bindings::procgate::subprocess::types as wit;
 
 /// What the host refused or failed to do: the WIT `error` variant.
 ///
-/// ```no_run
+/// ```
 /// use procgate_guest::sync::create_subprocess_exec;
 /// use procgate_guest::{HostError, Options};
 ///
@@ -87,7 +87,7 @@ impl From<wit::Error> for HostError {
 /// `LimitOverrunError`, `IncompleteReadError`, `BrokenPipeError`, and a
 /// failed `wasi:io` stream.
 ///
-/// ```no_run
+/// ```
 /// use procgate_guest::sync::create_subprocess_exec;
 /// use procgate_guest::{Options, StreamError, PIPE};
 ///
@@ -182,7 +182,7 @@ impl std::error::Error for TimeoutError {}
 /// Its `Debug` is the inner error's (`Denied("…")`, not
 /// `Host(Denied("…"))`).
 ///
-/// ```no_run
+/// ```
 /// use procgate_guest::sync::create_subprocess_exec;
 /// use procgate_guest::{Error, HostError, Options, PIPE};
 ///
@@ -314,7 +314,7 @@ impl From<Error> for std::io::Error {
 
 /// The result of this crate's calls that can fail in more than one way.
 ///
-/// ```no_run
+/// ```
 /// fn pid_of_true() -> procgate_guest::Result<u32> {
 ///     let proc = procgate_guest::sync::create_subprocess_exec(
 ///         "true",

@@ -31,7 +31,7 @@
 //!
 //! The first example of the asyncio documentation, with the blocking face:
 //!
-//! ```no_run
+//! ```
 //! use procgate_guest::sync::create_subprocess_shell;
 //! use procgate_guest::{Options, PIPE};
 //!
@@ -53,7 +53,7 @@
 //!
 //! And several commands at once with the async face:
 //!
-//! ```no_run
+//! ```
 //! use procgate_guest::aio::{create_subprocess_shell, gather, run};
 //! use procgate_guest::{Options, PIPE};
 //!

@@ -14,7 +14,7 @@ use crate::{aio, sync, HostError};
 /// The constants [`PIPE`], [`DEVNULL`] and [`STDOUT`] are the names asyncio
 /// uses; [`Stdio::Inherit`] (the default) is asyncio's `None`.
 ///
-/// ```no_run
+/// ```
 /// use procgate_guest::{Options, Stdio, DEVNULL, PIPE, STDOUT};
 ///
 /// // stdout and stderr into one pipe, no input.
@@ -41,7 +41,7 @@ pub enum Stdio {
 /// asyncio's `subprocess.PIPE`: connect the stream to a pipe that the guest
 /// reads or writes.
 ///
-/// ```no_run
+/// ```
 /// use procgate_guest::{Options, PIPE};
 ///
 /// let options = Options::new().stdin(PIPE).stdout(PIPE);
@@ -50,7 +50,7 @@ pub const PIPE: Stdio = Stdio::Pipe;
 
 /// asyncio's `subprocess.DEVNULL`: connect the stream to `/dev/null`.
 ///
-/// ```no_run
+/// ```
 /// use procgate_guest::{Options, DEVNULL};
 ///
 /// let options = Options::new().stdin(DEVNULL).stderr(DEVNULL);
@@ -60,7 +60,7 @@ pub const DEVNULL: Stdio = Stdio::DevNull;
 /// asyncio's `subprocess.STDOUT`: for stderr only, send standard error
 /// wherever standard output goes.
 ///
-/// ```no_run
+/// ```
 /// use procgate_guest::{Options, PIPE, STDOUT};
 ///
 /// let options = Options::new().stdout(PIPE).stderr(STDOUT);
@@ -130,7 +130,7 @@ impl Eq for StdinFrom {}
 /// asyncio's default `limit`: 64 KiB. The stream readers of a process use
 /// it unless [`Options::limit`] says otherwise.
 ///
-/// ```no_run
+/// ```
 /// use procgate_guest::{Options, DEFAULT_LIMIT, PIPE};
 ///
 /// // Lines of up to 1 MiB instead of 64 KiB.
@@ -145,7 +145,7 @@ pub const DEFAULT_LIMIT: usize = 64 * 1024;
 /// default `limit` (64 KiB), the working directory and environment the
 /// host's policy gives, no new session.
 ///
-/// ```no_run
+/// ```
 /// use procgate_guest::{Options, PIPE, STDOUT};
 ///
 /// let options = Options::new()
@@ -172,7 +172,7 @@ pub struct Options {
 impl Options {
     /// asyncio's defaults: all streams inherited, nothing else set.
     ///
-    /// ```no_run
+    /// ```
     /// use procgate_guest::Options;
     ///
     /// assert_eq!(Options::new(), Options::default());
@@ -184,7 +184,7 @@ impl Options {
     /// Where the child's standard input comes from (`stdin=`). With
     /// [`PIPE`], the process's `stdin` is a stream writer.
     ///
-    /// ```no_run
+    /// ```
     /// use procgate_guest::{Options, PIPE};
     ///
     /// let options = Options::new().stdin(PIPE);
@@ -197,7 +197,7 @@ impl Options {
     /// Where the child's standard output goes (`stdout=`). With [`PIPE`],
     /// the process's `stdout` is a stream reader.
     ///
-    /// ```no_run
+    /// ```
     /// use procgate_guest::{Options, PIPE};
     ///
     /// let options = Options::new().stdout(PIPE);
@@ -211,7 +211,7 @@ impl Options {
     /// the process's `stderr` is a stream reader; with [`STDOUT`] it goes
     /// where stdout goes.
     ///
-    /// ```no_run
+    /// ```
     /// use procgate_guest::{Options, PIPE, STDOUT};
     ///
     /// let options = Options::new().stdout(PIPE).stderr(STDOUT);
@@ -228,7 +228,7 @@ impl Options {
     /// [`HostError::InvalidArgument`], and so is a value above `u32::MAX`
     /// (the WIT's type): it is never clamped.
     ///
-    /// ```no_run
+    /// ```
     /// use procgate_guest::{Options, PIPE};
     ///
     /// let options = Options::new().stdout(PIPE).limit(1024 * 1024);
@@ -241,7 +241,7 @@ impl Options {
     /// The working directory of the child (`cwd=`), a guest path inside a
     /// directory the host's policy grants.
     ///
-    /// ```no_run
+    /// ```
     /// use procgate_guest::Options;
     ///
     /// let options = Options::new().cwd("/project");
@@ -256,7 +256,7 @@ impl Options {
     /// each variable set here must be allowed by the policy. Can be called
     /// many times.
     ///
-    /// ```no_run
+    /// ```
     /// use procgate_guest::Options;
     ///
     /// let options = Options::new().env("LANG", "C").env("TZ", "UTC");
@@ -269,7 +269,7 @@ impl Options {
     /// Set many variables in the child's environment, as [`Options::env`]
     /// for each pair.
     ///
-    /// ```no_run
+    /// ```
     /// use procgate_guest::Options;
     ///
     /// let options = Options::new().envs([("LANG", "C"), ("TZ", "UTC")]);
@@ -287,7 +287,7 @@ impl Options {
     /// Run the child in a new session, as with `setsid`
     /// (`start_new_session=True`).
     ///
-    /// ```no_run
+    /// ```
     /// use procgate_guest::Options;
     ///
     /// let options = Options::new().start_new_session(true);
@@ -304,7 +304,7 @@ impl Options {
     /// read `source.stdout` or `communicate` with `source` for its output
     /// afterwards. This overrides [`Options::stdin`].
     ///
-    /// ```no_run
+    /// ```
     /// use procgate_guest::sync::create_subprocess_exec;
     /// use procgate_guest::{Options, DEVNULL, PIPE};
     ///

@@ -3,7 +3,8 @@
 //! `std::io::Result`s, over the blocking face ([`crate::sync`]).
 //!
 //! Code written against `std::process::Command` ports by changing its
-//! `use` line:
+//! `use` line (not run with the other examples: it needs a git checkout
+//! as the child's working directory):
 //!
 //! ```no_run
 //! // use std::process::{Command, Stdio};

@@ -7,7 +7,7 @@
 //! asked (they may still refuse the real request), and a limit on live
 //! processes or spawns may be reached by the time the guest asks for real.
 //!
-//! ```no_run
+//! ```
 //! use procgate_guest::query::{query_exec, query_shell};
 //! use procgate_guest::{HostError, Options};
 //!

@@ -14,7 +14,7 @@ macro_rules! signals {
         /// what a negative return code `-N` of a child killed by a signal
         /// names on a Linux host ([`Signal::from_number`] reads it back).
         ///
-        /// ```no_run
+        /// ```
         /// use procgate_guest::sync::create_subprocess_exec;
         /// use procgate_guest::{Options, Signal};
         ///
@@ -36,7 +36,7 @@ macro_rules! signals {
         impl Signal {
             /// Every signal, in the order of the WIT enum.
             ///
-            /// ```no_run
+            /// ```
             /// use procgate_guest::Signal;
             ///
             /// assert!(Signal::ALL.contains(&Signal::Usr1));
@@ -46,7 +46,7 @@ macro_rules! signals {
 
             /// The signal's POSIX name, e.g. `"SIGHUP"`.
             ///
-            /// ```no_run
+            /// ```
             /// use procgate_guest::Signal;
             ///
             /// assert_eq!(Signal::Term.name(), "SIGTERM");
@@ -59,7 +59,7 @@ macro_rules! signals {
 
             /// The signal's number on Linux, e.g. 15 for `SIGTERM`.
             ///
-            /// ```no_run
+            /// ```
             /// use procgate_guest::Signal;
             ///
             /// assert_eq!(Signal::Kill.number(), 9);
@@ -73,7 +73,7 @@ macro_rules! signals {
             /// The signal with this number on Linux, if it is one of these.
             /// A return code `-N` means the child was killed by signal `N`.
             ///
-            /// ```no_run
+            /// ```
             /// use procgate_guest::Signal;
             ///
             /// assert_eq!(Signal::from_number(15), Some(Signal::Term));

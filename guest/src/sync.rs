@@ -4,7 +4,7 @@
 //! This is the simplest way to run one process at a time. To drive several
 //! at once in one guest (asyncio's `gather`), use [`crate::aio`].
 //!
-//! ```no_run
+//! ```
 //! use procgate_guest::sync::create_subprocess_exec;
 //! use procgate_guest::{Options, PIPE};
 //!
@@ -55,7 +55,7 @@ pub use writer::StreamWriter;
 /// [`HostError::PermissionDenied`] if it cannot be executed,
 /// [`HostError::InvalidArgument`] for a malformed request.
 ///
-/// ```no_run
+/// ```
 /// use procgate_guest::sync::create_subprocess_exec;
 /// use procgate_guest::{Options, PIPE};
 ///
@@ -82,7 +82,7 @@ where
 /// It is the guest's responsibility to quote all whitespace and special
 /// characters appropriately to avoid shell injection.
 ///
-/// ```no_run
+/// ```
 /// use procgate_guest::sync::create_subprocess_shell;
 /// use procgate_guest::Options;
 ///

@@ -8,7 +8,7 @@
 //! [`futures_lite::AsyncWriteExt`] give `read_to_end`, `write_all`,
 //! `close`; tokio's own traits are not available on WASI):
 //!
-//! ```no_run
+//! ```
 //! // use tokio::process::Command;
 //! use procgate_guest::tokio_process::Command;
 //! use procgate_guest::process::Stdio;

@@ -10,7 +10,7 @@ use super::*;
 /// `Process` is dropped (and no stream taken out of it is left), the host
 /// kills the child if it still runs and reaps it.
 ///
-/// ```no_run
+/// ```
 /// use procgate_guest::aio::{create_subprocess_exec, run};
 /// use procgate_guest::{Options, PIPE};
 ///
@@ -57,7 +57,7 @@ impl Process {
     /// Process identification number (PID). For processes created by
     /// [`create_subprocess_shell`], this is the PID of the spawned shell.
     ///
-    /// ```no_run
+    /// ```
     /// # procgate_guest::aio::run(async {
     /// let proc = procgate_guest::aio::create_subprocess_exec("true", [""; 0], Default::default()).await?;
     /// println!("started {}", proc.pid());
@@ -71,7 +71,7 @@ impl Process {
     /// has not terminated yet; a negative value `-N` when the child was
     /// terminated by signal `N`.
     ///
-    /// ```no_run
+    /// ```
     /// # procgate_guest::aio::run(async {
     /// let proc = procgate_guest::aio::create_subprocess_shell("exit 3", Default::default()).await?;
     /// proc.wait().await?;
@@ -91,7 +91,7 @@ impl Process {
     /// [`communicate`](Process::communicate) method when using pipes to avoid
     /// this condition.
     ///
-    /// ```no_run
+    /// ```
     /// use procgate_guest::aio::{create_subprocess_exec, run};
     /// use procgate_guest::Options;
     ///
@@ -132,7 +132,7 @@ impl Process {
     /// the process still runs then (it keeps running). For any future,
     /// [`wait_for`].
     ///
-    /// ```no_run
+    /// ```
     /// # procgate_guest::aio::run(async {
     /// # let proc = procgate_guest::aio::create_subprocess_exec("sleep", ["3600"], Default::default()).await?;
     /// if proc.wait_for(std::time::Duration::from_secs(1)).await?.is_none() {
@@ -181,7 +181,7 @@ impl Process {
     /// [`start_communicate`](Process::start_communicate) and
     /// [`Communication::wait`].
     ///
-    /// ```no_run
+    /// ```
     /// use procgate_guest::aio::{create_subprocess_exec, run};
     /// use procgate_guest::{Options, PIPE};
     ///
@@ -213,7 +213,7 @@ impl Process {
     /// reactor writes what it buffered and `input`, then closes stdin: call
     /// this inside [`run`].
     ///
-    /// ```no_run
+    /// ```
     /// use std::time::Duration;
     /// use procgate_guest::aio::{create_subprocess_exec, run};
     /// use procgate_guest::{Options, PIPE};
@@ -262,7 +262,7 @@ impl Process {
     /// once the process has exited, and with [`HostError::Denied`] if the
     /// policy does not let the guest send this signal.
     ///
-    /// ```no_run
+    /// ```
     /// use procgate_guest::aio::{create_subprocess_exec, run};
     /// use procgate_guest::{Options, Signal, PIPE};
     ///
@@ -282,7 +282,7 @@ impl Process {
 
     /// Stop the child process: send it `SIGTERM`.
     ///
-    /// ```no_run
+    /// ```
     /// # procgate_guest::aio::run(async {
     /// let proc = procgate_guest::aio::create_subprocess_exec("sleep", ["3600"], Default::default()).await?;
     /// proc.terminate()?;
@@ -295,7 +295,7 @@ impl Process {
 
     /// Kill the child process: send it `SIGKILL`.
     ///
-    /// ```no_run
+    /// ```
     /// # procgate_guest::aio::run(async {
     /// let proc = procgate_guest::aio::create_subprocess_exec("sleep", ["3600"], Default::default()).await?;
     /// proc.kill()?;

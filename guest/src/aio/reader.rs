@@ -10,7 +10,7 @@ use super::*;
 /// process's [`Options`] (64 KiB by default). While a read awaits data,
 /// other futures run.
 ///
-/// ```no_run
+/// ```
 /// use procgate_guest::aio::{create_subprocess_exec, run};
 /// use procgate_guest::{Options, PIPE};
 ///
@@ -77,7 +77,7 @@ impl StreamReader {
     /// hold more than `isize::MAX` bytes, so a larger count could not be
     /// served anyway.
     ///
-    /// ```no_run
+    /// ```
     /// # procgate_guest::aio::run(async {
     /// # let mut proc = procgate_guest::aio::create_subprocess_exec("ls", [""; 0], procgate_guest::Options::new().stdout(procgate_guest::PIPE)).await?;
     /// let stdout = proc.stdout.as_mut().unwrap();
@@ -96,7 +96,7 @@ impl StreamReader {
     /// A line longer than the limit fails with [`StreamError::LimitOverrun`] and
     /// is dropped from the buffer, as asyncio does.
     ///
-    /// ```no_run
+    /// ```
     /// # procgate_guest::aio::run(async {
     /// # let mut proc = procgate_guest::aio::create_subprocess_exec("ls", [""; 0], procgate_guest::Options::new().stdout(procgate_guest::PIPE)).await?;
     /// let line = proc.stdout.as_mut().unwrap().readline().await?;
@@ -112,7 +112,7 @@ impl StreamReader {
     /// Fails with [`StreamError::IncompleteRead`] if EOF is reached before `n`
     /// bytes can be read; its `partial` holds the bytes read.
     ///
-    /// ```no_run
+    /// ```
     /// # procgate_guest::aio::run(async {
     /// # let mut proc = procgate_guest::aio::create_subprocess_exec("ls", [""; 0], procgate_guest::Options::new().stdout(procgate_guest::PIPE)).await?;
     /// let header = proc.stdout.as_mut().unwrap().readexactly(4).await?;
@@ -133,7 +133,7 @@ impl StreamReader {
     /// (no longer in the buffer). An empty separator is
     /// [`StreamError::InvalidArgument`].
     ///
-    /// ```no_run
+    /// ```
     /// # procgate_guest::aio::run(async {
     /// # let mut proc = procgate_guest::aio::create_subprocess_exec("ls", [""; 0], procgate_guest::Options::new().stdout(procgate_guest::PIPE)).await?;
     /// let record = proc.stdout.as_mut().unwrap().readuntil(b"\0").await?;
@@ -159,7 +159,7 @@ impl StreamReader {
     /// [`futures_lite::StreamExt`] (re-exported as
     /// `procgate_guest::futures_lite`) for `next().await`.
     ///
-    /// ```no_run
+    /// ```
     /// use procgate_guest::futures_lite::StreamExt;
     /// # procgate_guest::aio::run(async {
     /// # let mut proc = procgate_guest::aio::create_subprocess_exec("ls", [""; 0], procgate_guest::Options::new().stdout(procgate_guest::PIPE)).await?;
@@ -186,7 +186,7 @@ impl StreamReader {
     /// Return `true` if the buffer is empty and EOF was reached. When the
     /// buffer is empty this looks at the stream once, without waiting.
     ///
-    /// ```no_run
+    /// ```
     /// # procgate_guest::aio::run(async {
     /// # let mut proc = procgate_guest::aio::create_subprocess_exec("ls", [""; 0], procgate_guest::Options::new().stdout(procgate_guest::PIPE)).await?;
     /// let stdout = proc.stdout.as_mut().unwrap();

@@ -36,7 +36,7 @@ impl std::error::Error for NestedRunError {}
 /// knows of runs started here: inside a bare `wstd::runtime::block_on` or
 /// `#[wstd::main]`, make `run` the outermost instead.
 ///
-/// ```no_run
+/// ```
 /// use procgate_guest::aio::{create_subprocess_shell, run, NestedRunError};
 ///
 /// let code = run(async {
@@ -65,7 +65,7 @@ pub fn run<F: Future>(future: F) -> std::result::Result<F::Output, NestedRunErro
 /// timeout the future is dropped (cancelled) and [`TimeoutError`] returned;
 /// cancelling a procgate wait leaves the process running.
 ///
-/// ```no_run
+/// ```
 /// use std::time::Duration;
 /// use procgate_guest::aio::{create_subprocess_exec, run, wait_for};
 ///
@@ -103,7 +103,7 @@ pub async fn sleep(duration: Duration) {
 /// time; nest it for more), or box them as
 /// `Pin<Box<dyn Future<Output = T>>>`.
 ///
-/// ```no_run
+/// ```
 /// use procgate_guest::aio::{create_subprocess_shell, gather, run, zip};
 ///
 /// async fn exit_code(cmd: &str) -> procgate_guest::Result<i32> {
@@ -133,7 +133,7 @@ pub async fn gather<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::O
 /// both are done: a two-way asyncio `gather` (this is
 /// `futures_lite::future::zip`).
 ///
-/// ```no_run
+/// ```
 /// use procgate_guest::aio::{create_subprocess_shell, run, zip};
 ///
 /// run(async {

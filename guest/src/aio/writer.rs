@@ -45,7 +45,7 @@ async fn flush(stream: &OutputStream) -> Result<(), StreamError> {
 /// [`close`]: StreamWriter::close
 /// [`wait_closed`]: StreamWriter::wait_closed
 ///
-/// ```no_run
+/// ```
 /// use procgate_guest::aio::{create_subprocess_exec, run};
 /// use procgate_guest::{Options, PIPE};
 ///
@@ -126,7 +126,7 @@ impl StreamWriter {
     /// `ConnectionResetError`) or [`StreamError::Failed`] if the host's
     /// write failed.
     ///
-    /// ```no_run
+    /// ```
     /// # procgate_guest::aio::run(async {
     /// # let mut proc = procgate_guest::aio::create_subprocess_exec("cat", [""; 0], procgate_guest::Options::new().stdin(procgate_guest::PIPE)).await?;
     /// let stdin = proc.stdin.as_mut().unwrap();

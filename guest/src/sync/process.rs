@@ -11,7 +11,7 @@ use super::*;
 /// `Process` is dropped (and no stream taken out of it is left), the host
 /// kills the child if it still runs and reaps it.
 ///
-/// ```no_run
+/// ```
 /// use procgate_guest::sync::create_subprocess_exec;
 /// use procgate_guest::{Options, PIPE};
 ///
@@ -52,7 +52,7 @@ impl Process {
     /// Process identification number (PID). For processes created by
     /// [`create_subprocess_shell`], this is the PID of the spawned shell.
     ///
-    /// ```no_run
+    /// ```
     /// # let proc = procgate_guest::sync::create_subprocess_exec("true", [""; 0], Default::default())?;
     /// println!("started {}", proc.pid());
     /// # Ok::<(), procgate_guest::Error>(())
@@ -65,7 +65,7 @@ impl Process {
     /// has not terminated yet; a negative value `-N` when the child was
     /// terminated by signal `N`.
     ///
-    /// ```no_run
+    /// ```
     /// # let proc = procgate_guest::sync::create_subprocess_shell("exit 3", Default::default())?;
     /// proc.wait()?;
     /// assert_eq!(proc.returncode(), Some(3));
@@ -84,7 +84,7 @@ impl Process {
     /// [`communicate`](Process::communicate) method when using pipes to avoid
     /// this condition.
     ///
-    /// ```no_run
+    /// ```
     /// use procgate_guest::sync::create_subprocess_shell;
     ///
     /// let proc = create_subprocess_shell("exit 7", Default::default())?;
@@ -104,7 +104,7 @@ impl Process {
     /// one look, without blocking (`Popen.poll()` in Python's
     /// `subprocess`).
     ///
-    /// ```no_run
+    /// ```
     /// # let proc = procgate_guest::sync::create_subprocess_exec("sleep", ["1"], Default::default())?;
     /// while proc.try_wait()?.is_none() {
     ///     // do something else
@@ -119,7 +119,7 @@ impl Process {
     /// the process still runs then (it keeps running, as after asyncio's
     /// `wait_for(proc.wait(), timeout)` raised `TimeoutError`).
     ///
-    /// ```no_run
+    /// ```
     /// use std::time::Duration;
     /// # let proc = procgate_guest::sync::create_subprocess_exec("sleep", ["3600"], Default::default())?;
     /// if proc.wait_for(Duration::from_secs(1))?.is_none() {
@@ -142,7 +142,7 @@ impl Process {
     /// exited, to wait for it together with other pollables with
     /// [`wasip2::io::poll::poll`]. It does not borrow the process.
     ///
-    /// ```no_run
+    /// ```
     /// use procgate_guest::wasip2::io::poll::poll;
     /// # let a = procgate_guest::sync::create_subprocess_exec("sleep", ["1"], Default::default())?;
     /// # let b = procgate_guest::sync::create_subprocess_exec("sleep", ["2"], Default::default())?;
@@ -178,7 +178,7 @@ impl Process {
     /// [`start_communicate`](Process::start_communicate) and
     /// [`Communication::wait`].
     ///
-    /// ```no_run
+    /// ```
     /// use procgate_guest::sync::create_subprocess_exec;
     /// use procgate_guest::{Options, PIPE};
     ///
@@ -206,7 +206,7 @@ impl Process {
     /// what it buffered and `input` itself, blocking, before this returns;
     /// otherwise the host feeds `input`.
     ///
-    /// ```no_run
+    /// ```
     /// use std::time::Duration;
     /// use procgate_guest::sync::create_subprocess_exec;
     /// use procgate_guest::{Options, PIPE};
@@ -245,7 +245,7 @@ impl Process {
     /// once the process has exited, and with [`HostError::Denied`] if the
     /// policy does not let the guest send this signal.
     ///
-    /// ```no_run
+    /// ```
     /// use procgate_guest::sync::create_subprocess_exec;
     /// use procgate_guest::{Options, Signal};
     ///
@@ -260,7 +260,7 @@ impl Process {
 
     /// Stop the child process: send it `SIGTERM`.
     ///
-    /// ```no_run
+    /// ```
     /// # let proc = procgate_guest::sync::create_subprocess_exec("sleep", ["3600"], Default::default())?;
     /// proc.terminate()?;
     /// assert_eq!(proc.wait()?, -15);
@@ -272,7 +272,7 @@ impl Process {
 
     /// Kill the child process: send it `SIGKILL`.
     ///
-    /// ```no_run
+    /// ```
     /// # let proc = procgate_guest::sync::create_subprocess_exec("sleep", ["3600"], Default::default())?;
     /// proc.kill()?;
     /// assert_eq!(proc.wait()?, -9);

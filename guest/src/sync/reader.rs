@@ -9,7 +9,7 @@ use super::*;
 /// [`StreamError::LimitOverrun`] on a line longer than the `limit` of the
 /// process's [`Options`] (64 KiB by default).
 ///
-/// ```no_run
+/// ```
 /// use procgate_guest::sync::create_subprocess_exec;
 /// use procgate_guest::{Options, PIPE};
 ///
@@ -61,7 +61,7 @@ impl StreamReader {
     /// hold more than `isize::MAX` bytes, so a larger count could not be
     /// served anyway.
     ///
-    /// ```no_run
+    /// ```
     /// # let mut proc = procgate_guest::sync::create_subprocess_exec("ls", [""; 0], procgate_guest::Options::new().stdout(procgate_guest::PIPE))?;
     /// let stdout = proc.stdout.as_mut().unwrap();
     /// let first = stdout.read(100)?; // at most 100 bytes
@@ -79,7 +79,7 @@ impl StreamReader {
     /// A line longer than the limit fails with [`StreamError::LimitOverrun`] and
     /// is dropped from the buffer, as asyncio does.
     ///
-    /// ```no_run
+    /// ```
     /// # let mut proc = procgate_guest::sync::create_subprocess_exec("ls", [""; 0], procgate_guest::Options::new().stdout(procgate_guest::PIPE))?;
     /// let line = proc.stdout.as_mut().unwrap().readline()?;
     /// # Ok::<(), procgate_guest::Error>(())
@@ -94,7 +94,7 @@ impl StreamReader {
     /// Fails with [`StreamError::IncompleteRead`] if EOF is reached before `n`
     /// bytes can be read; its `partial` holds the bytes read.
     ///
-    /// ```no_run
+    /// ```
     /// # let mut proc = procgate_guest::sync::create_subprocess_exec("ls", [""; 0], procgate_guest::Options::new().stdout(procgate_guest::PIPE))?;
     /// let header = proc.stdout.as_mut().unwrap().readexactly(4)?;
     /// assert_eq!(header.len(), 4);
@@ -114,9 +114,10 @@ impl StreamReader {
     /// (no longer in the buffer). An empty separator is
     /// [`StreamError::InvalidArgument`].
     ///
-    /// ```no_run
-    /// # let mut proc = procgate_guest::sync::create_subprocess_exec("ls", [""; 0], procgate_guest::Options::new().stdout(procgate_guest::PIPE))?;
+    /// ```
+    /// # let mut proc = procgate_guest::sync::create_subprocess_exec("printf", ["one\\0two"], procgate_guest::Options::new().stdout(procgate_guest::PIPE))?;
     /// let record = proc.stdout.as_mut().unwrap().readuntil(b"\0")?;
+    /// assert_eq!(record, b"one\0");
     /// # Ok::<(), procgate_guest::Error>(())
     /// ```
     pub fn readuntil(&mut self, separator: &[u8]) -> Result<Vec<u8>, StreamError> {
@@ -129,7 +130,7 @@ impl StreamReader {
     /// is [`StreamError::InvalidArgument`]; the rest as
     /// [`readuntil`](StreamReader::readuntil).
     ///
-    /// ```no_run
+    /// ```
     /// # let mut proc = procgate_guest::sync::create_subprocess_exec("ls", [""; 0], procgate_guest::Options::new().stdout(procgate_guest::PIPE))?;
     /// let line = proc.stdout.as_mut().unwrap().readuntil_any(&[b"\r\n", b"\n"])?;
     /// # Ok::<(), procgate_guest::Error>(())
@@ -143,7 +144,7 @@ impl StreamReader {
     /// without), until EOF: asyncio's `async for line in reader`. An error
     /// is the last item.
     ///
-    /// ```no_run
+    /// ```
     /// # let mut proc = procgate_guest::sync::create_subprocess_exec("ls", [""; 0], procgate_guest::Options::new().stdout(procgate_guest::PIPE))?;
     /// for line in proc.stdout.as_mut().unwrap().lines() {
     ///     print!("{}", String::from_utf8_lossy(&line?));
@@ -160,7 +161,7 @@ impl StreamReader {
     /// Return `true` if the buffer is empty and EOF was reached. When the
     /// buffer is empty this looks at the stream once, without blocking.
     ///
-    /// ```no_run
+    /// ```
     /// # let mut proc = procgate_guest::sync::create_subprocess_exec("ls", [""; 0], procgate_guest::Options::new().stdout(procgate_guest::PIPE))?;
     /// let stdout = proc.stdout.as_mut().unwrap();
     /// while !stdout.at_eof() {

@@ -13,7 +13,7 @@ use super::*;
 /// buffered, blocking, then closes. Dropping the writer closes stdin at
 /// once and drops what is still buffered: `drain` or `close` first.
 ///
-/// ```no_run
+/// ```
 /// use procgate_guest::sync::create_subprocess_exec;
 /// use procgate_guest::{Options, PIPE};
 ///
@@ -39,7 +39,7 @@ impl StreamWriter {
     /// `BrokenPipeError`; the text says which), or [`StreamError::Failed`]
     /// if the host's write failed.
     ///
-    /// ```no_run
+    /// ```
     /// # let mut proc = procgate_guest::sync::create_subprocess_exec("cat", [""; 0], procgate_guest::Options::new().stdin(procgate_guest::PIPE))?;
     /// let stdin = proc.stdin.as_mut().unwrap();
     /// stdin.write(b"some data")?;
@@ -53,7 +53,7 @@ impl StreamWriter {
     /// Write each of `lines` (asyncio's `writelines`: no separator is
     /// added), without waiting, as [`write`](StreamWriter::write).
     ///
-    /// ```no_run
+    /// ```
     /// # let mut proc = procgate_guest::sync::create_subprocess_exec("cat", [""; 0], procgate_guest::Options::new().stdin(procgate_guest::PIPE))?;
     /// let stdin = proc.stdin.as_mut().unwrap();
     /// stdin.writelines([&b"one\n"[..], b"two\n"])?;
@@ -77,7 +77,7 @@ impl StreamWriter {
     /// `ConnectionResetError`) or [`StreamError::Failed`] if the host's
     /// write failed.
     ///
-    /// ```no_run
+    /// ```
     /// # let mut proc = procgate_guest::sync::create_subprocess_exec("cat", [""; 0], procgate_guest::Options::new().stdin(procgate_guest::PIPE))?;
     /// let stdin = proc.stdin.as_mut().unwrap();
     /// stdin.write(&vec![b'x'; 1 << 20])?;
@@ -92,7 +92,7 @@ impl StreamWriter {
     /// ignored), then close, so the child sees end of file on its stdin.
     /// Closing again does nothing.
     ///
-    /// ```no_run
+    /// ```
     /// # let mut proc = procgate_guest::sync::create_subprocess_exec("cat", [""; 0], procgate_guest::Options::new().stdin(procgate_guest::PIPE))?;
     /// let stdin = proc.stdin.as_mut().unwrap();
     /// stdin.close();
@@ -107,7 +107,7 @@ impl StreamWriter {
     /// end, so the child sees end of file. On a pipe this is
     /// [`close`](StreamWriter::close).
     ///
-    /// ```no_run
+    /// ```
     /// # let mut proc = procgate_guest::sync::create_subprocess_exec("cat", [""; 0], procgate_guest::Options::new().stdin(procgate_guest::PIPE))?;
     /// let stdin = proc.stdin.as_mut().unwrap();
     /// stdin.write(b"last")?;
@@ -130,7 +130,7 @@ impl StreamWriter {
 
     /// Return `true` if the stream is closed or being closed.
     ///
-    /// ```no_run
+    /// ```
     /// # let mut proc = procgate_guest::sync::create_subprocess_exec("cat", [""; 0], procgate_guest::Options::new().stdin(procgate_guest::PIPE))?;
     /// assert!(!proc.stdin.as_ref().unwrap().is_closing());
     /// # Ok::<(), procgate_guest::Error>(())
