@@ -17,9 +17,13 @@
 //! and everything it starts are in the leaf from their first instruction. Starting a child
 //! in its cgroup costs no migration: writing `cgroup.procs` takes the
 //! kernel's thread-group lock for writing, which waits for an RCU grace
-//! period. Ending writes `1` to `cgroup.kill` (SIGKILL to every process
-//! in the cgroup and its descendants, atomically against forks), waits until
-//! `cgroup.events` says `populated 0`, and removes the directory.
+//! period. Ending a child reads its leaf's `cgroup.events` once: a leaf
+//! that says `populated 0` is left alone (and not read again), one that
+//! does not gets `1` in `cgroup.kill` (SIGKILL to every process in the
+//! cgroup and its descendants, atomically against forks) and is watched
+//! until it is empty. The guest's end does the same with the guest's
+//! cgroup (no spawn of the guest can start a process in it any more), then
+//! removes its leaves by name and the cgroup itself.
 //!
 //! A cgroup left by a host that was killed (`procgate-<pid>.<ns>-*` of this
 //! pid namespace whose pid is gone) is killed and removed when the next host
@@ -30,7 +34,8 @@ mod files;
 pub use files::own_cgroup_dir;
 
 use files::{
-    host_tag, kill_and_remove_blocking, pids_in, remove_stale, remove_tree, unpopulated, write_file,
+    host_tag, kill_and_remove_blocking, pids_in, populated, remove_stale, remove_tree, unpopulated,
+    write_file,
 };
 use procgate_policy::audit::{self, Operational};
 use std::io;
@@ -140,9 +145,10 @@ impl GuestCgroup {
     pub(crate) fn leaf(self: &Arc<Self>) -> io::Result<Leaf> {
         let mut reused = None;
         while let Some(dir) = self.free.lock().ok().and_then(|mut f| f.pop()) {
-            // Reused only if still empty (nothing can join it but our
-            // children, and those were all gone when it was freed).
-            if unpopulated(&dir) && dir.exists() {
+            // Reused only if still there and empty (nothing can join it
+            // but our children, and those were all gone when it was
+            // freed).
+            if populated(&dir) == Some(false) {
                 reused = Some(dir);
                 break;
             }
@@ -165,6 +171,7 @@ impl GuestCgroup {
                 dir,
                 fd: Some(file.into()),
                 killed: AtomicBool::new(false),
+                seen_empty: AtomicBool::new(false),
                 guest: Arc::clone(self),
             }),
             Err(e) => {
@@ -178,42 +185,63 @@ impl GuestCgroup {
 
     /// Kills everything left in the guest's cgroup, waits until it is
     /// empty (up to [`KILL_WAIT`]) and removes it; returns the pids it
-    /// could not end.
+    /// could not end. Called once the guest has ended, when no spawn of
+    /// its can start a process in it any more: a cgroup found empty is
+    /// removed without `cgroup.kill` (which takes the kernel's cgroup
+    /// lock that every other spawn and ending waits on).
     pub(crate) async fn kill_and_remove(&self) -> Vec<u32> {
         if self.removed.swap(true, Ordering::SeqCst) {
             return Vec::new();
         }
-        let _ = write_file(&self.dir.join("cgroup.kill"), "1");
-        let end = Instant::now() + KILL_WAIT;
-        let mut empty = unpopulated(&self.dir);
-        while !empty && Instant::now() < end {
-            tokio::time::sleep(Duration::from_millis(2)).await;
-            empty = unpopulated(&self.dir);
+        if !unpopulated(&self.dir) {
+            let _ = write_file(&self.dir.join("cgroup.kill"), "1");
+            let end = Instant::now() + KILL_WAIT;
+            let mut empty = unpopulated(&self.dir);
+            while !empty && Instant::now() < end {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                empty = unpopulated(&self.dir);
+            }
+            if !empty {
+                // `populated 0` covers the cgroup and all below it: there
+                // is a pid to list only when it is not empty.
+                let left = pids_in(&self.dir);
+                if !left.is_empty() {
+                    return left;
+                }
+            }
         }
-        // `populated 0` covers the cgroup and all below it: no pid to list.
-        let left = if empty {
-            Vec::new()
-        } else {
-            pids_in(&self.dir)
-        };
-        if left.is_empty() {
+        self.remove();
+        Vec::new()
+    }
+
+    /// Removes the (empty) guest cgroup: the leaves it made by name (no
+    /// directory listing), then itself; anything else below it (a cgroup
+    /// a child made in its leaf) through a listing.
+    fn remove(&self) {
+        for k in 0..self.next.load(Ordering::Relaxed) {
+            let leaf = self.dir.join(format!("c{k}"));
+            match std::fs::remove_dir(&leaf) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => remove_tree(&leaf),
+                _ => {}
+            }
+        }
+        if std::fs::remove_dir(&self.dir).is_err() {
             remove_tree(&self.dir);
         }
-        left
     }
 }
 
 impl Drop for GuestCgroup {
     /// Not ended through [`crate::Children::ended`]: kill what is
     /// left and remove the cgroup, on a thread of its own if it takes a
-    /// while.
+    /// while. Every leaf (and so every spawn into one) is gone by now: an
+    /// empty cgroup is removed without `cgroup.kill`.
     fn drop(&mut self) {
         if self.removed.swap(true, Ordering::SeqCst) {
             return;
         }
-        let _ = write_file(&self.dir.join("cgroup.kill"), "1");
         if unpopulated(&self.dir) {
-            remove_tree(&self.dir);
+            self.remove();
             return;
         }
         let dir = self.dir.clone();
@@ -247,6 +275,8 @@ pub struct Leaf {
     /// Linux 6.18 a child `clone3` starts in a cgroup killed before is
     /// SIGKILLed at birth: measured, `tests/tests/soak.rs`).
     killed: AtomicBool,
+    /// `cgroup.events` said `populated 0` after the child was started.
+    seen_empty: AtomicBool,
     guest: Arc<GuestCgroup>,
 }
 
@@ -267,9 +297,26 @@ impl Leaf {
     /// descendants, and writing `cgroup.kill` takes the kernel's cgroup
     /// lock that every other spawn and ending waits on.
     pub(crate) fn kill(&self) {
-        if !unpopulated(&self.dir) {
+        if !self.is_empty() {
             self.kill_populated();
         }
+    }
+
+    /// Whether the leaf holds no process. Once it was seen empty it is
+    /// not read again: its child entered it at birth and is gone, and the
+    /// host closed the leaf's directory once the child ran, so only a
+    /// process moved in from outside (root, or the host's user writing
+    /// `cgroup.procs`) could enter it; that one is ended with the guest's
+    /// cgroup, and a free leaf is read again before it is handed out.
+    fn is_empty(&self) -> bool {
+        if self.seen_empty.load(Ordering::Relaxed) {
+            return true;
+        }
+        let empty = unpopulated(&self.dir);
+        if empty {
+            self.seen_empty.store(true, Ordering::Relaxed);
+        }
+        empty
     }
 
     /// Writes `cgroup.kill` of a leaf just seen populated, and marks it
@@ -283,10 +330,10 @@ impl Leaf {
     /// pids still in it.
     pub(crate) async fn emptied(&self) -> Vec<u32> {
         let end = Instant::now() + KILL_WAIT;
-        let mut empty = unpopulated(&self.dir);
+        let mut empty = self.is_empty();
         while !empty && Instant::now() < end {
             tokio::time::sleep(Duration::from_millis(2)).await;
-            empty = unpopulated(&self.dir);
+            empty = self.is_empty();
         }
         if empty {
             Vec::new()
@@ -301,7 +348,7 @@ impl Drop for Leaf {
     /// killed (then it is removed); one with processes left is killed,
     /// and removed with the guest's cgroup.
     fn drop(&mut self) {
-        if !unpopulated(&self.dir) {
+        if !self.is_empty() {
             self.kill_populated();
             return;
         }
