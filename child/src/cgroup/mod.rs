@@ -21,9 +21,11 @@
 //! that says `populated 0` is left alone (and not read again), one that
 //! does not gets `1` in `cgroup.kill` (SIGKILL to every process in the
 //! cgroup and its descendants, atomically against forks) and is watched
-//! until it is empty. The guest's end does the same with the guest's
-//! cgroup (no spawn of the guest can start a process in it any more), then
-//! removes its leaves by name and the cgroup itself.
+//! until it is empty. The guest's end (when no spawn of the guest can
+//! start a process in it any more) removes the guest's leaves by name and
+//! its cgroup; only if that fails because a process is left (the kernel
+//! refuses to remove a populated cgroup) is the guest's cgroup killed,
+//! watched until empty and removed.
 //!
 //! A cgroup left by a host that was killed (`procgate-<pid>.<ns>-*` of this
 //! pid namespace whose pid is gone) is killed and removed when the next host
@@ -186,38 +188,39 @@ impl GuestCgroup {
     /// Kills everything left in the guest's cgroup, waits until it is
     /// empty (up to [`KILL_WAIT`]) and removes it; returns the pids it
     /// could not end. Called once the guest has ended, when no spawn of
-    /// its can start a process in it any more: a cgroup found empty is
-    /// removed without `cgroup.kill` (which takes the kernel's cgroup
-    /// lock that every other spawn and ending waits on).
+    /// its can start a process in it any more. The kernel refuses to
+    /// remove a cgroup with a process in it (`EBUSY`), so an empty one is
+    /// removed at the first try, neither read nor killed (`cgroup.kill`
+    /// takes the kernel's cgroup lock that every other spawn and ending
+    /// waits on); only one that is not is killed.
     pub(crate) async fn kill_and_remove(&self) -> Vec<u32> {
-        if self.removed.swap(true, Ordering::SeqCst) {
+        if self.removed.swap(true, Ordering::SeqCst) || self.remove() {
             return Vec::new();
         }
-        if !unpopulated(&self.dir) {
-            let _ = write_file(&self.dir.join("cgroup.kill"), "1");
-            let end = Instant::now() + KILL_WAIT;
-            let mut empty = unpopulated(&self.dir);
-            while !empty && Instant::now() < end {
-                tokio::time::sleep(Duration::from_millis(2)).await;
-                empty = unpopulated(&self.dir);
-            }
-            if !empty {
-                // `populated 0` covers the cgroup and all below it: there
-                // is a pid to list only when it is not empty.
-                let left = pids_in(&self.dir);
-                if !left.is_empty() {
-                    return left;
-                }
+        let _ = write_file(&self.dir.join("cgroup.kill"), "1");
+        let end = Instant::now() + KILL_WAIT;
+        let mut empty = unpopulated(&self.dir);
+        while !empty && Instant::now() < end {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            empty = unpopulated(&self.dir);
+        }
+        if !empty {
+            // `populated 0` covers the cgroup and all below it: there is a
+            // pid to list only when it is not empty.
+            let left = pids_in(&self.dir);
+            if !left.is_empty() {
+                return left;
             }
         }
         self.remove();
         Vec::new()
     }
 
-    /// Removes the (empty) guest cgroup: the leaves it made by name (no
-    /// directory listing), then itself; anything else below it (a cgroup
-    /// a child made in its leaf) through a listing.
-    fn remove(&self) {
+    /// Removes the guest cgroup if nothing is in it: the leaves it made by
+    /// name (no directory listing), then itself; anything else below it
+    /// (a cgroup a child made in its leaf) through a listing. Returns
+    /// whether it is gone (a cgroup with a process in it stays).
+    fn remove(&self) -> bool {
         for k in 0..self.next.load(Ordering::Relaxed) {
             let leaf = self.dir.join(format!("c{k}"));
             match std::fs::remove_dir(&leaf) {
@@ -225,8 +228,12 @@ impl GuestCgroup {
                 _ => {}
             }
         }
-        if std::fs::remove_dir(&self.dir).is_err() {
-            remove_tree(&self.dir);
+        match std::fs::remove_dir(&self.dir) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                remove_tree(&self.dir);
+                !self.dir.exists()
+            }
+            _ => true,
         }
     }
 }
@@ -235,13 +242,9 @@ impl Drop for GuestCgroup {
     /// Not ended through [`crate::Children::ended`]: kill what is
     /// left and remove the cgroup, on a thread of its own if it takes a
     /// while. Every leaf (and so every spawn into one) is gone by now: an
-    /// empty cgroup is removed without `cgroup.kill`.
+    /// empty cgroup is removed at once, without `cgroup.kill`.
     fn drop(&mut self) {
-        if self.removed.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        if unpopulated(&self.dir) {
-            self.remove();
+        if self.removed.swap(true, Ordering::SeqCst) || self.remove() {
             return;
         }
         let dir = self.dir.clone();
