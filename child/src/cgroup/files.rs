@@ -51,13 +51,25 @@ pub(super) fn write_file(path: &Path, text: &str) -> io::Result<()> {
         .write_all(text.as_bytes())
 }
 
-/// Whether the cgroup at `dir` holds no process (itself and below).
+/// Whether the cgroup at `dir` holds no process (itself and below); a
+/// cgroup that is gone holds none.
 pub(super) fn unpopulated(dir: &Path) -> bool {
-    match std::fs::read_to_string(dir.join("cgroup.events")) {
-        Ok(events) => events.lines().any(|l| l == "populated 0"),
-        // Gone already.
-        Err(_) => true,
-    }
+    populated(dir) != Some(true)
+}
+
+/// Whether the cgroup at `dir` holds a process (itself and below), from
+/// its `cgroup.events`; `None` if that cannot be read (the cgroup is gone).
+/// One `read` into a small buffer: `cgroup.events` is two short lines, and
+/// the kernel hands out a cgroup file's whole text in the first read
+/// (`std::fs::read_to_string` would `statx` the file and read twice).
+pub(super) fn populated(dir: &Path) -> Option<bool> {
+    use std::io::Read;
+    let mut buf = [0u8; 128];
+    let n = std::fs::File::open(dir.join("cgroup.events"))
+        .and_then(|mut f| f.read(&mut buf))
+        .ok()?;
+    let events = std::str::from_utf8(&buf[..n]).ok()?;
+    Some(!events.lines().any(|l| l == "populated 0"))
 }
 
 /// The pids still in `dir` and its descendants, for the log.

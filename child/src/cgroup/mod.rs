@@ -17,9 +17,15 @@
 //! and everything it starts are in the leaf from their first instruction. Starting a child
 //! in its cgroup costs no migration: writing `cgroup.procs` takes the
 //! kernel's thread-group lock for writing, which waits for an RCU grace
-//! period. Ending writes `1` to `cgroup.kill` (SIGKILL to every process
-//! in the cgroup and its descendants, atomically against forks), waits until
-//! `cgroup.events` says `populated 0`, and removes the directory.
+//! period. Ending a child reads its leaf's `cgroup.events` once: a leaf
+//! that says `populated 0` is left alone (and not read again), one that
+//! does not gets `1` in `cgroup.kill` (SIGKILL to every process in the
+//! cgroup and its descendants, atomically against forks) and is watched
+//! until it is empty. The guest's end (when no spawn of the guest can
+//! start a process in it any more) removes the guest's leaves by name and
+//! its cgroup; only if that fails because a process is left (the kernel
+//! refuses to remove a populated cgroup) is the guest's cgroup killed,
+//! watched until empty and removed.
 //!
 //! A cgroup left by a host that was killed (`procgate-<pid>.<ns>-*` of this
 //! pid namespace whose pid is gone) is killed and removed when the next host
@@ -30,7 +36,8 @@ mod files;
 pub use files::own_cgroup_dir;
 
 use files::{
-    host_tag, kill_and_remove_blocking, pids_in, remove_stale, remove_tree, unpopulated, write_file,
+    host_tag, kill_and_remove_blocking, pids_in, populated, remove_stale, remove_tree, unpopulated,
+    write_file,
 };
 use procgate_policy::audit::{self, Operational};
 use std::io;
@@ -140,9 +147,10 @@ impl GuestCgroup {
     pub(crate) fn leaf(self: &Arc<Self>) -> io::Result<Leaf> {
         let mut reused = None;
         while let Some(dir) = self.free.lock().ok().and_then(|mut f| f.pop()) {
-            // Reused only if still empty (nothing can join it but our
-            // children, and those were all gone when it was freed).
-            if unpopulated(&dir) && dir.exists() {
+            // Reused only if still there and empty (nothing can join it
+            // but our children, and those were all gone when it was
+            // freed).
+            if populated(&dir) == Some(false) {
                 reused = Some(dir);
                 break;
             }
@@ -165,6 +173,7 @@ impl GuestCgroup {
                 dir,
                 fd: Some(file.into()),
                 killed: AtomicBool::new(false),
+                seen_empty: AtomicBool::new(false),
                 guest: Arc::clone(self),
             }),
             Err(e) => {
@@ -178,9 +187,14 @@ impl GuestCgroup {
 
     /// Kills everything left in the guest's cgroup, waits until it is
     /// empty (up to [`KILL_WAIT`]) and removes it; returns the pids it
-    /// could not end.
+    /// could not end. Called once the guest has ended, when no spawn of
+    /// its can start a process in it any more. The kernel refuses to
+    /// remove a cgroup with a process in it (`EBUSY`), so an empty one is
+    /// removed at the first try, neither read nor killed (`cgroup.kill`
+    /// takes the kernel's cgroup lock that every other spawn and ending
+    /// waits on); only one that is not is killed.
     pub(crate) async fn kill_and_remove(&self) -> Vec<u32> {
-        if self.removed.swap(true, Ordering::SeqCst) {
+        if self.removed.swap(true, Ordering::SeqCst) || self.remove() {
             return Vec::new();
         }
         let _ = write_file(&self.dir.join("cgroup.kill"), "1");
@@ -190,30 +204,47 @@ impl GuestCgroup {
             tokio::time::sleep(Duration::from_millis(2)).await;
             empty = unpopulated(&self.dir);
         }
-        // `populated 0` covers the cgroup and all below it: no pid to list.
-        let left = if empty {
-            Vec::new()
-        } else {
-            pids_in(&self.dir)
-        };
-        if left.is_empty() {
-            remove_tree(&self.dir);
+        if !empty {
+            // `populated 0` covers the cgroup and all below it: there is a
+            // pid to list only when it is not empty.
+            let left = pids_in(&self.dir);
+            if !left.is_empty() {
+                return left;
+            }
         }
-        left
+        self.remove();
+        Vec::new()
+    }
+
+    /// Removes the guest cgroup if nothing is in it: the leaves it made by
+    /// name (no directory listing), then itself; anything else below it
+    /// (a cgroup a child made in its leaf) through a listing. Returns
+    /// whether it is gone (a cgroup with a process in it stays).
+    fn remove(&self) -> bool {
+        for k in 0..self.next.load(Ordering::Relaxed) {
+            let leaf = self.dir.join(format!("c{k}"));
+            match std::fs::remove_dir(&leaf) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => remove_tree(&leaf),
+                _ => {}
+            }
+        }
+        match std::fs::remove_dir(&self.dir) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                remove_tree(&self.dir);
+                !self.dir.exists()
+            }
+            _ => true,
+        }
     }
 }
 
 impl Drop for GuestCgroup {
     /// Not ended through [`crate::Children::ended`]: kill what is
     /// left and remove the cgroup, on a thread of its own if it takes a
-    /// while.
+    /// while. Every leaf (and so every spawn into one) is gone by now: an
+    /// empty cgroup is removed at once, without `cgroup.kill`.
     fn drop(&mut self) {
-        if self.removed.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        let _ = write_file(&self.dir.join("cgroup.kill"), "1");
-        if unpopulated(&self.dir) {
-            remove_tree(&self.dir);
+        if self.removed.swap(true, Ordering::SeqCst) || self.remove() {
             return;
         }
         let dir = self.dir.clone();
@@ -247,6 +278,8 @@ pub struct Leaf {
     /// Linux 6.18 a child `clone3` starts in a cgroup killed before is
     /// SIGKILLed at birth: measured, `tests/tests/soak.rs`).
     killed: AtomicBool,
+    /// `cgroup.events` said `populated 0` after the child was started.
+    seen_empty: AtomicBool,
     guest: Arc<GuestCgroup>,
 }
 
@@ -267,9 +300,26 @@ impl Leaf {
     /// descendants, and writing `cgroup.kill` takes the kernel's cgroup
     /// lock that every other spawn and ending waits on.
     pub(crate) fn kill(&self) {
-        if !unpopulated(&self.dir) {
+        if !self.is_empty() {
             self.kill_populated();
         }
+    }
+
+    /// Whether the leaf holds no process. Once it was seen empty it is
+    /// not read again: its child entered it at birth and is gone, and the
+    /// host closed the leaf's directory once the child ran, so only a
+    /// process moved in from outside (root, or the host's user writing
+    /// `cgroup.procs`) could enter it; that one is ended with the guest's
+    /// cgroup, and a free leaf is read again before it is handed out.
+    fn is_empty(&self) -> bool {
+        if self.seen_empty.load(Ordering::Relaxed) {
+            return true;
+        }
+        let empty = unpopulated(&self.dir);
+        if empty {
+            self.seen_empty.store(true, Ordering::Relaxed);
+        }
+        empty
     }
 
     /// Writes `cgroup.kill` of a leaf just seen populated, and marks it
@@ -283,10 +333,10 @@ impl Leaf {
     /// pids still in it.
     pub(crate) async fn emptied(&self) -> Vec<u32> {
         let end = Instant::now() + KILL_WAIT;
-        let mut empty = unpopulated(&self.dir);
+        let mut empty = self.is_empty();
         while !empty && Instant::now() < end {
             tokio::time::sleep(Duration::from_millis(2)).await;
-            empty = unpopulated(&self.dir);
+            empty = self.is_empty();
         }
         if empty {
             Vec::new()
@@ -301,7 +351,7 @@ impl Drop for Leaf {
     /// killed (then it is removed); one with processes left is killed,
     /// and removed with the guest's cgroup.
     fn drop(&mut self) {
-        if !unpopulated(&self.dir) {
+        if !self.is_empty() {
             self.kill_populated();
             return;
         }

@@ -159,3 +159,75 @@ fn a_killed_leaf_is_not_handed_out_again() {
     assert_ne!(next.dir, dir, "a killed leaf was handed out again");
     assert!(!dir.exists(), "the killed leaf {} was left", dir.display());
 }
+
+#[test]
+fn a_reused_leaf_is_looked_at_afresh() {
+    let Some((_parent, guest)) = guest_in("afresh") else {
+        return;
+    };
+    // The first child's leaf was seen empty (its ending looked) and freed.
+    let leaf = guest.leaf().unwrap();
+    let dir = leaf.dir.clone();
+    leaf.kill();
+    drop(leaf);
+    // The next child gets the same leaf: what it left there must be
+    // killed, whatever the leaf's first user saw.
+    let again = guest.leaf().unwrap();
+    assert_eq!(again.dir, dir, "an empty leaf was not reused");
+    let mut sleeper = sleeper_in(&again.dir);
+    again.kill();
+    assert_killed(&mut sleeper, "a reused leaf's process outlived Leaf::kill");
+}
+
+/// Ends the guest's cgroup (`kill_and_remove`, as `Children::ended`
+/// does) and fails unless nothing was left: no pid, no directory.
+fn end_and_assert_gone(guest: &GuestCgroup) {
+    let left = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+        .block_on(guest.kill_and_remove());
+    assert_eq!(left, Vec::<u32>::new(), "pids left");
+    assert!(
+        !guest.dir.exists(),
+        "the guest cgroup {} was left",
+        guest.dir.display()
+    );
+}
+
+#[test]
+fn the_guests_end_kills_what_is_left_and_removes_every_cgroup() {
+    let Some((_parent, guest)) = guest_in("end-populated") else {
+        return;
+    };
+    // Three leaves: one free, one killed (and so removed), one with a
+    // process and a cgroup of its own below it (a child may make one).
+    let free = guest.leaf().unwrap();
+    let killed = guest.leaf().unwrap();
+    let busy = guest.leaf().unwrap();
+    let mut in_killed = sleeper_in(&killed.dir);
+    killed.kill();
+    assert_killed(&mut in_killed, "Leaf::kill left a process running");
+    let below = busy.dir.join("made-by-a-child");
+    std::fs::create_dir(&below).unwrap();
+    let mut sleeper = sleeper_in(&below);
+    drop((free, killed));
+    // The busy leaf's handle is still held (an embedder keeps a child past
+    // the guest's end): only the guest's end acts on it.
+    end_and_assert_gone(&guest);
+    assert_killed(&mut sleeper, "the guest's end left a process running");
+    drop(busy);
+}
+
+#[test]
+fn an_empty_guest_cgroup_is_removed_with_its_leaves() {
+    let Some((_parent, guest)) = guest_in("end-empty") else {
+        return;
+    };
+    let first = guest.leaf().unwrap();
+    let second = guest.leaf().unwrap();
+    let below = second.dir.join("made-by-a-child");
+    std::fs::create_dir(&below).unwrap();
+    drop((first, second));
+    end_and_assert_gone(&guest);
+}
