@@ -26,7 +26,11 @@ pub fn read(path: &Path) -> Result<Vec<u8>, Failure> {
     let mut head = [0u8; 8];
     let n = read_up_to(&mut file, &mut head).map_err(cannot)?;
     check_kind(path, &head[..n])?;
-    let mut bytes = head.to_vec();
+    // Sized once from the file's length (growing the buffer by doubling
+    // cost a copy and a page fault per page at each step).
+    let len = file.metadata().map_or(0, |m| m.len() as usize);
+    let mut bytes = Vec::with_capacity(len.max(n));
+    bytes.extend_from_slice(&head[..n]);
     file.read_to_end(&mut bytes).map_err(cannot)?;
     Ok(bytes)
 }

@@ -166,6 +166,12 @@ pub fn run(args: RunArgs) -> Result<i32, Failure> {
     let code = runtime.block_on(async move {
         let engine = engine().or_exit(HOST)?;
         let runner = crate::guest::runner(&engine, &guest, &bytes?, &cache)?;
+        // Never dropped: the process ends after this one guest, and the
+        // kernel frees what the runner holds (the compiled code, its
+        // registered unwind tables, the linker) faster than dropping it
+        // would. Nothing the guest started depends on it: `run_until`
+        // returns only once every child is ended and reaped.
+        let runner: &'static _ = Box::leak(Box::new(runner));
         let wasi = wasi.build();
         let stop = signals::stopping()
             .context("installing signal handlers")
