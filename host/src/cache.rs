@@ -36,6 +36,13 @@
 //!   only regular files named like entries.
 //! - Names are the BLAKE3 hash of the engine's compatibility hash (wasmtime
 //!   version and the settings that affect code) and the component's bytes.
+//! - A stamp (`<hex>.stamp`, authenticated like an entry) maps a guest
+//!   file's (device, inode, size, mtime, ctime) to its entry's name and its
+//!   declaration, so [`ComponentCache::load_stamped`] finds the entry of an
+//!   unchanged file without reading it; only files last changed at least
+//!   [`SETTLE`] before are stamped, and the change time, which no
+//!   unprivileged call can set, tells a rewritten file apart
+//!   (`cache/stamp.rs`). At most [`MAX_STAMPS`] are kept.
 //! - The cache is bounded: at most [`MAX_ENTRIES`] entries and
 //!   [`ComponentCache::max_bytes`] bytes in all ([`DEFAULT_MAX_BYTES`] unless
 //!   set); writing an entry evicts the least recently used ones (an entry
@@ -50,8 +57,8 @@
 //! authenticate entries.
 //!
 //! The trust checks of the directory and the key are in `cache/store.rs`,
-//! reading and authenticating an entry in `cache/entry.rs`, listing and
-//! eviction in `cache/evict.rs`. With `RUST_LOG=procgate::cache=debug` a
+//! reading and authenticating an entry in `cache/entry.rs`, stamps in
+//! `cache/stamp.rs`, listing and eviction in `cache/evict.rs`. With `RUST_LOG=procgate::cache=debug` a
 //! load logs how long each of its steps took.
 //!
 //! ```no_run

@@ -49,7 +49,7 @@ impl ComponentCache {
         }
     }
 
-    /// Removes every entry (and left-over temporary file), keeping the
+    /// Removes every entry (and stamp, and left-over temporary file), keeping the
     /// directory and its key; returns how many entries and bytes went.
     pub fn clean(&self) -> anyhow::Result<(usize, u64)> {
         let Some(store) = self.open()? else {
