@@ -110,7 +110,7 @@ impl Store {
     }
 
     /// The regular files named like stamps, most recently used first.
-    fn stamps(&self) -> Vec<(String, SystemTime)> {
+    pub(super) fn stamps(&self) -> Vec<(String, SystemTime)> {
         let mut stamps = Vec::new();
         let Ok(names) = std::fs::read_dir(&self.path) else {
             return stamps;

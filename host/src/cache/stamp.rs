@@ -253,6 +253,36 @@ mod tests {
     }
 
     #[test]
+    fn stamps_past_the_bound_are_pruned_least_recently_used_first() {
+        let tmp = tempfile::TempDir::new().unwrap();
+        let store = Store::open(tmp.path()).unwrap();
+        let stamped = Stamped {
+            entry: format!("{}.cwasm", "ab".repeat(32)),
+            declaration: None,
+        };
+        let name = |i: usize| {
+            let mut id = [0u8; 32];
+            id[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            format!("{}.stamp", hex(&id))
+        };
+        let extra = 5;
+        for i in 0..crate::cache::MAX_STAMPS + extra {
+            store.write_stamp(&name(i), &stamped).unwrap();
+            // Distinct times, so "least recently used" is well defined.
+            let f = std::fs::File::options()
+                .append(true)
+                .open(tmp.path().join(name(i)))
+                .unwrap();
+            f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000 + i as u64))
+                .unwrap();
+        }
+        store.prune_stamps();
+        let left = store.stamps();
+        assert_eq!(left.len(), crate::cache::MAX_STAMPS);
+        assert!(left.iter().all(|(n, _)| *n != name(0)), "the oldest stayed");
+    }
+
+    #[test]
     fn a_file_changed_just_now_is_not_settled() {
         let tmp = tempfile::TempDir::new().unwrap();
         let path = tmp.path().join("f");
