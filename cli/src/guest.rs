@@ -5,10 +5,11 @@
 
 use crate::exit::{fail, Failure, OrExit, GUEST};
 use crate::progress::Progress;
-use procgate::cache::{ComponentCache, LoadStep};
+use procgate::cache::{ComponentCache, FileStamp, LoadStep};
 use procgate::runner::Runner;
 use procgate::wasmtime::component::Component;
 use procgate::wasmtime::Engine;
+use procgate::Policy;
 use std::io::Read;
 use std::path::Path;
 
@@ -21,14 +22,67 @@ const BUILD_HINT: &str =
 /// fails unless it starts like a WebAssembly component, before reading
 /// more than its first 8 bytes.
 pub fn read(path: &Path) -> Result<Vec<u8>, Failure> {
-    let cannot = |e: std::io::Error| fail(GUEST, format!("cannot read {}: {e}", path.display()));
-    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let (file, _) = open(path)?;
+    read_open(file, path)
+}
+
+fn cannot(path: &Path) -> impl Fn(std::io::Error) -> Failure + '_ {
+    move |e| fail(GUEST, format!("cannot read {}: {e}", path.display()))
+}
+
+/// The guest file at `path`, opened, and its stamp, taken before anything
+/// is read from it (so a change while it is read shows in a later stamp).
+fn open(path: &Path) -> Result<(std::fs::File, FileStamp), Failure> {
+    let file = std::fs::File::open(path).map_err(cannot(path))?;
+    let stamp = FileStamp::of(&file.metadata().map_err(cannot(path))?);
+    Ok((file, stamp))
+}
+
+/// The whole of `file` (opened from `path`), which must start like a
+/// WebAssembly component.
+fn read_open(mut file: std::fs::File, path: &Path) -> Result<Vec<u8>, Failure> {
     let mut head = [0u8; 8];
-    let n = read_up_to(&mut file, &mut head).map_err(cannot)?;
+    let n = read_up_to(&mut file, &mut head).map_err(cannot(path))?;
     check_kind(path, &head[..n])?;
-    let mut bytes = head.to_vec();
-    file.read_to_end(&mut bytes).map_err(cannot)?;
+    // Sized once from the file's length (growing the buffer by doubling
+    // cost a copy and a page fault per page at each step).
+    let len = file.metadata().map_or(0, |m| m.len() as usize);
+    let mut bytes = Vec::with_capacity(len.max(n));
+    bytes.extend_from_slice(&head[..n]);
+    file.read_to_end(&mut bytes).map_err(cannot(path))?;
     Ok(bytes)
+}
+
+/// The guest at `path` for `procgate run`, compiled or from `cache`, after
+/// noticing on stderr what its declaration asks that `policy` refuses. An
+/// unchanged file the cache has a stamp of ([`FileStamp`]) is neither read
+/// nor hashed; any other is read once, and its stamp recorded.
+pub fn load(
+    engine: &Engine,
+    path: &Path,
+    cache: &ComponentCache,
+    policy: &Policy,
+) -> Result<Component, Failure> {
+    let (file, stamp) = open(path)?;
+    if let Some((component, declaration)) = cache.load_stamped(engine, &stamp) {
+        crate::inspect::notice_refusals(path, declaration.as_deref(), policy);
+        return Ok(component);
+    }
+    let bytes = read_open(file, path)?;
+    let declaration = procgate::declare::read(&bytes)
+        .ok()
+        .and_then(|f| f.declaration);
+    crate::inspect::notice_refusals(path, declaration.as_deref(), policy);
+    let mut progress = Progress::new(path);
+    let component = cache.load_bytes_stamped_with(
+        engine,
+        &bytes,
+        path,
+        Some((&stamp, declaration.as_deref())),
+        |step| progress.step(step),
+    );
+    progress.finish();
+    component.or_exit(GUEST)
 }
 
 /// Fails unless `head` (the first bytes of the file at `path`) starts
@@ -109,17 +163,10 @@ pub fn check_command(engine: &Engine, path: &Path, component: &Component) -> Res
     ))
 }
 
-/// The guest `bytes` (read by [`read`] from `path`), compiled (or from
-/// the cache), checked and linked.
-pub fn runner(
-    engine: &Engine,
-    path: &Path,
-    bytes: &[u8],
-    cache: &ComponentCache,
-) -> Result<Runner, Failure> {
-    let component = compile_with(engine, path, bytes, cache, |_| {})?;
-    check_command(engine, path, &component)?;
-    Runner::new(engine, &component).map_err(|e| link_failure(path, e))
+/// `component` (the guest at `path`) checked to be a command and linked.
+pub fn runner(engine: &Engine, path: &Path, component: &Component) -> Result<Runner, Failure> {
+    check_command(engine, path, component)?;
+    Runner::new(engine, component).map_err(|e| link_failure(path, e))
 }
 
 /// A command that does not link: it imports what procgate does not provide.

@@ -69,16 +69,16 @@ fn describe(path: &Path, file: &GuestFile) -> String {
     out
 }
 
-/// Up front, before `procgate run` starts the guest `bytes` (read from
-/// `path`): one line on stderr per need the guest declares and `policy`
-/// refuses, with how to allow it. A guest without a declaration, or a
-/// component that does not parse (the runner reports that), prints
-/// nothing; a declaration that does not parse is one warning line.
-/// Nothing is decided here: the guest's requests are decided, and
-/// audited, when it makes them.
-pub fn notice_refusals(path: &Path, bytes: &[u8], policy: &Policy) {
-    let Ok(file) = declare::read(bytes) else {
-        return;
+/// Up front, before `procgate run` starts the guest at `path`: one line
+/// on stderr per need its `declaration` (the text of its declaration
+/// section, if it has one) declares and `policy` refuses, with how to
+/// allow it. A guest without a declaration prints nothing; a declaration
+/// that does not parse is one warning line. Nothing is decided here: the
+/// guest's requests are decided, and audited, when it makes them.
+pub fn notice_refusals(path: &Path, declaration: Option<&str>, policy: &Policy) {
+    let file = declare::GuestFile {
+        declaration: declaration.map(str::to_string),
+        ..Default::default()
     };
     match file.parsed(&path.display().to_string()) {
         Ok(None) => {}

@@ -111,12 +111,6 @@ pub fn run(args: RunArgs) -> Result<i32, Failure> {
         };
     }
     let policy = builder.build().context("policy").or_exit(POLICY)?;
-    // Read once: for the declaration, the cache's name and the compile (a
-    // file that cannot be run fails below, as the runner's failure).
-    let bytes = crate::guest::read(&guest);
-    if let Ok(bytes) = &bytes {
-        crate::inspect::notice_refusals(&guest, bytes, &policy);
-    }
     let grants: Vec<_> = policy
         .dirs()
         .iter()
@@ -137,6 +131,8 @@ pub fn run(args: RunArgs) -> Result<i32, Failure> {
              (PROCGATE_CACHE_DIR, XDG_CACHE_HOME and HOME are unset)"
         );
     }
+    let engine = engine().or_exit(HOST)?;
+    let component = crate::guest::load(&engine, &guest, &cache, &policy)?;
     let default_env = policy.default_env_names();
     let mut procgate = ProcgateCtx::new(policy);
     if let Some(prompt) = prompt {
@@ -164,8 +160,13 @@ pub fn run(args: RunArgs) -> Result<i32, Failure> {
         .build()
         .or_exit(HOST)?;
     let code = runtime.block_on(async move {
-        let engine = engine().or_exit(HOST)?;
-        let runner = crate::guest::runner(&engine, &guest, &bytes?, &cache)?;
+        let runner = crate::guest::runner(&engine, &guest, &component)?;
+        // Never dropped: the process ends after this one guest, and the
+        // kernel frees what the runner holds (the compiled code, its
+        // registered unwind tables, the linker) faster than dropping it
+        // would. Nothing the guest started depends on it: `run_until`
+        // returns only once every child is ended and reaped.
+        let runner: &'static _ = Box::leak(Box::new(runner));
         let wasi = wasi.build();
         let stop = signals::stopping()
             .context("installing signal handlers")

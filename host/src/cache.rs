@@ -36,6 +36,13 @@
 //!   only regular files named like entries.
 //! - Names are the BLAKE3 hash of the engine's compatibility hash (wasmtime
 //!   version and the settings that affect code) and the component's bytes.
+//! - A stamp (`<hex>.stamp`, authenticated like an entry) maps a guest
+//!   file's (device, inode, size, mtime, ctime) to its entry's name and its
+//!   declaration, so [`ComponentCache::load_stamped`] finds the entry of an
+//!   unchanged file without reading it; only files last changed at least
+//!   [`SETTLE`] before are stamped, and the change time, which no
+//!   unprivileged call can set, tells a rewritten file apart
+//!   (`cache/stamp.rs`). At most [`MAX_STAMPS`] are kept.
 //! - The cache is bounded: at most [`MAX_ENTRIES`] entries and
 //!   [`ComponentCache::max_bytes`] bytes in all ([`DEFAULT_MAX_BYTES`] unless
 //!   set); writing an entry evicts the least recently used ones (an entry
@@ -50,8 +57,8 @@
 //! authenticate entries.
 //!
 //! The trust checks of the directory and the key are in `cache/store.rs`,
-//! reading and authenticating an entry in `cache/entry.rs`, listing and
-//! eviction in `cache/evict.rs`. With `RUST_LOG=procgate::cache=debug` a
+//! reading and authenticating an entry in `cache/entry.rs`, stamps in
+//! `cache/stamp.rs`, listing and eviction in `cache/evict.rs`. With `RUST_LOG=procgate::cache=debug` a
 //! load logs how long each of its steps took.
 //!
 //! ```no_run
@@ -64,9 +71,11 @@
 
 mod entry;
 mod evict;
+mod stamp;
 mod store;
 
-pub use evict::CacheEntry;
+pub use evict::{CacheEntry, MAX_STAMPS};
+pub use stamp::{FileStamp, SETTLE};
 
 use anyhow::Context as _;
 use evict::Bound;
@@ -206,6 +215,58 @@ impl ComponentCache {
         engine: &Engine,
         bytes: &[u8],
         path: &Path,
+        step: impl FnMut(LoadStep),
+    ) -> anyhow::Result<Component> {
+        self.load_bytes_stamped_with(engine, bytes, path, None, step)
+    }
+
+    /// The component of the guest file stamped `stamp`, and the
+    /// declaration recorded with it, if a stamp of that file is in the
+    /// cache (written by [`ComponentCache::load_bytes_stamped_with`]): the
+    /// file need not be read nor hashed. `None` when there is none, when
+    /// the file has not settled ([`FileStamp::settled`]), or when the stamp
+    /// or its entry fails a check (logged): then read the file and load it
+    /// by its bytes. See the module `cache/stamp.rs` for why a stamp names
+    /// the file's content.
+    pub fn load_stamped(
+        &self,
+        engine: &Engine,
+        stamp: &FileStamp,
+    ) -> Option<(Component, Option<String>)> {
+        if !stamp.settled() {
+            return None;
+        }
+        let store = Store::open(self.dir.as_deref()?).ok()?;
+        let start = Instant::now();
+        let name = stamp.file_name(&engine_hash(engine));
+        let stamped = match store.read_stamp(&name) {
+            Ok(stamped) => stamped?,
+            Err(why) => {
+                stamp::refused(&name, &why);
+                return None;
+            }
+        };
+        let component = load_entry(engine, &store, &stamped.entry)?;
+        tracing::debug!(
+            target: LOG_TARGET,
+            "loaded {} by its stamp {name} in {:?}",
+            stamped.entry,
+            start.elapsed()
+        );
+        Some((component, stamped.declaration))
+    }
+
+    /// As [`ComponentCache::load_bytes_with`]; when `stamp` is given (the
+    /// stamp of the file `bytes` were read from, taken before reading, and
+    /// the file's declaration) and the file has settled, the cache also
+    /// records the stamp, so the next [`ComponentCache::load_stamped`] of
+    /// the unchanged file finds the entry without reading the file.
+    pub fn load_bytes_stamped_with(
+        &self,
+        engine: &Engine,
+        bytes: &[u8],
+        path: &Path,
+        stamp: Option<(&FileStamp, Option<&str>)>,
         mut step: impl FnMut(LoadStep),
     ) -> anyhow::Result<Component> {
         let store = self.dir.as_deref().and_then(|dir| match Store::open(dir) {
@@ -227,6 +288,7 @@ impl ComponentCache {
                     "loaded {name}: component hashed in {hashed:?}, all in {:?}",
                     start.elapsed()
                 );
+                record_stamp(engine, store, name, stamp);
                 return Ok(component);
             }
         }
@@ -244,7 +306,12 @@ impl ComponentCache {
         let mut cached = false;
         if let Some((store, name)) = &store {
             match store.write(name, &component, self.bound()) {
-                Ok(kept) => cached = kept,
+                Ok(kept) => {
+                    cached = kept;
+                    if kept {
+                        record_stamp(engine, store, name, stamp);
+                    }
+                }
                 Err(e) => {
                     tracing::debug!(target: LOG_TARGET, "could not cache {}: {e:#}", path.display())
                 }
@@ -264,6 +331,27 @@ impl ComponentCache {
     /// The checked store, or none when there is no cache directory.
     fn open(&self) -> anyhow::Result<Option<Store>> {
         self.dir.as_deref().map(Store::open).transpose()
+    }
+}
+
+/// Writes the stamp of the file whose entry is `entry`, when there is one
+/// and the file has settled; a failure only costs the next run a hash.
+fn record_stamp(
+    engine: &Engine,
+    store: &Store,
+    entry: &str,
+    stamp: Option<(&FileStamp, Option<&str>)>,
+) {
+    let Some((stamp, declaration)) = stamp.filter(|(s, _)| s.settled()) else {
+        return;
+    };
+    let name = stamp.file_name(&engine_hash(engine));
+    let stamped = stamp::Stamped {
+        entry: entry.to_string(),
+        declaration: declaration.map(str::to_string),
+    };
+    if let Err(e) = store.write_stamp(&name, &stamped) {
+        tracing::debug!(target: LOG_TARGET, "could not write stamp {name}: {e:#}");
     }
 }
 
@@ -340,6 +428,16 @@ fn resolve(path: &Path) -> std::io::Result<PathBuf> {
 /// The entry's file name: the BLAKE3 hash of the engine's compatibility
 /// hash and the component's bytes, in hex, with `.cwasm`.
 fn entry_name(engine: &Engine, component: &[u8]) -> String {
+    let mut name = blake3::Hasher::new();
+    name.update(DOMAIN);
+    name.update(&engine_hash(engine));
+    name.update(component);
+    format!("{}.cwasm", hex(name.finalize().as_bytes()))
+}
+
+/// The BLAKE3 hash of the engine's compatibility hash (wasmtime version
+/// and the settings that affect code).
+fn engine_hash(engine: &Engine) -> [u8; 32] {
     /// Feeds `Hash` into BLAKE3 (wasmtime's own cache does the same with
     /// SHA-256).
     struct Blake3Hasher(blake3::Hasher);
@@ -355,11 +453,7 @@ fn entry_name(engine: &Engine, component: &[u8]) -> String {
     // name's hash starts at a fixed offset.
     let mut h = Blake3Hasher(blake3::Hasher::new());
     engine.precompile_compatibility_hash().hash(&mut h);
-    let mut name = blake3::Hasher::new();
-    name.update(DOMAIN);
-    name.update(h.0.finalize().as_bytes());
-    name.update(component);
-    format!("{}.cwasm", hex(name.finalize().as_bytes()))
+    *h.0.finalize().as_bytes()
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -2,7 +2,9 @@
 //! first, and the removal of the least recently used past the cache's
 //! bounds (count and bytes), of left-over temporary files, and of
 //! everything on `procgate cache clean`. Only regular files named like
-//! entries (or temporary files) are considered; nothing is followed.
+//! entries, stamps (`stamp.rs`) or temporary files are considered; nothing
+//! is followed. Stamps are bounded by count ([`MAX_STAMPS`]), least
+//! recently used first.
 
 use super::store::Store;
 use super::ComponentCache;
@@ -14,6 +16,10 @@ use std::time::{Duration, SystemTime};
 /// Temporary files (`.tmp-PID-RANDOM`) older than this are left-overs of a
 /// host that died while writing; pruning removes them.
 const STALE_TMP: Duration = Duration::from_secs(3600);
+
+/// How many stamps a cache keeps (each a few hundred bytes; a file gets a
+/// new one whenever it changes).
+pub const MAX_STAMPS: usize = 256;
 
 /// One entry of a cache, as [`ComponentCache::entries`] lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +49,7 @@ impl ComponentCache {
         }
     }
 
-    /// Removes every entry (and left-over temporary file), keeping the
+    /// Removes every entry (and stamp, and left-over temporary file), keeping the
     /// directory and its key; returns how many entries and bytes went.
     pub fn clean(&self) -> anyhow::Result<(usize, u64)> {
         let Some(store) = self.open()? else {
@@ -57,7 +63,7 @@ impl ComponentCache {
                 removed.1 += e.bytes;
             }
         }
-        for (name, _) in tmps {
+        for (name, _) in tmps.into_iter().chain(store.stamps()) {
             let _ = unlinkat(&store.dir, name.as_str(), UnlinkatFlags::NoRemoveDir);
         }
         Ok(removed)
@@ -103,6 +109,37 @@ impl Store {
         (entries, stale)
     }
 
+    /// The regular files named like stamps, most recently used first.
+    pub(super) fn stamps(&self) -> Vec<(String, SystemTime)> {
+        let mut stamps = Vec::new();
+        let Ok(names) = std::fs::read_dir(&self.path) else {
+            return stamps;
+        };
+        for name in names
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|name| is_stamp_name(name))
+        {
+            let Ok(st) = fstatat(&self.dir, name.as_str(), AtFlags::AT_SYMLINK_NOFOLLOW) else {
+                continue;
+            };
+            if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFREG {
+                let mtime = SystemTime::UNIX_EPOCH
+                    + Duration::new(st.st_mtime.max(0) as u64, st.st_mtime_nsec as u32);
+                stamps.push((name, mtime));
+            }
+        }
+        stamps.sort_by_key(|(_, mtime)| std::cmp::Reverse(*mtime));
+        stamps
+    }
+
+    /// Removes the least recently used stamps past [`MAX_STAMPS`].
+    pub(super) fn prune_stamps(&self) {
+        for (name, _) in self.stamps().into_iter().skip(MAX_STAMPS) {
+            let _ = unlinkat(&self.dir, name.as_str(), UnlinkatFlags::NoRemoveDir);
+        }
+    }
+
     /// Keeps the most recently used entries within `bound` (count and
     /// bytes) and removes the rest, and temporary files left by a host
     /// that died. Only regular files with those names are considered;
@@ -128,8 +165,17 @@ impl Store {
     }
 }
 
-fn is_entry_name(name: &str) -> bool {
-    name.strip_suffix(".cwasm").is_some_and(|stem| {
+/// `<64 lower-case hex digits>.cwasm`.
+pub(super) fn is_entry_name(name: &str) -> bool {
+    is_hex_name(name, ".cwasm")
+}
+
+fn is_stamp_name(name: &str) -> bool {
+    is_hex_name(name, ".stamp")
+}
+
+fn is_hex_name(name: &str, suffix: &str) -> bool {
+    name.strip_suffix(suffix).is_some_and(|stem| {
         stem.len() == 64 && stem.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
     })
 }
