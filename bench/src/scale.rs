@@ -13,6 +13,11 @@
 //! Loading and linking happen before the clock starts (a host does them at
 //! startup); their time is kept in the sample's details.
 //!
+//! The engine is the one procgate's rustdoc tells a plugin host to make
+//! ([`procgate::runner::guest_pool`]): instances come from a pooling
+//! allocator sized for the most guests the host runs at once (the
+//! workload's: [`pool_size`]), made with the rest before the clock starts.
+//!
 //! The harnesses [`plugins`] and [`guests`] time any variant's "one plugin"
 //! or "one guest" future the same way; the native variant passes its own
 //! (`native.rs`).
@@ -22,7 +27,7 @@ use crate::measure::{cpu_s, status_kib, Measurement, Paths};
 use crate::workloads::{Params, PLUGINS, STEPS};
 use anyhow::{ensure, Context, Result};
 use procgate::cache::ComponentCache;
-use procgate::runner::{engine, Runner};
+use procgate::runner::{engine_with, guest_pool, Runner};
 use procgate::Policy;
 use serde_json::json;
 use std::future::Future;
@@ -43,7 +48,7 @@ pub fn cache(paths: &Paths) -> ComponentCache {
 /// Fills the compiled-component cache with the scale guests, so every
 /// measurement loads them as a hit.
 pub fn warm_cache(paths: &Paths) -> Result<()> {
-    let engine = engine()?;
+    let engine = host_engine(1)?;
     let cache = cache(paths);
     ensure!(
         cache.dir().is_some(),
@@ -55,6 +60,28 @@ pub fn warm_cache(paths: &Paths) -> Result<()> {
     Ok(())
 }
 
+/// The most guests a scale workload has alive at once, which the pool of
+/// its engine is sized for: [`PLUGINS`] for `plugins-*`, N for
+/// `guests-par-N`, one for `guests-seq-N`.
+pub fn pool_size(workload: &str) -> Result<u32> {
+    let n = if workload.starts_with("plugins-") {
+        PLUGINS
+    } else if workload.starts_with("guests-par-") {
+        crate::workloads::count(workload)
+    } else {
+        1
+    };
+    Ok(u32::try_from(n)?)
+}
+
+/// The engine of the procgate variant: a plugin host's, pooled for
+/// `guests` guests alive at once.
+fn host_engine(guests: u32) -> Result<wasmtime::Engine> {
+    let mut config = wasmtime::Config::new();
+    config.allocation_strategy(guest_pool(guests));
+    engine_with(config)
+}
+
 /// A guest ready to run many times, and what making it cost.
 struct Host {
     runner: Runner,
@@ -63,9 +90,9 @@ struct Host {
 }
 
 impl Host {
-    fn new(paths: &Paths, guest: &str, params: &Params) -> Result<Host> {
+    fn new(paths: &Paths, guest: &str, params: &Params, pool: u32) -> Result<Host> {
         let t = Instant::now();
-        let engine = engine()?;
+        let engine = host_engine(pool)?;
         let runner = Runner::from_file_cached(&engine, &paths.wasm(guest), &cache(paths))?;
         Ok(Host {
             runner,
@@ -104,7 +131,7 @@ impl Host {
 /// The procgate variant of a scale workload.
 pub async fn measure(paths: &Paths, workload: &str, params: &Params) -> Result<Measurement> {
     if workload.starts_with("plugins-") {
-        let host = Arc::new(Host::new(paths, "plugin", params)?);
+        let host = Arc::new(Host::new(paths, "plugin", params, pool_size(workload)?)?);
         let load_ms = host.load_ms;
         let one = move |plugin: u64| {
             let host = host.clone();
@@ -116,7 +143,7 @@ pub async fn measure(paths: &Paths, workload: &str, params: &Params) -> Result<M
         let m = plugins(one).await?;
         return Ok(with_load(m, load_ms));
     }
-    let host = Arc::new(Host::new(paths, "once", params)?);
+    let host = Arc::new(Host::new(paths, "once", params, pool_size(workload)?)?);
     let load_ms = host.load_ms;
     let one = move || {
         let host = host.clone();
