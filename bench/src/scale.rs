@@ -13,11 +13,6 @@
 //! Loading and linking happen before the clock starts (a host does them at
 //! startup); their time is kept in the sample's details.
 //!
-//! The engine is the one procgate's rustdoc tells a plugin host to make
-//! ([`procgate::runner::guest_pool`]): instances come from a pooling
-//! allocator sized for the most guests the host runs at once (the
-//! workload's: [`pool_size`]), made with the rest before the clock starts.
-//!
 //! The harnesses [`plugins`] and [`guests`] time any variant's "one plugin"
 //! or "one guest" future the same way; the native variant passes its own
 //! (`native.rs`).
@@ -27,7 +22,7 @@ use crate::measure::{cpu_s, status_kib, Measurement, Paths};
 use crate::workloads::{Params, PLUGINS, STEPS};
 use anyhow::{ensure, Context, Result};
 use procgate::cache::ComponentCache;
-use procgate::runner::{engine_with, guest_pool, Runner};
+use procgate::runner::{engine, Runner};
 use procgate::Policy;
 use serde_json::json;
 use std::future::Future;
@@ -48,7 +43,7 @@ pub fn cache(paths: &Paths) -> ComponentCache {
 /// Fills the compiled-component cache with the scale guests, so every
 /// measurement loads them as a hit.
 pub fn warm_cache(paths: &Paths) -> Result<()> {
-    let engine = host_engine(1)?;
+    let engine = engine()?;
     let cache = cache(paths);
     ensure!(
         cache.dir().is_some(),
@@ -60,28 +55,6 @@ pub fn warm_cache(paths: &Paths) -> Result<()> {
     Ok(())
 }
 
-/// The most guests a scale workload has alive at once, which the pool of
-/// its engine is sized for: [`PLUGINS`] for `plugins-*`, N for
-/// `guests-par-N`, one for `guests-seq-N`.
-pub fn pool_size(workload: &str) -> Result<u32> {
-    let n = if workload.starts_with("plugins-") {
-        PLUGINS
-    } else if workload.starts_with("guests-par-") {
-        crate::workloads::count(workload)
-    } else {
-        1
-    };
-    Ok(u32::try_from(n)?)
-}
-
-/// The engine of the procgate variant: a plugin host's, pooled for
-/// `guests` guests alive at once.
-fn host_engine(guests: u32) -> Result<wasmtime::Engine> {
-    let mut config = wasmtime::Config::new();
-    config.allocation_strategy(guest_pool(guests));
-    engine_with(config)
-}
-
 /// A guest ready to run many times, and what making it cost.
 struct Host {
     runner: Runner,
@@ -90,9 +63,9 @@ struct Host {
 }
 
 impl Host {
-    fn new(paths: &Paths, guest: &str, params: &Params, pool: u32) -> Result<Host> {
+    fn new(paths: &Paths, guest: &str, params: &Params) -> Result<Host> {
         let t = Instant::now();
-        let engine = host_engine(pool)?;
+        let engine = engine()?;
         let runner = Runner::from_file_cached(&engine, &paths.wasm(guest), &cache(paths))?;
         Ok(Host {
             runner,
@@ -131,7 +104,7 @@ impl Host {
 /// The procgate variant of a scale workload.
 pub async fn measure(paths: &Paths, workload: &str, params: &Params) -> Result<Measurement> {
     if workload.starts_with("plugins-") {
-        let host = Arc::new(Host::new(paths, "plugin", params, pool_size(workload)?)?);
+        let host = Arc::new(Host::new(paths, "plugin", params)?);
         let load_ms = host.load_ms;
         let one = move |plugin: u64| {
             let host = host.clone();
@@ -143,7 +116,7 @@ pub async fn measure(paths: &Paths, workload: &str, params: &Params) -> Result<M
         let m = plugins(one).await?;
         return Ok(with_load(m, load_ms));
     }
-    let host = Arc::new(Host::new(paths, "once", params, pool_size(workload)?)?);
+    let host = Arc::new(Host::new(paths, "once", params)?);
     let load_ms = host.load_ms;
     let one = move || {
         let host = host.clone();

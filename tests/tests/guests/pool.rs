@@ -62,7 +62,8 @@ fn slot_reused_starts_clean() {
             metrics.unused_warm_memories() >= 1,
             "round {round}: the writer's slot is not kept warm for reuse"
         );
-        let out = run(&rt, &runner, &["read", PAGES], none).unwrap();
+        let out = run(&rt, &runner, &["read", PAGES], none)
+            .unwrap_or_else(|e| panic!("round {round}: the reader failed in a used slot: {e:#}"));
         assert_eq!(
             out, "nonzero 0\nmark 0\n",
             "round {round}: the reader saw what the writer left in its slot"
