@@ -13,6 +13,13 @@
 //! Loading and linking happen before the clock starts (a host does them at
 //! startup); their time is kept in the sample's details.
 //!
+//! The engine is [`procgate::runner::engine`] (instances on demand), as
+//! for `procgate run`. With `PROCGATE_BENCH_POOL` set it is instead the
+//! pooled engine procgate's rustdoc offers a plugin host
+//! ([`procgate::runner::guest_pool`]), sized for the most guests the
+//! workload has alive at once ([`pool_size`]); see `bench/README.md`,
+//! "Pooled instances", for why that is not the default.
+//!
 //! The harnesses [`plugins`] and [`guests`] time any variant's "one plugin"
 //! or "one guest" future the same way; the native variant passes its own
 //! (`native.rs`).
@@ -22,7 +29,7 @@ use crate::measure::{cpu_s, status_kib, Measurement, Paths};
 use crate::workloads::{Params, PLUGINS, STEPS};
 use anyhow::{ensure, Context, Result};
 use procgate::cache::ComponentCache;
-use procgate::runner::{engine, Runner};
+use procgate::runner::{engine, engine_with, guest_pool, Runner};
 use procgate::Policy;
 use serde_json::json;
 use std::future::Future;
@@ -55,6 +62,31 @@ pub fn warm_cache(paths: &Paths) -> Result<()> {
     Ok(())
 }
 
+/// The most guests a scale workload has alive at once, which a pooled
+/// engine is sized for: [`PLUGINS`] for `plugins-*`, N for `guests-par-N`,
+/// one for `guests-seq-N`.
+fn pool_size(workload: &str) -> Result<u32> {
+    let n = if workload.starts_with("plugins-") {
+        PLUGINS
+    } else if workload.starts_with("guests-par-") {
+        crate::workloads::count(workload)
+    } else {
+        1
+    };
+    Ok(u32::try_from(n)?)
+}
+
+/// The procgate variant's engine for `workload`: on demand, or pooled
+/// when `PROCGATE_BENCH_POOL` is set.
+fn host_engine(workload: &str) -> Result<wasmtime::Engine> {
+    if std::env::var_os("PROCGATE_BENCH_POOL").is_none() {
+        return engine();
+    }
+    let mut config = wasmtime::Config::new();
+    config.allocation_strategy(guest_pool(pool_size(workload)?));
+    engine_with(config)
+}
+
 /// A guest ready to run many times, and what making it cost.
 struct Host {
     runner: Runner,
@@ -63,9 +95,9 @@ struct Host {
 }
 
 impl Host {
-    fn new(paths: &Paths, guest: &str, params: &Params) -> Result<Host> {
+    fn new(paths: &Paths, workload: &str, guest: &str, params: &Params) -> Result<Host> {
         let t = Instant::now();
-        let engine = engine()?;
+        let engine = host_engine(workload)?;
         let runner = Runner::from_file_cached(&engine, &paths.wasm(guest), &cache(paths))?;
         Ok(Host {
             runner,
@@ -104,7 +136,7 @@ impl Host {
 /// The procgate variant of a scale workload.
 pub async fn measure(paths: &Paths, workload: &str, params: &Params) -> Result<Measurement> {
     if workload.starts_with("plugins-") {
-        let host = Arc::new(Host::new(paths, "plugin", params)?);
+        let host = Arc::new(Host::new(paths, workload, "plugin", params)?);
         let load_ms = host.load_ms;
         let one = move |plugin: u64| {
             let host = host.clone();
@@ -116,7 +148,7 @@ pub async fn measure(paths: &Paths, workload: &str, params: &Params) -> Result<M
         let m = plugins(one).await?;
         return Ok(with_load(m, load_ms));
     }
-    let host = Arc::new(Host::new(paths, "once", params)?);
+    let host = Arc::new(Host::new(paths, workload, "once", params)?);
     let load_ms = host.load_ms;
     let one = move || {
         let host = host.clone();
