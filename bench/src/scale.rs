@@ -13,13 +13,14 @@
 //! Loading and linking happen before the clock starts (a host does them at
 //! startup); their time is kept in the sample's details.
 //!
-//! The engine is [`procgate::runner::engine`] (instances on demand), as
-//! for `procgate run`. With `PROCGATE_BENCH_POOL` set it is instead the
-//! pooled engine procgate's rustdoc offers a plugin host
-//! ([`procgate::runner::guest_pool`]), sized for the most guests the
-//! workload has alive at once ([`pool_size`]); see `bench/README.md`,
-//! "Pooled instances", for why that is not the default.
-//!
+//! The engine is the one procgate's rustdoc tells a plugin host to make
+//! ([`procgate::runner::guest_pool`]): instances from a pooling allocator
+//! sized for the most guests the workload has alive at once
+//! ([`pool_size`]), made with the rest before the clock starts. With
+//! `PROCGATE_BENCH_POOL=off` it is [`procgate::runner::engine`]
+//! (instances on demand, as `procgate run`'s); `bench/README.md`, "Pooled
+//! instances", compares the two.
+
 //! The harnesses [`plugins`] and [`guests`] time any variant's "one plugin"
 //! or "one guest" future the same way; the native variant passes its own
 //! (`native.rs`).
@@ -76,10 +77,10 @@ fn pool_size(workload: &str) -> Result<u32> {
     Ok(u32::try_from(n)?)
 }
 
-/// The procgate variant's engine for `workload`: on demand, or pooled
-/// when `PROCGATE_BENCH_POOL` is set.
+/// The procgate variant's engine for `workload`: pooled, or on demand
+/// with `PROCGATE_BENCH_POOL=off`.
 fn host_engine(workload: &str) -> Result<wasmtime::Engine> {
-    if std::env::var_os("PROCGATE_BENCH_POOL").is_none() {
+    if std::env::var_os("PROCGATE_BENCH_POOL").is_some_and(|v| v == "off") {
         return engine();
     }
     let mut config = wasmtime::Config::new();

@@ -166,9 +166,9 @@ impl ProcgateView for RunState {
 /// demand (each guest maps its own memory and stack and unmaps them when
 /// its store is dropped): no limit on how many guests live at once or on
 /// the shape of their components, and nothing reserved up front. This is
-/// what `procgate run` and the benchmark use; a host instantiating many
-/// guests that do little else can pool them instead ([`engine_with`] and
-/// [`guest_pool`], which says what that trades).
+/// what `procgate run` uses; a host instantiating many guests can pool
+/// them instead ([`engine_with`] and [`guest_pool`], which says what that
+/// trades).
 pub fn engine() -> anyhow::Result<Engine> {
     engine_with(wasmtime::Config::new())
 }
@@ -232,16 +232,16 @@ pub struct PoolShare {
 /// What it changes (measured in `bench/README.md`, "Pooled instances"):
 ///
 /// - wasmtime's own work per guest (store, instantiate, drop) falls from
-///   about 55 to 31 µs of CPU for a guest that does nothing; for a guest
-///   that starts one child, whose host CPU is about 550 µs, that was not
-///   measurable in the bench's scale rows, so the bench and
-///   `procgate run` use [`engine`];
+///   about 55 to 31 µs of CPU for a guest that does nothing, and the
+///   host's CPU per guest of the bench's `guests-seq-1000` (one child per
+///   guest) from 589–740 to 533–645 µs (fewer `munmap`s, so fewer TLB
+///   shootdowns across the runtime's threads); `plugins-50x20` is a tie;
 /// - making the engine costs about 0.2 ms more CPU for one slot and 2.6 ms
-///   for 1,000, and reserves address space for every slot (about 4 GiB per
-///   memory slot, none of it resident);
-/// - resident memory grows: about 1 MiB for the pool, and the async stacks
-///   of slots once used stay resident (peak RSS of 1,000 guests at once
-///   56–68 MiB against 49–55 on demand);
+///   for 1,000 (so `procgate run`, one guest, uses [`engine`]), and
+///   reserves address space for every slot (about 4 GiB per memory slot,
+///   none of it resident);
+/// - the async stacks of slots once used stay resident (peak RSS of 1,000
+///   guests at once 61–70 MiB against 47–66 on demand);
 /// - the pool is a limit: past `guests` live guests instantiation fails
 ///   with [`wasmtime::PoolConcurrencyLimitError`] (that guest does not
 ///   start; the others are not affected), and a component needing more
@@ -251,7 +251,7 @@ pub struct PoolShare {
 /// Kept as with [`engine`]: [`GuestLimits::max_memory`] (the pool lets each
 /// memory grow to 4 GiB, the most a 32-bit memory can; the store's limiter
 /// stops it first: test `pool::pooled_guest_keeps_its_memory_limit`), the
-/// deadline, and isolation: a guest never sees what a previous guest left
+/// deadline (test `pool::pooled_guest_keeps_its_deadline`), and isolation: a guest never sees what a previous guest left
 /// in its slot (test `pool::slot_reused_starts_clean`).
 ///
 /// ```

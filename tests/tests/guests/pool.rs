@@ -1,12 +1,14 @@
 //! The pooled engine (`procgate::runner::guest_pool`), whose memory slots
 //! pass from one guest to the next, keeps the promises of the on-demand
 //! one: a guest never sees what a previous guest left in its memory, the
-//! memory limit holds, and a full pool refuses the next guest with an
-//! error while the guests in it are unaffected.
+//! memory limit and the deadline hold, and a full pool refuses the next
+//! guest with an error while the guests in it are unaffected.
 
 host_tests_for!(pool_residue);
 
-use procgate::runner::{engine_with, guest_pool, GuestLimits, MemoryExceeded, RunEnd, Runner};
+use procgate::runner::{
+    engine_with, guest_pool, DeadlineExceeded, GuestLimits, MemoryExceeded, RunEnd, Runner,
+};
 use procgate::wasmtime::component::Component;
 use procgate::wasmtime::{Config, Engine, PoolConcurrencyLimitError};
 use procgate::wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -84,6 +86,22 @@ fn pooled_guest_keeps_its_memory_limit() {
     assert!(err.downcast_ref::<MemoryExceeded>().is_some(), "{err:?}");
     // The slot it leaves is clean for the next guest.
     let out = run(&rt, &runner, &["read", PAGES], GuestLimits::default()).unwrap();
+    assert_eq!(out, "nonzero 0\nmark 0\n");
+}
+
+#[test]
+fn pooled_guest_keeps_its_deadline() {
+    let (_engine, runner) = pooled(1);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let limits = GuestLimits {
+        deadline: Some(Duration::from_millis(300)),
+        ..GuestLimits::default()
+    };
+    // `sleep 30` outlives the deadline: the guest is stopped at it.
+    let err = run(&rt, &runner, &["hold"], limits).unwrap_err();
+    assert!(err.downcast_ref::<DeadlineExceeded>().is_some(), "{err:?}");
+    // Its slot is free again.
+    let out = run(&rt, &runner, &["read", "1"], GuestLimits::default()).unwrap();
     assert_eq!(out, "nonzero 0\nmark 0\n");
 }
 
