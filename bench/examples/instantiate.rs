@@ -10,7 +10,13 @@
 //! runtime, each as `Runner::run` does it (a WASI context, a
 //! `ProcgateCtx`, a store, instantiate, `run`, drop), and prints per
 //! guest: the process's CPU time in each phase (µs) and its minor page
-//! faults.
+//! faults, and the engine's cost and the RSS. The engine is
+//! `runner::engine()`; with `PROBE_POOL=G` set it is pooled for G
+//! guests (`runner::guest_pool`), each taking the share
+//! `PROBE_SHARE=CORE,MEMORIES,TABLES` if set (how the share of
+//! `runner::POOL_PER_GUEST` was found: a component needing more is refused
+//! when loaded). The component is loaded through a compiled-component
+//! cache in `target/bench/probe-compiled`.
 
 use anyhow::{Context, Result};
 use procgate::runner::{engine, engine_with, guest_pool, guest_store, GuestLimits, RunState};
