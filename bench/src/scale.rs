@@ -13,6 +13,14 @@
 //! Loading and linking happen before the clock starts (a host does them at
 //! startup); their time is kept in the sample's details.
 //!
+//! The engine is the one procgate's rustdoc tells a plugin host to make
+//! ([`procgate::runner::guest_pool`]): instances from a pooling allocator
+//! sized for the most guests the workload has alive at once
+//! ([`pool_size`]), made with the rest before the clock starts. With
+//! `PROCGATE_BENCH_POOL=off` it is [`procgate::runner::engine`]
+//! (instances on demand, as `procgate run`'s); `bench/README.md`, "Pooled
+//! instances", compares the two.
+
 //! The harnesses [`plugins`] and [`guests`] time any variant's "one plugin"
 //! or "one guest" future the same way; the native variant passes its own
 //! (`native.rs`).
@@ -22,7 +30,7 @@ use crate::measure::{cpu_s, status_kib, Measurement, Paths};
 use crate::workloads::{Params, PLUGINS, STEPS};
 use anyhow::{ensure, Context, Result};
 use procgate::cache::ComponentCache;
-use procgate::runner::{engine, Runner};
+use procgate::runner::{engine, engine_with, guest_pool, Runner};
 use procgate::Policy;
 use serde_json::json;
 use std::future::Future;
@@ -55,6 +63,31 @@ pub fn warm_cache(paths: &Paths) -> Result<()> {
     Ok(())
 }
 
+/// The most guests a scale workload has alive at once, which a pooled
+/// engine is sized for: [`PLUGINS`] for `plugins-*`, N for `guests-par-N`,
+/// one for `guests-seq-N`.
+fn pool_size(workload: &str) -> Result<u32> {
+    let n = if workload.starts_with("plugins-") {
+        PLUGINS
+    } else if workload.starts_with("guests-par-") {
+        crate::workloads::count(workload)
+    } else {
+        1
+    };
+    Ok(u32::try_from(n)?)
+}
+
+/// The procgate variant's engine for `workload`: pooled, or on demand
+/// with `PROCGATE_BENCH_POOL=off`.
+fn host_engine(workload: &str) -> Result<wasmtime::Engine> {
+    if std::env::var_os("PROCGATE_BENCH_POOL").is_some_and(|v| v == "off") {
+        return engine();
+    }
+    let mut config = wasmtime::Config::new();
+    config.allocation_strategy(guest_pool(pool_size(workload)?));
+    engine_with(config)
+}
+
 /// A guest ready to run many times, and what making it cost.
 struct Host {
     runner: Runner,
@@ -63,9 +96,9 @@ struct Host {
 }
 
 impl Host {
-    fn new(paths: &Paths, guest: &str, params: &Params) -> Result<Host> {
+    fn new(paths: &Paths, workload: &str, guest: &str, params: &Params) -> Result<Host> {
         let t = Instant::now();
-        let engine = engine()?;
+        let engine = host_engine(workload)?;
         let runner = Runner::from_file_cached(&engine, &paths.wasm(guest), &cache(paths))?;
         Ok(Host {
             runner,
@@ -104,7 +137,7 @@ impl Host {
 /// The procgate variant of a scale workload.
 pub async fn measure(paths: &Paths, workload: &str, params: &Params) -> Result<Measurement> {
     if workload.starts_with("plugins-") {
-        let host = Arc::new(Host::new(paths, "plugin", params)?);
+        let host = Arc::new(Host::new(paths, workload, "plugin", params)?);
         let load_ms = host.load_ms;
         let one = move |plugin: u64| {
             let host = host.clone();
@@ -116,7 +149,7 @@ pub async fn measure(paths: &Paths, workload: &str, params: &Params) -> Result<M
         let m = plugins(one).await?;
         return Ok(with_load(m, load_ms));
     }
-    let host = Arc::new(Host::new(paths, "once", params)?);
+    let host = Arc::new(Host::new(paths, workload, "once", params)?);
     let load_ms = host.load_ms;
     let one = move || {
         let host = host.clone();

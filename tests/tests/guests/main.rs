@@ -49,6 +49,7 @@ mod policy_deny;
 mod policy_read_only;
 mod policy_rule_limits;
 mod policy_rule_output;
+mod pool;
 mod probe;
 mod programs;
 mod python_files;
