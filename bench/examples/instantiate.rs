@@ -150,11 +150,11 @@ fn main() -> Result<()> {
             }
         }
         let mut total = 0.0;
-        for p in 0..P {
-            let us = phases.cpu[p].as_secs_f64() * 1e6 / f64::from(n);
+        for (name, (cpu, faults)) in NAMES.iter().zip(phases.cpu.iter().zip(&phases.faults)) {
+            let us = cpu.as_secs_f64() * 1e6 / f64::from(n);
             total += us;
-            let faults = phases.faults[p] as f64 / f64::from(n);
-            println!("{:12} {us:8.1} µs {faults:6.1} faults", NAMES[p]);
+            let faults = *faults as f64 / f64::from(n);
+            println!("{name:12} {us:8.1} µs {faults:6.1} faults");
         }
         println!("{:12} {total:8.1} µs", "per guest");
         println!("RSS {} KiB at the end", rss_kib());
