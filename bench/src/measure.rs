@@ -128,8 +128,10 @@ pub fn one(workload: &str, variant: Variant, params: &Params) -> Result<()> {
         (w, Variant::Procgate) if w.starts_with("start-") => start::measure(&paths, w)?,
         (_, Variant::Asyncio) => bail!("the driver runs the asyncio variant itself"),
         (w, v) => {
-            // Like procgate's runner and CLI: a multi-thread runtime, the
-            // work in a spawned task.
+            // Like an embedder's host: a multi-thread runtime, the work in
+            // a spawned task on a worker (so each spawn takes the hop to a
+            // spawner thread; `procgate run`, whose guest runs on the main
+            // thread, does not: that is `cli-run`).
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
