@@ -13,12 +13,10 @@
 //! images (the guest's initial linear memory, 15 MB for CPython) are then
 //! copy-on-write mappings of it too.
 
-use super::store::{check_file, open_flags, EntryMac, Store, TAG_LEN};
+use super::store::{EntryMac, Store, TAG_LEN};
 use super::{LOG_TARGET, MAX_ENTRY_BYTES};
 use hmac::Mac;
-use nix::errno::Errno;
-use nix::fcntl::{openat, OFlag};
-use nix::sys::stat::{fstat, futimens, Mode};
+use nix::sys::stat::futimens;
 use nix::sys::time::TimeSpec;
 use rustix::fs::{fcntl_add_seals, memfd_create, sendfile, MemfdFlags, SealFlags};
 use rustix::mm::{mmap, munmap, MapFlags, ProtFlags};
@@ -49,15 +47,9 @@ impl Store {
     /// The entry `name`, if there is one; an error if there is a file that
     /// fails its checks or its authentication.
     pub(super) fn read(&self, name: &str) -> anyhow::Result<Option<Entry>> {
-        let flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK | open_flags();
-        let fd = match openat(&self.dir, name, flags, Mode::empty()) {
-            Ok(fd) => fd,
-            Err(Errno::ENOENT) => return Ok(None),
-            Err(Errno::ELOOP) => anyhow::bail!("it is a symbolic link"),
-            Err(e) => return Err(e.into()),
+        let Some((fd, st)) = self.open_checked(name)? else {
+            return Ok(None);
         };
-        let st = fstat(&fd)?;
-        check_file(&st, "it")?;
         let size = st.st_size as u64;
         anyhow::ensure!(
             size <= MAX_ENTRY_BYTES,
@@ -203,6 +195,7 @@ fn map(engine: &Engine, path: &Path, sealed: &File) -> anyhow::Result<Component>
 mod tests {
     use super::*;
     use crate::cache::evict::Bound;
+    use nix::errno::Errno;
     use std::io::{Seek, Write};
 
     /// The smallest component (magic and version, nothing else), compiled.

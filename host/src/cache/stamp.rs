@@ -25,15 +25,12 @@
 //! name, edited or forged is refused, and the file is hashed instead. What
 //! a stamp names is an entry, loaded with every check of an entry.
 
-use super::store::{check_file, open_flags, Store, TAG_LEN};
+use super::store::{Store, TAG_LEN};
 use super::{hex, LOG_TARGET};
 use hmac::Mac;
-use nix::errno::Errno;
-use nix::fcntl::{openat, renameat, OFlag};
-use nix::sys::stat::{fstat, futimens, Mode};
+use nix::sys::stat::futimens;
 use nix::sys::time::TimeSpec;
-use nix::unistd::{unlinkat, UnlinkatFlags};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::time::{Duration, SystemTime};
 
@@ -156,15 +153,9 @@ impl Store {
     /// The stamp `name`, if there is one; an error if there is a file that
     /// fails its checks or its authentication.
     pub(super) fn read_stamp(&self, name: &str) -> anyhow::Result<Option<Stamped>> {
-        let flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK | open_flags();
-        let fd = match openat(&self.dir, name, flags, Mode::empty()) {
-            Ok(fd) => fd,
-            Err(Errno::ENOENT) => return Ok(None),
-            Err(Errno::ELOOP) => anyhow::bail!("it is a symbolic link"),
-            Err(e) => return Err(e.into()),
+        let Some((fd, st)) = self.open_checked(name)? else {
+            return Ok(None);
         };
-        let st = fstat(&fd)?;
-        check_file(&st, "it")?;
         let size = st.st_size as u64;
         anyhow::ensure!(
             size <= MAX_STAMP_BYTES && size > TAG_LEN as u64,
@@ -187,27 +178,7 @@ impl Store {
 
     /// Writes stamp `name` (a fresh file renamed into place).
     pub(super) fn write_stamp(&self, name: &str, stamped: &Stamped) -> anyhow::Result<()> {
-        let body = stamped.encode();
-        let mut mac = self.mac(name);
-        mac.update(&body);
-        let tag = mac.finalize().into_bytes();
-        let tmp = super::store::tmp_name()?;
-        let fd = openat(
-            &self.dir,
-            tmp.as_str(),
-            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | open_flags(),
-            Mode::from_bits_truncate(0o600),
-        )?;
-        let mut file = std::fs::File::from(fd);
-        let written = file
-            .write_all(&tag)
-            .and_then(|()| file.write_all(&body))
-            .map_err(anyhow::Error::from)
-            .and_then(|()| Ok(renameat(&self.dir, tmp.as_str(), &self.dir, name)?));
-        if written.is_err() {
-            let _ = unlinkat(&self.dir, tmp.as_str(), UnlinkatFlags::NoRemoveDir);
-        }
-        written?;
+        self.write_authenticated(name, &stamped.encode())?;
         self.prune_stamps();
         Ok(())
     }

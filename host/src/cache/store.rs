@@ -102,8 +102,16 @@ impl Store {
             "{} bytes compiled, more than {MAX_ENTRY_BYTES}",
             body.len()
         );
+        self.write_authenticated(name, &body)?;
+        Ok(!self.prune(bound).iter().any(|removed| removed == name))
+    }
+
+    /// Writes `body` as file `name`, its HMAC first: to a fresh file
+    /// (`O_EXCL`, no link followed, `0600`) renamed into place, removed if
+    /// anything fails. Entries and stamps are written this way.
+    pub(super) fn write_authenticated(&self, name: &str, body: &[u8]) -> anyhow::Result<()> {
         let mut mac = self.mac(name);
-        mac.update(&body);
+        mac.update(body);
         let tag = mac.finalize().into_bytes();
         let tmp = tmp_name()?;
         let fd = openat(
@@ -115,14 +123,29 @@ impl Store {
         let mut file = std::fs::File::from(fd);
         let written = file
             .write_all(&tag)
-            .and_then(|()| file.write_all(&body))
+            .and_then(|()| file.write_all(body))
             .map_err(anyhow::Error::from)
             .and_then(|()| Ok(renameat(&self.dir, tmp.as_str(), &self.dir, name)?));
         if written.is_err() {
             let _ = unlinkat(&self.dir, tmp.as_str(), UnlinkatFlags::NoRemoveDir);
         }
-        written?;
-        Ok(!self.prune(bound).iter().any(|removed| removed == name))
+        written
+    }
+
+    /// Opens file `name` of the cache directory for reading, without
+    /// following a link, and checks it ([`check_file`]); `None` if there is
+    /// none. Entries and stamps are read this way.
+    pub(super) fn open_checked(&self, name: &str) -> anyhow::Result<Option<(OwnedFd, FileStat)>> {
+        let flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK | open_flags();
+        let fd = match openat(&self.dir, name, flags, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(Errno::ENOENT) => return Ok(None),
+            Err(Errno::ELOOP) => anyhow::bail!("it is a symbolic link"),
+            Err(e) => return Err(e.into()),
+        };
+        let st = fstat(&fd)?;
+        check_file(&st, "it")?;
+        Ok(Some((fd, st)))
     }
 
     /// The HMAC of entry `name`, its body still to be fed.
