@@ -207,7 +207,7 @@ impl Children {
             return Ok(None);
         }
         let guest = self.cgroup.get_or_init(|| {
-            GuestCgroup::create(self.cgroup_parent.as_deref())
+            GuestCgroup::create(self.cgroup_parent.as_deref(), self.die_with_host)
                 .map(Arc::new)
                 .map_err(|e| {
                     static SAID: AtomicBool = AtomicBool::new(false);

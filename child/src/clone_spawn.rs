@@ -18,7 +18,10 @@
 //! started the child exits, so a child started from a short-lived thread (an
 //! embedder's `block_in_place`, a runtime shutting down a worker) would be
 //! killed while the guest still holds it. The process's main thread, whose
-//! end is the process's, starts its children itself.
+//! end is the process's, starts its children itself. A child in a cgroup
+//! the host's watchdog watches (`crate::cgroup`'s watchdog kills the
+//! host's guest cgroups once the host is gone) needs no death signal and
+//! is started on the calling thread, whatever thread that is.
 //!
 //! Longer than ~400 lines on purpose: the one launch path and every `unsafe`
 //! step of it (the child's stack, the shared block, what runs between
@@ -65,8 +68,14 @@ pub struct Spec<'a> {
     pub stdio: [RawFd; 3],
     /// The child's process group.
     pub group: Group,
-    /// `PR_SET_PDEATHSIG(SIGKILL)`, and start from a long-lived spawner thread.
+    /// The child dies with the host: `PR_SET_PDEATHSIG(SIGKILL)`, started
+    /// from a long-lived spawner thread, unless `watched`.
     pub die_with_host: bool,
+    /// The host's watchdog kills the child's cgroup if the host is gone
+    /// (`crate::cgroup` watchdog): no death signal, no spawner thread
+    /// (the main thread, whose end is the process's, still sets it: it
+    /// costs one `prctl` there).
+    pub watched: bool,
     /// The child's cgroup, an open directory: the child starts in it
     /// (`clone3` with `CLONE_INTO_CGROUP`), or, on a kernel without that,
     /// writes `0` to its `cgroup.procs` first.
@@ -125,7 +134,7 @@ const SIGSET_SIZE: usize = 8;
 /// wrappers it also blocks or unblocks glibc's internal signals 32 and 33.
 ///
 /// SAFETY (for callers): a plain system call on the calling thread.
-unsafe fn set_mask(set: u64, old: *mut u64) {
+pub(crate) unsafe fn set_mask(set: u64, old: *mut u64) {
     // SAFETY: as the function's contract says: a plain system call on this
     // thread, `set` on our stack and `old` the caller's.
     unsafe {
@@ -605,10 +614,18 @@ fn on_main_thread() -> bool {
 /// cwd) comes back as the child's errno, and the failed child is reaped
 /// here. With the death signal the child is started from one of the
 /// long-lived spawner threads (this thread waits for it), unless this is
-/// the process's main thread.
+/// the process's main thread or the host's watchdog watches the child's
+/// cgroup (then it gets no death signal: the watchdog kills it).
 pub fn spawn(spec: &Spec<'_>) -> io::Result<(u32, OwnedFd)> {
-    let prepared = Prepared::new(spec)?;
-    if !spec.die_with_host || on_main_thread() {
+    let mut prepared = Prepared::new(spec)?;
+    if !spec.die_with_host {
+        return prepared.run();
+    }
+    if on_main_thread() {
+        return prepared.run();
+    }
+    if spec.watched {
+        prepared.shared.die_with_host = false;
         return prepared.run();
     }
     static NEXT: AtomicUsize = AtomicUsize::new(0);

@@ -125,6 +125,7 @@ pub fn spawn(plan: &SpawnPlan, stdio: Stdio, children: &Arc<Children>) -> Result
         (None, Group::Host) => Containment::ChildOnly,
         (None, _) => Containment::ProcessGroup,
     };
+    let watched = children.die_with_host() && leaf.as_ref().is_some_and(|l| l.watched());
     let cgroup_fd = leaf.as_mut().and_then(crate::cgroup::Leaf::take_fd);
     let setup = crate::setup::prepare(&plan.sandbox)?;
     let spec = Spec {
@@ -141,6 +142,7 @@ pub fn spawn(plan: &SpawnPlan, stdio: Stdio, children: &Arc<Children>) -> Result
         ],
         group,
         die_with_host: children.die_with_host(),
+        watched,
         cgroup_dir: cgroup_fd.as_ref().map(|p| p.as_raw_fd()),
         setup: setup.as_ref(),
     };

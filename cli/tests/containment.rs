@@ -260,3 +260,82 @@ fn the_cgroup_of_a_killed_host_is_ended_by_the_next_host() {
     assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
     assert!(!stale.exists(), "{} was left", stale.display());
 }
+
+/// Whether `pid` is gone or a zombie, waiting up to 10 s.
+fn dies(pid: u32) -> bool {
+    for _ in 0..1000 {
+        match procgate_tests::proc_state(pid) {
+            None | Some('Z') => return true,
+            _ => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+    false
+}
+
+#[test]
+fn an_escaped_grandchild_dies_when_the_cli_is_killed() {
+    // The death signal reaches the CLI's own children only; a grandchild
+    // in a session of its own is reparented to init when its parent dies.
+    // With a cgroup, the host's watchdog kills the guest's cgroup when the
+    // host is gone.
+    if !kernel_feature(
+        "a writable cgroup v2",
+        procgate_tests::kernel_cgroup2_dir().is_some(),
+        "PROCGATE_EXPECT_CGROUP",
+    ) {
+        return;
+    }
+    let dir = procgate_tests::scratch("escape-cli-killed");
+    let (pid, cg) = (dir.path().join("pid"), dir.path().join("cg"));
+    let script = format!(
+        "cat /proc/$$/cgroup > '{cg}'; setsid sleep 600 </dev/null >/dev/null 2>&1 & p=$!; \
+         while [ \"$(cut -d' ' -f6 /proc/$p/stat)\" != $p ]; do sleep 0.01; done; \
+         echo $p > '{pid}.tmp'; mv '{pid}.tmp' '{pid}'; exec sleep 600",
+        cg = cg.display(),
+        pid = pid.display()
+    );
+    let mut cli = procgate()
+        .args(["run", "--allow-shell", &guest(), "inherit", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut escapee = None;
+    for _ in 0..6000 {
+        if let Ok(text) = std::fs::read_to_string(&pid) {
+            escapee = text.trim().parse::<u32>().ok();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let Some(escapee) = escapee else {
+        cli.kill().unwrap();
+        cli.wait().unwrap();
+        panic!("the escapee wrote no pid within 60 s");
+    };
+    let leaf = std::fs::read_to_string(&cg).unwrap();
+    let leaf = leaf.lines().find_map(|l| l.strip_prefix("0::")).unwrap();
+    let guest_cg = procgate_tests::kernel_cgroup2_dir()
+        .unwrap()
+        .join(leaf.trim_start_matches('/'))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    assert!(guest_cg.exists(), "{}", guest_cg.display());
+    cli.kill().unwrap(); // SIGKILL: no cleanup code of the host runs
+    cli.wait().unwrap();
+    let died = dies(escapee);
+    if !died {
+        // Do not leave it running.
+        // SAFETY: a plain system call.
+        unsafe { libc::kill(escapee as i32, libc::SIGKILL) };
+    }
+    assert!(died, "the setsid grandchild {escapee} outlived its killed host");
+    for _ in 0..500 {
+        if !guest_cg.exists() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("{} was left after its host was killed", guest_cg.display());
+}

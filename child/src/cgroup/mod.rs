@@ -32,8 +32,10 @@
 //! in the same parent makes its first guest cgroup.
 
 mod files;
+mod watchdog;
 
 pub use files::own_cgroup_dir;
+pub use watchdog::{watchdog_pids, STARTS as WATCHDOG_STARTS};
 
 use files::{
     host_tag, kill_and_remove_blocking, pids_in, populated, remove_stale, remove_tree, unpopulated,
@@ -92,11 +94,16 @@ pub struct GuestCgroup {
     /// Leaves whose child and descendants are gone, kept for the next
     /// children (making and removing a cgroup costs more than a spawn).
     free: std::sync::Mutex<Vec<PathBuf>>,
+    /// What kills this cgroup if the host is gone; `None` for children
+    /// that are not to die with the host.
+    watchdog: Option<Arc<watchdog::Watchdog>>,
 }
 
 impl GuestCgroup {
-    /// Makes a guest cgroup under `parent`, or under the host's own cgroup.
-    pub(crate) fn create(parent: Option<&Path>) -> io::Result<GuestCgroup> {
+    /// Makes a guest cgroup under `parent`, or under the host's own
+    /// cgroup; with `die_with_host`, under the watch of the parent's
+    /// watchdog (started now if it is not yet).
+    pub(crate) fn create(parent: Option<&Path>, die_with_host: bool) -> io::Result<GuestCgroup> {
         static SERIAL: AtomicU64 = AtomicU64::new(0);
         static STALE_SWEPT: AtomicBool = AtomicBool::new(false);
         // The host's own cgroup does not change under it (procgate never
@@ -116,7 +123,14 @@ impl GuestCgroup {
             remove_stale(&parent);
         }
         let n = SERIAL.fetch_add(1, Ordering::Relaxed);
-        let dir = parent.join(format!("procgate-{}-{n}", host_tag(std::process::id())));
+        // The watchdog kills `procgate-<tag>-<digit>…` when the host is
+        // gone; `k<n>` names a guest whose children outlive the host.
+        let watchdog = die_with_host.then(|| watchdog::for_parent(&parent));
+        if let Some(w) = &watchdog {
+            w.watching();
+        }
+        let kept = if die_with_host { "" } else { "k" };
+        let dir = parent.join(format!("procgate-{}-{kept}{n}", host_tag(std::process::id())));
         std::fs::create_dir(&dir)?;
         // Whether the kernel has cgroup.kill does not change: looked at once.
         static HAS_KILL: AtomicBool = AtomicBool::new(false);
@@ -135,6 +149,7 @@ impl GuestCgroup {
             next: AtomicU64::new(0),
             removed: AtomicBool::new(false),
             free: std::sync::Mutex::new(Vec::new()),
+            watchdog,
         })
     }
 
@@ -284,6 +299,13 @@ pub struct Leaf {
 }
 
 impl Leaf {
+    /// Whether a watchdog of the host will kill this leaf's processes if
+    /// the host is gone (one `poll` of its pidfd; a watchdog that exited is
+    /// started again): then the child needs no death signal.
+    pub(crate) fn watched(&self) -> bool {
+        self.guest.watchdog.as_ref().is_some_and(|w| w.watching())
+    }
+
     /// Takes the leaf's open directory, which the child is started in
     /// (`CLONE_INTO_CGROUP`, or its `cgroup.procs` where the kernel lacks
     /// that); the spawn closes it once the child runs. It is not held for

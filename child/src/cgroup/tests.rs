@@ -40,7 +40,7 @@ impl Drop for Parent {
 /// without a writable cgroup v2.
 fn guest_in(name: &str) -> Option<(Parent, Arc<GuestCgroup>)> {
     let parent = Parent::new(name)?;
-    let guest = Arc::new(GuestCgroup::create(Some(&parent.0)).unwrap());
+    let guest = Arc::new(GuestCgroup::create(Some(&parent.0), true).unwrap());
     Some((parent, guest))
 }
 

@@ -43,6 +43,12 @@ pub enum Operational<'a> {
         /// Why.
         reason: &'a str,
     },
+    /// The host's watchdog (what kills the guest cgroups when the host is
+    /// gone) could not be started, or had exited and was started again.
+    NoWatchdog {
+        /// Why.
+        reason: &'a str,
+    },
     /// Child `pid` was reaped outside procgate and the kernel cannot tell
     /// its exit status: it is reported as `-9`.
     ExitUnknown {
@@ -66,6 +72,7 @@ impl Operational<'_> {
             Operational::Unended { .. } => "unended",
             Operational::StaleCgroup { .. } => "stale-cgroup",
             Operational::NoCgroup { .. } => "no-cgroup",
+            Operational::NoWatchdog { .. } => "no-watchdog",
             Operational::ExitUnknown { .. } => "exit-unknown",
             Operational::NoReapThread { .. } => "no-reap-thread",
         }
@@ -111,6 +118,7 @@ impl Operational<'_> {
             Operational::NoCgroup { reason } => {
                 format!("{reason}; children are contained by their process group only")
             }
+            Operational::NoWatchdog { reason } => reason.to_string(),
             Operational::ExitUnknown { pid } => format!(
                 "child {pid} was reaped outside procgate and this kernel cannot tell its exit \
                  status; reporting -9"
@@ -155,7 +163,7 @@ pub fn operational(event: Operational<'_>) {
             rec.insert("populated".into(), populated.into());
             rec.insert("left".into(), pids(left));
         }
-        Operational::NoCgroup { reason } => {
+        Operational::NoCgroup { reason } | Operational::NoWatchdog { reason } => {
             rec.insert("reason".into(), reason.into());
         }
         Operational::ExitUnknown { pid: p } => {

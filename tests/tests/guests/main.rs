@@ -36,6 +36,7 @@ mod endings;
 mod errors;
 mod exec;
 mod guest_api;
+mod host_killed;
 mod held;
 mod hostile;
 mod languages;
