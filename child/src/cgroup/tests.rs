@@ -231,3 +231,53 @@ fn an_empty_guest_cgroup_is_removed_with_its_leaves() {
     drop((first, second));
     end_and_assert_gone(&guest);
 }
+
+/// The `stat` fields of `pid` after its name: state, ppid, pgrp, session.
+fn stat_of(pid: u32) -> Option<(char, u32, u32, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut f = stat.rsplit_once(") ")?.1.split(' ');
+    let state = f.next()?.chars().next()?;
+    let mut num = || f.next()?.parse::<u32>().ok();
+    Some((state, num()?, num()?, num()?))
+}
+
+#[test]
+fn the_watchdog_holds_only_its_pipe_and_is_started_again_when_killed() {
+    let Some((_parent, guest)) = guest_in("watchdog") else {
+        return;
+    };
+    let watchdog = guest.watchdog.as_ref().expect("a guest dying with the host is watched");
+    let mut pids = Vec::new();
+    for _ in 0..super::WATCHDOG_STARTS {
+        let leaf = guest.leaf().unwrap();
+        assert!(leaf.watched(), "no watchdog after {} starts", pids.len());
+        let pid = watchdog.pid().expect("a running watchdog");
+        assert!(!pids.contains(&pid), "the watchdog {pid} was not started again");
+        pids.push(pid);
+        // The host's child, in a session of its own (no terminal signal
+        // of the host's group reaches it), holding its pipe and the
+        // parent directory only, once it has set itself up (it runs
+        // alongside the host from its clone on).
+        let fds = || std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count();
+        let end = Instant::now() + Duration::from_secs(10);
+        while (stat_of(pid).unwrap().3 != pid || fds() != 2) && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let (_, ppid, _, session) = stat_of(pid).unwrap();
+        assert_eq!((ppid, session), (std::process::id(), pid));
+        assert_eq!(fds(), 2, "the watchdog {pid} holds more than two descriptors");
+        // SAFETY: a plain system call, to our own child.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        let end = Instant::now() + Duration::from_secs(10);
+        while stat_of(pid).is_some_and(|s| s.0 != 'Z') && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    // Out of starts: children get the death signal instead.
+    let leaf = guest.leaf().unwrap();
+    assert!(!leaf.watched());
+    // Every watchdog that exited was reaped (no zombie kept).
+    for pid in pids {
+        assert!(stat_of(pid).is_none(), "the watchdog {pid} was not reaped");
+    }
+}

@@ -117,6 +117,13 @@ pub fn watchdog_pids() -> Vec<u32> {
 }
 
 impl Watchdog {
+    /// The running watchdog's pid, if one runs.
+    #[cfg(test)]
+    pub(crate) fn pid(&self) -> Option<u32> {
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.live.as_ref().filter(|l| l.running()).map(|l| l.pid)
+    }
+
     /// Whether a watchdog runs for this parent now, starting one if none
     /// does (and starts are left). One `poll` when it runs.
     pub(crate) fn watching(&self) -> bool {
