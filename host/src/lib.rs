@@ -97,6 +97,6 @@ pub mod signals {
 
 /// Cgroups: the policy's mode, and the host's own cgroup directory.
 pub mod cgroup {
-    pub use procgate_child::cgroup::{own_cgroup_dir, Containment};
+    pub use procgate_child::cgroup::{own_cgroup_dir, watchdog_pids, Containment};
     pub use procgate_policy::CgroupMode;
 }

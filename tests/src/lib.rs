@@ -487,9 +487,12 @@ impl procgate::hooks::ProcgateHooks for Checkpoints {
     }
 }
 
-/// The pids of this process's live children (zombies included).
+/// The pids of this process's live children (zombies included), but for
+/// the host's own watchdogs (`procgate::cgroup::watchdog_pids`), which
+/// live as long as the host.
 pub fn children() -> Vec<u32> {
     let me = std::process::id();
+    let watchdogs = procgate::cgroup::watchdog_pids();
     let mut out = Vec::new();
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return out;
@@ -509,7 +512,7 @@ pub fn children() -> Vec<u32> {
             continue;
         };
         let ppid = rest.split(' ').nth(1).and_then(|s| s.parse::<u32>().ok());
-        if ppid == Some(me) {
+        if ppid == Some(me) && !watchdogs.contains(&pid) {
             out.push(pid);
         }
     }
