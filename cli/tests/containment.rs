@@ -261,17 +261,6 @@ fn the_cgroup_of_a_killed_host_is_ended_by_the_next_host() {
     assert!(!stale.exists(), "{} was left", stale.display());
 }
 
-/// Whether `pid` is gone or a zombie, waiting up to 10 s.
-fn dies(pid: u32) -> bool {
-    for _ in 0..1000 {
-        match procgate_tests::proc_state(pid) {
-            None | Some('Z') => return true,
-            _ => std::thread::sleep(Duration::from_millis(10)),
-        }
-    }
-    false
-}
-
 #[test]
 fn an_escaped_grandchild_dies_when_the_cli_is_killed() {
     // The death signal reaches the CLI's own children only; a grandchild
@@ -300,15 +289,8 @@ fn an_escaped_grandchild_dies_when_the_cli_is_killed() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let mut escapee = None;
-    for _ in 0..6000 {
-        if let Ok(text) = std::fs::read_to_string(&pid) {
-            escapee = text.trim().parse::<u32>().ok();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let Some(escapee) = escapee else {
+    let escapee = procgate_tests::wait_for_file(&pid, Duration::from_secs(60));
+    let Some(escapee) = escapee.and_then(|t| t.trim().parse::<u32>().ok()) else {
         cli.kill().unwrap();
         cli.wait().unwrap();
         panic!("the escapee wrote no pid within 60 s");
@@ -324,13 +306,10 @@ fn an_escaped_grandchild_dies_when_the_cli_is_killed() {
     assert!(guest_cg.exists(), "{}", guest_cg.display());
     cli.kill().unwrap(); // SIGKILL: no cleanup code of the host runs
     cli.wait().unwrap();
-    let died = dies(escapee);
-    if !died {
-        // Do not leave it running.
-        // SAFETY: a plain system call.
-        unsafe { libc::kill(escapee as i32, libc::SIGKILL) };
-    }
-    assert!(died, "the setsid grandchild {escapee} outlived its killed host");
+    assert!(
+        procgate_tests::dies_within(escapee, Duration::from_secs(10)),
+        "the setsid grandchild {escapee} outlived its killed host"
+    );
     for _ in 0..500 {
         if !guest_cg.exists() {
             return;

@@ -350,6 +350,39 @@ pub fn proc_state(pid: u32) -> Option<char> {
     stat.rsplit_once(") ")?.1.chars().next()
 }
 
+/// Whether process `pid` is gone or a zombie within `limit` (polled every
+/// 10 ms); one that is not is SIGKILLed, so that a failing test leaves
+/// nothing running.
+pub fn dies_within(pid: u32, limit: Duration) -> bool {
+    let end = std::time::Instant::now() + limit;
+    loop {
+        if matches!(proc_state(pid), None | Some('Z')) {
+            return true;
+        }
+        if std::time::Instant::now() >= end {
+            // SAFETY: a plain system call.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The text of the file at `path` once it exists (a writer renames it
+/// into place whole), waiting up to `limit`.
+pub fn wait_for_file(path: &Path, limit: Duration) -> Option<String> {
+    let end = std::time::Instant::now() + limit;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            return Some(text);
+        }
+        if std::time::Instant::now() >= end {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// The parent of process `pid` from `/proc`, or `None` if there is no such
 /// process.
 pub fn proc_parent(pid: u32) -> Option<u32> {

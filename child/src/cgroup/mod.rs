@@ -130,7 +130,10 @@ impl GuestCgroup {
             w.watching();
         }
         let kept = if die_with_host { "" } else { "k" };
-        let dir = parent.join(format!("procgate-{}-{kept}{n}", host_tag(std::process::id())));
+        let dir = parent.join(format!(
+            "procgate-{}-{kept}{n}",
+            host_tag(std::process::id())
+        ));
         std::fs::create_dir(&dir)?;
         // Whether the kernel has cgroup.kill does not change: looked at once.
         static HAS_KILL: AtomicBool = AtomicBool::new(false);

@@ -246,26 +246,40 @@ fn the_watchdog_holds_only_its_pipe_and_is_started_again_when_killed() {
     let Some((_parent, guest)) = guest_in("watchdog") else {
         return;
     };
-    let watchdog = guest.watchdog.as_ref().expect("a guest dying with the host is watched");
+    let watchdog = guest
+        .watchdog
+        .as_ref()
+        .expect("a guest dying with the host is watched");
     let mut pids = Vec::new();
     for _ in 0..super::WATCHDOG_STARTS {
         let leaf = guest.leaf().unwrap();
         assert!(leaf.watched(), "no watchdog after {} starts", pids.len());
         let pid = watchdog.pid().expect("a running watchdog");
-        assert!(!pids.contains(&pid), "the watchdog {pid} was not started again");
+        assert!(
+            !pids.contains(&pid),
+            "the watchdog {pid} was not started again"
+        );
         pids.push(pid);
         // The host's child, in a session of its own (no terminal signal
         // of the host's group reaches it), holding its pipe and the
         // parent directory only, once it has set itself up (it runs
         // alongside the host from its clone on).
-        let fds = || std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count();
+        let fds = || {
+            std::fs::read_dir(format!("/proc/{pid}/fd"))
+                .unwrap()
+                .count()
+        };
         let end = Instant::now() + Duration::from_secs(10);
         while (stat_of(pid).unwrap().3 != pid || fds() != 2) && Instant::now() < end {
             std::thread::sleep(Duration::from_millis(5));
         }
         let (_, ppid, _, session) = stat_of(pid).unwrap();
         assert_eq!((ppid, session), (std::process::id(), pid));
-        assert_eq!(fds(), 2, "the watchdog {pid} holds more than two descriptors");
+        assert_eq!(
+            fds(),
+            2,
+            "the watchdog {pid} holds more than two descriptors"
+        );
         // SAFETY: a plain system call, to our own child.
         unsafe { libc::kill(pid as i32, libc::SIGKILL) };
         let end = Instant::now() + Duration::from_secs(10);

@@ -5,7 +5,9 @@
 //! embedder does (not the process's main thread).
 
 use procgate::Policy;
-use procgate_tests::{kernel_cgroup2_dir, kernel_feature, proc_state, run_guest, scratch};
+use procgate_tests::{
+    dies_within, kernel_cgroup2_dir, kernel_feature, run_guest, scratch, wait_for_file,
+};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -15,20 +17,6 @@ const HOST: &str = "PROCGATE_TEST_KILLED_HOST_DIR";
 
 fn shell() -> procgate::Policy {
     Policy::builder().allow_shell("/bin/sh").build().unwrap()
-}
-
-/// Whether `pid` is gone or a zombie, waiting up to 10 s; one that is
-/// not is killed so the test leaves nothing behind.
-fn dies(pid: u32) -> bool {
-    for _ in 0..1000 {
-        match proc_state(pid) {
-            None | Some('Z') => return true,
-            _ => std::thread::sleep(Duration::from_millis(10)),
-        }
-    }
-    // SAFETY: a plain system call.
-    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-    false
 }
 
 #[test]
@@ -66,15 +54,7 @@ fn the_guests_whole_tree_dies_when_an_embedding_host_is_killed() {
         .spawn()
         .unwrap();
     let pids = dir.path().join("pids");
-    let mut text = None;
-    for _ in 0..6000 {
-        if let Ok(t) = std::fs::read_to_string(&pids) {
-            text = Some(t);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let Some(text) = text else {
+    let Some(text) = wait_for_file(&pids, Duration::from_secs(60)) else {
         host.kill().unwrap();
         host.wait().unwrap();
         panic!("the host's child wrote no pids within 60 s");
@@ -83,9 +63,12 @@ fn the_guests_whole_tree_dies_when_an_embedding_host_is_killed() {
     let (escapee, child) = (it.next().unwrap(), it.next().unwrap());
     host.kill().unwrap(); // SIGKILL: no cleanup code of the host runs
     host.wait().unwrap();
-    let child_died = dies(child);
-    let escapee_died = dies(escapee);
-    assert!(child_died, "the guest's child {child} outlived its killed host");
+    let child_died = dies_within(child, Duration::from_secs(10));
+    let escapee_died = dies_within(escapee, Duration::from_secs(10));
+    assert!(
+        child_died,
+        "the guest's child {child} outlived its killed host"
+    );
     assert!(
         escapee_died,
         "the setsid grandchild {escapee} outlived its killed host"
