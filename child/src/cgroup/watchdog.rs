@@ -66,8 +66,10 @@ use std::sync::{Arc, Mutex};
 /// restarts); past that, children get the death signal.
 pub const STARTS: u32 = 4;
 
-/// The watchdog's stack, above one guard page.
-const STACK_SIZE: usize = 64 * 1024;
+/// The watchdog's stack, above one guard page: room for `remove_tree`'s
+/// 16 levels (a 1 KiB buffer each) in an unoptimized build many times
+/// over; only the pages it touches are ever allocated.
+const STACK_SIZE: usize = 256 * 1024;
 const GUARD: usize = 4096;
 
 /// Room for `procgate-<pid>.<pidns inode>-`.
