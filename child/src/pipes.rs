@@ -218,9 +218,41 @@ impl PipeReader {
 }
 
 /// The write end of a child's stdin pipe.
+///
+/// A pipe the guest fills (a write found it full: the guest streams
+/// faster than the child reads) is grown once to [`GROWN_PIPE`] bytes, so
+/// that the guest's next writes land while the child reads instead of
+/// each waiting for the child to empty the pipe. Measured (`bench/`,
+/// `stdin-stream`, 64 KiB writes into `cat`): about 2.8 GB/s with the
+/// kernel's 64 KiB pipe, about 3.7 GB/s grown; a grown reading end
+/// (`stdout-stream`) was no faster, so only this end grows. At most
+/// [`GROWN_PIPES_MAX`] are grown at once in a host: a pipe's size counts
+/// against its user's `pipe-user-pages-soft`, past which the kernel makes
+/// the user's new pipes small.
 #[derive(Debug)]
 pub struct PipeWriter {
     fd: AsyncFd<OwnedFd>,
+    /// Whether this pipe was looked at for growing (grown or not).
+    grow_tried: std::sync::atomic::AtomicBool,
+    /// Whether it was grown (and so counts in [`GROWN`]).
+    grown: std::sync::atomic::AtomicBool,
+}
+
+/// The size a streamed-into stdin pipe grows to.
+pub const GROWN_PIPE: usize = 256 * 1024;
+
+/// Most stdin pipes grown at once in a host.
+pub const GROWN_PIPES_MAX: usize = 16;
+
+/// Stdin pipes grown now.
+static GROWN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl Drop for PipeWriter {
+    fn drop(&mut self) {
+        if self.grown.load(std::sync::atomic::Ordering::Relaxed) {
+            GROWN.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
 }
 
 impl PipeWriter {
@@ -228,7 +260,47 @@ impl PipeWriter {
     pub fn new(fd: impl Into<OwnedFd>) -> io::Result<PipeWriter> {
         Ok(PipeWriter {
             fd: registered(fd.into(), Interest::WRITABLE)?,
+            grow_tried: std::sync::atomic::AtomicBool::new(false),
+            grown: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// The pipe's size now (`F_GETPIPE_SZ`).
+    pub fn capacity(&self) -> io::Result<usize> {
+        // SAFETY: a plain fcntl on our own descriptor.
+        let n = unsafe { libc::fcntl(self.fd.get_ref().as_raw_fd(), libc::F_GETPIPE_SZ) };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(n as usize)
+    }
+
+    /// Grows the pipe to [`GROWN_PIPE`] the first time it is found full,
+    /// while fewer than [`GROWN_PIPES_MAX`] are; returns whether it grew.
+    fn grow_once(&self) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.grow_tried.swap(true, Relaxed) {
+            return false;
+        }
+        if GROWN.fetch_add(1, Relaxed) >= GROWN_PIPES_MAX {
+            GROWN.fetch_sub(1, Relaxed);
+            return false;
+        }
+        // SAFETY: a plain fcntl on our own descriptor; a refusal (EPERM
+        // past the user's hard limit, EBUSY) leaves the pipe as it was.
+        let set = unsafe {
+            libc::fcntl(
+                self.fd.get_ref().as_raw_fd(),
+                libc::F_SETPIPE_SZ,
+                GROWN_PIPE as libc::c_int,
+            )
+        };
+        if set < 0 {
+            GROWN.fetch_sub(1, Relaxed);
+            return false;
+        }
+        self.grown.store(true, Relaxed);
+        true
     }
 
     fn raw_write(fd: &OwnedFd, buf: &[u8]) -> io::Result<usize> {
@@ -241,9 +313,15 @@ impl PipeWriter {
         }
     }
 
-    /// Writes what the pipe takes now; `Ok(None)` if it is full.
+    /// Writes what the pipe takes now; `Ok(None)` if it is full (a pipe
+    /// found full the first time is grown and written again).
     pub fn try_write(&self, buf: &[u8]) -> io::Result<Option<usize>> {
-        try_now(&self.fd, Interest::WRITABLE, |fd| Self::raw_write(fd, buf))
+        match try_now(&self.fd, Interest::WRITABLE, |fd| Self::raw_write(fd, buf))? {
+            None if self.grow_once() => {
+                try_now(&self.fd, Interest::WRITABLE, |fd| Self::raw_write(fd, buf))
+            }
+            done => Ok(done),
+        }
     }
 
     /// Waits until a write would not block (or would fail).
