@@ -15,9 +15,11 @@
 //! host's page tables, no memory of its own to speak of) but has its own
 //! descriptor table, holding only the read end of a pipe whose write end
 //! only the host holds (close-on-exec), and the parent directory. It
-//! blocks every signal, leaves the host's session, and sleeps in `read`
-//! until the pipe reports end-of-file: the host process is gone (or has
-//! called `execve`). It then kills every `procgate-<host tag>-<digit>…`
+//! blocks every signal, leaves the host's session, and sleeps in `poll`
+//! until the pipe reports end-of-file (the host process is gone, or has
+//! called `execve`) or, looked at once a second, its parent is no longer
+//! the host (the host is gone while a copy of the write end lives on, in a
+//! `fork` of the host that did not `execve`). It then kills every `procgate-<host tag>-<digit>…`
 //! cgroup in the parent, waits (up to [`KILL_WAIT`]) until they are empty,
 //! removes them and exits. The memory it shares stays mapped for it after
 //! the host's end (the kernel frees an address space with its last user).
@@ -35,7 +37,8 @@
 //!   only children started on the process's main thread (which keep the
 //!   death signal) die at once.
 //! - A `fork` of the host that does not `execve` holds the pipe's write
-//!   end: the watchdog waits for it too.
+//!   end: the watchdog then sees the host gone by its parent changing,
+//!   up to a second later.
 //! - A child that can signal the watchdog (same user, no Landlock signal
 //!   scope) can kill it; the host then starts another before its next
 //!   spawn.
@@ -180,6 +183,8 @@ unsafe impl Send for Live {}
 /// What the watchdog reads: its two descriptors and the name prefix of
 /// the host's guest cgroups.
 struct Args {
+    /// The host's pid: the watchdog's parent while the host lives.
+    host: i32,
     pipe: RawFd,
     dir: RawFd,
     prefix: [u8; PREFIX_MAX],
@@ -212,6 +217,7 @@ impl Live {
         let (read_end, host_end) =
             unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
         let mut args = Box::new(Args {
+            host: std::process::id() as i32,
             pipe: read_end.as_raw_fd(),
             dir: dir.as_raw_fd(),
             prefix: [0; PREFIX_MAX],
@@ -331,11 +337,34 @@ extern "C" fn watch(arg: *mut c_void) -> c_int {
     };
     let _ = rustix::process::setsid();
     close_all_but(args.pipe, args.dir);
+    // Until the pipe reports end-of-file, or, looked at once a second,
+    // the watchdog's parent is no longer the host (it was reparented: the
+    // host is gone though a copy of the pipe's write end lives on, in a
+    // `fork` of the host, or in this watchdog itself had the host died
+    // before `close_all_but` above).
     let mut byte = [0u8; 1];
+    let second = rustix::event::Timespec {
+        tv_sec: 1,
+        tv_nsec: 0,
+    };
     loop {
+        let host_alive =
+            rustix::process::getppid().is_some_and(|p| p.as_raw_nonzero().get() == args.host);
+        if !host_alive {
+            break;
+        }
+        let mut fds = [rustix::event::PollFd::new(
+            &pipe,
+            rustix::event::PollFlags::IN,
+        )];
+        match rustix::event::poll(&mut fds, Some(&second)) {
+            Ok(0) | Err(rustix::io::Errno::INTR) => continue,
+            Ok(_) => {}
+            Err(_) => break,
+        }
         match rustix::io::read(pipe, &mut byte) {
             Ok(0) => break,
-            Err(rustix::io::Errno::INTR) | Ok(_) => continue,
+            Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) | Ok(_) => continue,
             Err(_) => break,
         }
     }

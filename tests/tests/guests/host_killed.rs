@@ -19,21 +19,42 @@ fn shell() -> procgate::Policy {
     Policy::builder().allow_shell("/bin/sh").build().unwrap()
 }
 
-#[test]
-fn the_guests_whole_tree_dies_when_an_embedding_host_is_killed() {
-    if let Some(dir) = std::env::var_os(HOST) {
-        // The host: its guest's child writes the pids of an escaped
-        // grandchild (its own session) and of itself, then stays.
-        let dir = Path::new(&dir);
-        let script = format!(
-            "setsid sleep 600 </dev/null >/dev/null 2>&1 & p=$!; \
-             while [ \"$(cut -d' ' -f6 /proc/$p/stat)\" != $p ]; do sleep 0.01; done; \
-             echo \"$p $$\" > '{d}/pids.tmp'; mv '{d}/pids.tmp' '{d}/pids'; exec sleep 600",
-            d = dir.display()
-        );
-        run_guest("containment", &["inherit", &script], shell());
-        return;
+/// The host's side: its guest's child writes the pids of an escaped
+/// grandchild (its own session) and of itself to `DIR/pids`, then stays.
+/// With `fork`, once that is written the host also forks a process that
+/// does not `execve` (it holds every descriptor of the host, the write end
+/// of the watchdog's pipe among them) and writes its pid to `DIR/fork`.
+fn host(dir: &Path, fork: bool) {
+    let script = format!(
+        "setsid sleep 600 </dev/null >/dev/null 2>&1 & p=$!; \
+         while [ \"$(cut -d' ' -f6 /proc/$p/stat)\" != $p ]; do sleep 0.01; done; \
+         echo \"$p $$\" > '{d}/pids.tmp'; mv '{d}/pids.tmp' '{d}/pids'; exec sleep 600",
+        d = dir.display()
+    );
+    if fork {
+        let dir = dir.to_path_buf();
+        std::thread::spawn(move || {
+            wait_for_file(&dir.join("pids"), Duration::from_secs(60)).unwrap();
+            // SAFETY: the forked child only calls `pause` (async-signal-
+            // safe) until it is killed.
+            let pid = unsafe { libc::fork() };
+            if pid == 0 {
+                loop {
+                    // SAFETY: as above.
+                    unsafe { libc::pause() };
+                }
+            }
+            std::fs::write(dir.join("fork.tmp"), pid.to_string()).unwrap();
+            std::fs::rename(dir.join("fork.tmp"), dir.join("fork")).unwrap();
+        });
     }
+    run_guest("containment", &["inherit", &script], shell());
+}
+
+/// Starts this test binary as the host of test `name`, waits for its
+/// guest's pids (and, with `fork`, its fork's), SIGKILLs it, and asserts
+/// that the guest's child and escaped grandchild die.
+fn kill_the_host_and_look(name: &str, fork: bool) {
     if !kernel_feature(
         "a writable cgroup v2",
         kernel_cgroup2_dir().is_some(),
@@ -43,28 +64,46 @@ fn the_guests_whole_tree_dies_when_an_embedding_host_is_killed() {
     }
     let dir = scratch("killed-host");
     let mut host = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "host_killed::the_guests_whole_tree_dies_when_an_embedding_host_is_killed",
-            "--exact",
-            "--nocapture",
-        ])
+        .args([&format!("host_killed::{name}"), "--exact", "--nocapture"])
         .env(HOST, dir.path())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let pids = dir.path().join("pids");
-    let Some(text) = wait_for_file(&pids, Duration::from_secs(60)) else {
+    let wait = |file: &str| {
+        let text = wait_for_file(&dir.path().join(file), Duration::from_secs(60));
+        text.map(|t| {
+            t.split_whitespace()
+                .map(|s| s.parse::<u32>().unwrap())
+                .collect::<Vec<u32>>()
+        })
+    };
+    let (Some(pids), forked) = (
+        wait("pids"),
+        if fork { wait("fork") } else { Some(Vec::new()) },
+    ) else {
         host.kill().unwrap();
         host.wait().unwrap();
-        panic!("the host's child wrote no pids within 60 s");
+        panic!("the host wrote no pids within 60 s");
     };
-    let mut it = text.split_whitespace().map(|s| s.parse::<u32>().unwrap());
-    let (escapee, child) = (it.next().unwrap(), it.next().unwrap());
+    let Some(forked) = forked else {
+        host.kill().unwrap();
+        host.wait().unwrap();
+        panic!("the host's fork wrote no pid within 60 s");
+    };
+    let (escapee, child) = (pids[0], pids[1]);
     host.kill().unwrap(); // SIGKILL: no cleanup code of the host runs
     host.wait().unwrap();
     let child_died = dies_within(child, Duration::from_secs(10));
     let escapee_died = dies_within(escapee, Duration::from_secs(10));
+    for pid in forked {
+        // The fork is no guest's: the watchdog leaves it alone, and the
+        // test ends it.
+        let alive = matches!(procgate_tests::proc_state(pid), Some(s) if s != 'Z');
+        // SAFETY: a plain system call.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        assert!(alive, "the host's fork {pid} was killed with the guests");
+    }
     assert!(
         child_died,
         "the guest's child {child} outlived its killed host"
@@ -73,4 +112,28 @@ fn the_guests_whole_tree_dies_when_an_embedding_host_is_killed() {
         escapee_died,
         "the setsid grandchild {escapee} outlived its killed host"
     );
+}
+
+#[test]
+fn the_guests_whole_tree_dies_when_an_embedding_host_is_killed() {
+    match std::env::var_os(HOST) {
+        Some(dir) => host(Path::new(&dir), false),
+        None => kill_the_host_and_look(
+            "the_guests_whole_tree_dies_when_an_embedding_host_is_killed",
+            false,
+        ),
+    }
+}
+
+#[test]
+fn the_guests_whole_tree_dies_though_a_fork_of_the_killed_host_holds_its_descriptors() {
+    // The fork keeps the write end of the watchdog's pipe open: the
+    // watchdog sees the host gone by its own parent changing.
+    match std::env::var_os(HOST) {
+        Some(dir) => host(Path::new(&dir), true),
+        None => kill_the_host_and_look(
+            "the_guests_whole_tree_dies_though_a_fork_of_the_killed_host_holds_its_descriptors",
+            true,
+        ),
+    }
 }
