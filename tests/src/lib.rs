@@ -192,6 +192,7 @@ pub struct GuestRun {
     grace: Option<Duration>,
     hooks: Option<std::sync::Arc<dyn procgate::hooks::ProcgateHooks>>,
     dirs: Vec<PathBuf>,
+    die_with_host: bool,
 }
 
 impl GuestRun {
@@ -209,6 +210,7 @@ impl GuestRun {
             grace: None,
             hooks: None,
             dirs: Vec::new(),
+            die_with_host: true,
         }
     }
 
@@ -216,6 +218,13 @@ impl GuestRun {
     /// `procgate run --dir` does.
     pub fn dir(mut self, dir: &Path) -> GuestRun {
         self.dirs.push(dir.to_path_buf());
+        self
+    }
+
+    /// Whether the guest's children die with the host
+    /// (`ProcgateCtx::die_with_host`; yes unless told).
+    pub fn die_with_host(mut self, yes: bool) -> GuestRun {
+        self.die_with_host = yes;
         self
     }
 
@@ -293,6 +302,9 @@ impl GuestRun {
         });
         if let Some(grace) = self.grace {
             ctx = ctx.kill_grace(grace);
+        }
+        if !self.die_with_host {
+            ctx = ctx.die_with_host(false);
         }
         if let Some(hooks) = self.hooks {
             ctx = ctx.hooks(hooks);
@@ -665,7 +677,10 @@ pub fn kernel_cgroup2_dir() -> Option<PathBuf> {
         let Some(mount) = left.split(' ').nth(4) else {
             continue;
         };
-        let probe = Path::new(mount).join(format!("procgate-probe-{}", std::process::id()));
+        // Named per call too: tests in one process probe at once.
+        static CALL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let call = CALL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let probe = Path::new(mount).join(format!("procgate-probe-{}-{call}", std::process::id()));
         if std::fs::create_dir(&probe).is_ok() {
             let kill = probe.join("cgroup.kill").exists();
             let _ = std::fs::remove_dir(&probe);
