@@ -51,6 +51,14 @@ fn host(dir: &Path, fork: bool, keep: bool) {
         });
     }
     if keep {
+        // A guest whose children die with the host first, so that the
+        // host has a watchdog, which must leave the kept guest alone.
+        let run = run_guest("containment", &["out", "exit 0"], shell());
+        assert_eq!(run.lines(), ["rc 0"], "{run}");
+        assert!(
+            !procgate::cgroup::watchdog_pids().is_empty(),
+            "the host has no watchdog"
+        );
         let run = GuestRun::new("containment", &["inherit", &script], shell())
             .die_with_host(false)
             .run();
