@@ -125,7 +125,8 @@ pub fn spawn(plan: &SpawnPlan, stdio: Stdio, children: &Arc<Children>) -> Result
         (None, Group::Host) => Containment::ChildOnly,
         (None, _) => Containment::ProcessGroup,
     };
-    let watched = children.die_with_host() && leaf.as_ref().is_some_and(|l| l.watched());
+    // Only a guest whose children die with the host has a watchdog.
+    let watched = leaf.as_ref().is_some_and(|l| l.watched());
     let cgroup_fd = leaf.as_mut().and_then(crate::cgroup::Leaf::take_fd);
     let setup = crate::setup::prepare(&plan.sandbox)?;
     let spec = Spec {

@@ -113,17 +113,11 @@ pub(crate) fn for_parent(parent: &Path) -> Arc<Watchdog> {
 /// host's children leaves them out).
 pub fn watchdog_pids() -> Vec<u32> {
     let all = ALL.lock().unwrap_or_else(|p| p.into_inner());
-    all.iter()
-        .filter_map(|w| {
-            let state = w.state.lock().unwrap_or_else(|p| p.into_inner());
-            state.live.as_ref().filter(|l| l.running()).map(|l| l.pid)
-        })
-        .collect()
+    all.iter().filter_map(|w| w.pid()).collect()
 }
 
 impl Watchdog {
     /// The running watchdog's pid, if one runs.
-    #[cfg(test)]
     pub(crate) fn pid(&self) -> Option<u32> {
         let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         state.live.as_ref().filter(|l| l.running()).map(|l| l.pid)
@@ -208,14 +202,7 @@ impl Live {
             .custom_flags(libc::O_DIRECTORY)
             .open(parent)?
             .into();
-        let mut fds: [c_int; 2] = [0; 2];
-        // SAFETY: `fds` is ours to fill.
-        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: fresh descriptors we now own.
-        let (read_end, host_end) =
-            unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        let (read_end, host_end) = crate::pipes::pipe().map_err(io::Error::other)?;
         let mut args = Box::new(Args {
             host: std::process::id() as i32,
             pipe: read_end.as_raw_fd(),
