@@ -188,47 +188,20 @@ fn a_child_reading_the_terminal_gets_its_line() {
     assert!(stdout.contains("rc 0"), "{stdout}");
 }
 
-/// A cgroup of the test's own under the cgroup2 mount, killed and removed
-/// (with what is below it) when dropped.
-struct OwnCgroup(std::path::PathBuf);
-
-impl Drop for OwnCgroup {
-    fn drop(&mut self) {
-        fn remove(dir: &std::path::Path) {
-            let _ = std::fs::write(dir.join("cgroup.kill"), "1");
-            for sub in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                if sub.path().is_dir() {
-                    remove(&sub.path());
-                }
-            }
-            for _ in 0..100 {
-                if std::fs::remove_dir(dir).is_ok() || !dir.exists() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-        remove(&self.0);
-    }
-}
-
 #[test]
 fn the_cgroup_of_a_killed_host_is_ended_by_the_next_host() {
-    let mount = procgate_tests::kernel_cgroup2_dir();
     if !kernel_feature(
         "a writable cgroup v2",
-        mount.is_some(),
+        procgate_tests::kernel_cgroup2_dir().is_some(),
         "PROCGATE_EXPECT_CGROUP",
     ) {
         return;
     }
-    let mount = mount.unwrap();
     // The sweep looks in the host's own cgroup, and every host on the
     // machine sweeps the one it is in: the host here runs in a cgroup of
     // the test's own, so that no other host (another test, another run)
     // sweeps the stale cgroup while it is being set up.
-    let own = OwnCgroup(mount.join(format!("pgtest-stale-sweep-{}", std::process::id())));
-    std::fs::create_dir(&own.0).unwrap();
+    let own = procgate_tests::TestCgroup::new("stale-sweep").unwrap();
     // What a SIGKILLed host leaves: its guest cgroup with a process in it
     // (a grandchild the death signal did not reach), named for a pid that
     // is gone.
@@ -238,7 +211,7 @@ fn the_cgroup_of_a_killed_host_is_ended_by_the_next_host() {
     let ns = std::fs::read_link("/proc/self/ns/pid").unwrap();
     let ns = ns.to_string_lossy();
     let ns = ns.trim_start_matches("pid:[").trim_end_matches(']');
-    let stale = own.0.join(format!("procgate-{dead}.{ns}-0"));
+    let stale = own.path().join(format!("procgate-{dead}.{ns}-0"));
     let leaf = stale.join("c0");
     std::fs::create_dir_all(&leaf).unwrap();
     let mut left = Command::new("sleep").arg("60").spawn().unwrap();
@@ -250,7 +223,7 @@ fn the_cgroup_of_a_killed_host_is_ended_by_the_next_host() {
         r#"echo $$ > "$1/cgroup.procs" || exit 97; shift; exec "$@""#,
         "sh",
     ]);
-    cmd.arg(&own.0).arg(env!("CARGO_BIN_EXE_procgate"));
+    cmd.arg(own.path()).arg(env!("CARGO_BIN_EXE_procgate"));
     cmd.args(["run", "--allow-shell", &guest(), "out", "exit 0"]);
     let out = output_within(cmd);
     assert_eq!(text(&out.stdout), "rc 0\n", "{}", text(&out.stderr));

@@ -692,6 +692,47 @@ pub fn kernel_cgroup2_dir() -> Option<PathBuf> {
     None
 }
 
+/// A cgroup of the test's own, `<cgroup2 mount>/pgtest-<name>-<pid>`, in
+/// which the test runs a host: every host sweeps the cgroups of dead hosts
+/// in the cgroup it is in, so a host started by another test could
+/// otherwise end what the test looks at. Dropped, it kills what is left in
+/// it and removes it with everything below.
+pub struct TestCgroup(PathBuf);
+
+impl TestCgroup {
+    /// Makes it; `None` without a writable cgroup v2.
+    pub fn new(name: &str) -> Option<TestCgroup> {
+        let dir = kernel_cgroup2_dir()?.join(format!("pgtest-{name}-{}", std::process::id()));
+        std::fs::create_dir(&dir).unwrap();
+        Some(TestCgroup(dir))
+    }
+
+    /// Its directory.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TestCgroup {
+    fn drop(&mut self) {
+        fn remove(dir: &Path) {
+            let _ = std::fs::write(dir.join("cgroup.kill"), "1");
+            for sub in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                if sub.path().is_dir() {
+                    remove(&sub.path());
+                }
+            }
+            for _ in 0..100 {
+                if std::fs::remove_dir(dir).is_ok() || !dir.exists() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        remove(&self.0);
+    }
+}
+
 /// Whether a test that needs a kernel feature may run: `true` if
 /// `present`. Otherwise it prints why the test is skipped and returns
 /// `false` — or fails the test when the environment variable

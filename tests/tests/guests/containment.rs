@@ -49,13 +49,7 @@ fn read_pid(path: &Path) -> u32 {
 
 /// Whether `pid` is gone (or a zombie waiting for init), waiting up to 20 s.
 fn dies(pid: u32) -> bool {
-    for _ in 0..2000 {
-        match procgate_tests::proc_state(pid) {
-            None | Some('Z') => return true,
-            _ => std::thread::sleep(Duration::from_millis(10)),
-        }
-    }
-    false
+    procgate_tests::dies_within(pid, Duration::from_secs(20))
 }
 
 /// The guest's cgroup directory, from the `0::/path` line the child wrote

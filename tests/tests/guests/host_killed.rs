@@ -7,10 +7,10 @@
 use procgate::Policy;
 use procgate_tests::{
     dies_within, kernel_cgroup2_dir, kernel_feature, proc_state, run_guest, scratch, wait_for_file,
-    GuestRun,
+    GuestRun, TestCgroup,
 };
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// Set in the host's environment: the scratch directory it reports in.
@@ -20,20 +20,31 @@ fn shell() -> procgate::Policy {
     Policy::builder().allow_shell("/bin/sh").build().unwrap()
 }
 
+/// What a test's host does besides running the guest.
+#[derive(Clone, Copy, PartialEq)]
+enum Case {
+    /// Nothing more.
+    Plain,
+    /// Once the guest's child has written its pids, the host forks a
+    /// process that does not `execve` (it holds every descriptor of the
+    /// host, the write end of the watchdog's pipe among them) and writes
+    /// its pid to `DIR/fork`.
+    Fork,
+    /// The guest's children are not to die with the host; a guest whose
+    /// children do runs first, so that the host has a watchdog.
+    Kept,
+}
+
 /// The host's side: its guest's child writes the pids of an escaped
 /// grandchild (its own session) and of itself to `DIR/pids`, then stays.
-/// With `fork`, once that is written the host also forks a process that
-/// does not `execve` (it holds every descriptor of the host, the write end
-/// of the watchdog's pipe among them) and writes its pid to `DIR/fork`.
-/// With `keep`, the guest's children are not to die with the host.
-fn host(dir: &Path, fork: bool, keep: bool) {
+fn host(dir: &Path, case: Case) {
     let script = format!(
         "setsid sleep 600 </dev/null >/dev/null 2>&1 & p=$!; \
          while [ \"$(cut -d' ' -f6 /proc/$p/stat)\" != $p ]; do sleep 0.01; done; \
          echo \"$p $$\" > '{d}/pids.tmp'; mv '{d}/pids.tmp' '{d}/pids'; exec sleep 600",
         d = dir.display()
     );
-    if fork {
+    if case == Case::Fork {
         let dir = dir.to_path_buf();
         std::thread::spawn(move || {
             wait_for_file(&dir.join("pids"), Duration::from_secs(60)).unwrap();
@@ -50,9 +61,8 @@ fn host(dir: &Path, fork: bool, keep: bool) {
             std::fs::rename(dir.join("fork.tmp"), dir.join("fork")).unwrap();
         });
     }
-    if keep {
-        // A guest whose children die with the host first, so that the
-        // host has a watchdog, which must leave the kept guest alone.
+    if case == Case::Kept {
+        // The watchdog must leave the kept guest alone.
         let run = run_guest("containment", &["out", "exit 0"], shell());
         assert_eq!(run.lines(), ["rc 0"], "{run}");
         assert!(
@@ -68,55 +78,88 @@ fn host(dir: &Path, fork: bool, keep: bool) {
     run_guest("containment", &["inherit", &script], shell());
 }
 
-/// Starts this test binary as the host of test `name`, waits for its
-/// guest's pids (and, with `fork`, its fork's), SIGKILLs it, and asserts
-/// that the guest's child and escaped grandchild die.
-fn kill_the_host_and_look(name: &str, fork: bool) {
-    if !kernel_feature(
+/// Whether the test may run (a writable cgroup v2), said if not.
+fn cgroup_available() -> bool {
+    kernel_feature(
         "a writable cgroup v2",
         kernel_cgroup2_dir().is_some(),
         "PROCGATE_EXPECT_CGROUP",
-    ) {
-        return;
-    }
-    let dir = scratch("killed-host");
-    let mut host = Command::new(std::env::current_exe().unwrap())
+    )
+}
+
+/// Starts this test binary as the host of test `name` (in the cgroup
+/// `cgroup` if given: it writes itself into `cgroup.procs` first), and
+/// waits for the pids it writes to each of `files` in `dir`. A host that
+/// does not write them within 60 s is killed and the test fails.
+fn start_host(
+    name: &str,
+    dir: &Path,
+    cgroup: Option<&Path>,
+    files: &[&str],
+) -> (Child, Vec<Vec<u32>>) {
+    let mut cmd = match cgroup {
+        Some(cgroup) => {
+            let mut sh = Command::new("sh");
+            sh.args([
+                "-c",
+                r#"echo $$ > "$1/cgroup.procs" || exit 97; shift; exec "$@""#,
+                "sh",
+            ])
+            .arg(cgroup)
+            .arg(std::env::current_exe().unwrap());
+            sh
+        }
+        None => Command::new(std::env::current_exe().unwrap()),
+    };
+    let mut host = cmd
         .args([&format!("host_killed::{name}"), "--exact", "--nocapture"])
-        .env(HOST, dir.path())
+        .env(HOST, dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let wait = |file: &str| {
-        let text = wait_for_file(&dir.path().join(file), Duration::from_secs(60));
-        text.map(|t| {
-            t.split_whitespace()
-                .map(|s| s.parse::<u32>().unwrap())
-                .collect::<Vec<u32>>()
-        })
+    let mut pids = Vec::new();
+    for file in files {
+        let Some(text) = wait_for_file(&dir.join(file), Duration::from_secs(60)) else {
+            host.kill().unwrap();
+            host.wait().unwrap();
+            panic!("the host wrote no {file} within 60 s");
+        };
+        pids.push(
+            text.split_whitespace()
+                .map(|s| s.parse().unwrap())
+                .collect(),
+        );
+    }
+    (host, pids)
+}
+
+/// Starts this test binary as the host of test `name`, waits for its
+/// guest's pids (and, with a fork, its fork's), SIGKILLs it, and asserts
+/// that the guest's child and escaped grandchild die.
+fn kill_the_host_and_look(name: &str, case: Case) {
+    if !cgroup_available() {
+        return;
+    }
+    let dir = scratch("killed-host");
+    // Away from other hosts' sweeps of dead hosts' cgroups, which would
+    // end these children even without the watchdog.
+    let own = TestCgroup::new(&format!("killed-host-{}", case as u8)).unwrap();
+    let files: &[&str] = if case == Case::Fork {
+        &["pids", "fork"]
+    } else {
+        &["pids"]
     };
-    let (Some(pids), forked) = (
-        wait("pids"),
-        if fork { wait("fork") } else { Some(Vec::new()) },
-    ) else {
-        host.kill().unwrap();
-        host.wait().unwrap();
-        panic!("the host wrote no pids within 60 s");
-    };
-    let Some(forked) = forked else {
-        host.kill().unwrap();
-        host.wait().unwrap();
-        panic!("the host's fork wrote no pid within 60 s");
-    };
-    let (escapee, child) = (pids[0], pids[1]);
+    let (mut host, pids) = start_host(name, dir.path(), Some(own.path()), files);
+    let (escapee, child) = (pids[0][0], pids[0][1]);
     host.kill().unwrap(); // SIGKILL: no cleanup code of the host runs
     host.wait().unwrap();
     let child_died = dies_within(child, Duration::from_secs(10));
     let escapee_died = dies_within(escapee, Duration::from_secs(10));
-    for pid in forked {
+    for &pid in pids.get(1).into_iter().flatten() {
         // The fork is no guest's: the watchdog leaves it alone, and the
         // test ends it.
-        let alive = matches!(procgate_tests::proc_state(pid), Some(s) if s != 'Z');
+        let alive = matches!(proc_state(pid), Some(s) if s != 'Z');
         // SAFETY: a plain system call.
         unsafe { libc::kill(pid as i32, libc::SIGKILL) };
         assert!(alive, "the host's fork {pid} was killed with the guests");
@@ -134,10 +177,10 @@ fn kill_the_host_and_look(name: &str, fork: bool) {
 #[test]
 fn the_guests_whole_tree_dies_when_an_embedding_host_is_killed() {
     match std::env::var_os(HOST) {
-        Some(dir) => host(Path::new(&dir), false, false),
+        Some(dir) => host(Path::new(&dir), Case::Plain),
         None => kill_the_host_and_look(
             "the_guests_whole_tree_dies_when_an_embedding_host_is_killed",
-            false,
+            Case::Plain,
         ),
     }
 }
@@ -147,10 +190,10 @@ fn the_guests_whole_tree_dies_though_a_fork_of_the_killed_host_holds_its_descrip
     // The fork keeps the write end of the watchdog's pipe open: the
     // watchdog sees the host gone by its own parent changing.
     match std::env::var_os(HOST) {
-        Some(dir) => host(Path::new(&dir), true, false),
+        Some(dir) => host(Path::new(&dir), Case::Fork),
         None => kill_the_host_and_look(
             "the_guests_whole_tree_dies_though_a_fork_of_the_killed_host_holds_its_descriptors",
-            true,
+            Case::Fork,
         ),
     }
 }
@@ -160,54 +203,26 @@ fn children_not_to_die_with_the_host_outlive_it_and_its_watchdog() {
     let Some(dir) = std::env::var_os(HOST) else {
         return kept_children_outlive_a_killed_host();
     };
-    host(Path::new(&dir), false, true);
+    host(Path::new(&dir), Case::Kept);
 }
 
 /// `die_with_host(false)`: the guest's cgroup is named `…-k<n>`, which
 /// the watchdog leaves alone, and no death signal is set.
 fn kept_children_outlive_a_killed_host() {
-    if !kernel_feature(
-        "a writable cgroup v2",
-        kernel_cgroup2_dir().is_some(),
-        "PROCGATE_EXPECT_CGROUP",
-    ) {
+    if !cgroup_available() {
         return;
     }
     let dir = scratch("killed-host-keep");
-    // The host runs in a cgroup of the test's own: every host sweeps the
-    // cgroups of dead hosts in the cgroup it is in, so one started by
-    // another test meanwhile would kill these children.
-    let own = kernel_cgroup2_dir()
-        .unwrap()
-        .join(format!("pgtest-keep-{}", std::process::id()));
-    std::fs::create_dir(&own).unwrap();
-    let mut host = Command::new("sh")
-        .args([
-            "-c",
-            r#"echo $$ > "$1/cgroup.procs" || exit 97; shift; exec "$@""#,
-            "sh",
-        ])
-        .arg(&own)
-        .arg(std::env::current_exe().unwrap())
-        .args([
-            "host_killed::children_not_to_die_with_the_host_outlive_it_and_its_watchdog",
-            "--exact",
-            "--nocapture",
-        ])
-        .env(HOST, dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let Some(text) = wait_for_file(&dir.path().join("pids"), Duration::from_secs(60)) else {
-        host.kill().unwrap();
-        host.wait().unwrap();
-        panic!("the host wrote no pids within 60 s");
-    };
-    let pids: Vec<u32> = text
-        .split_whitespace()
-        .map(|s| s.parse().unwrap())
-        .collect();
+    // In a cgroup of the test's own: another test's host would sweep
+    // these children (a dead host's) out of a shared one.
+    let own = TestCgroup::new("keep").unwrap();
+    let (mut host, pids) = start_host(
+        "children_not_to_die_with_the_host_outlive_it_and_its_watchdog",
+        dir.path(),
+        Some(own.path()),
+        &["pids"],
+    );
+    let pids = &pids[0];
     let cgroup = std::fs::read_to_string(format!("/proc/{}/cgroup", pids[1])).unwrap();
     host.kill().unwrap();
     host.wait().unwrap();
@@ -217,7 +232,7 @@ fn kept_children_outlive_a_killed_host() {
         .iter()
         .map(|&p| matches!(proc_state(p), Some(s) if s != 'Z'))
         .collect();
-    for &pid in &pids {
+    for &pid in pids {
         // SAFETY: a plain system call.
         unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     }
@@ -227,18 +242,17 @@ fn kept_children_outlive_a_killed_host() {
         .unwrap()
         .join(leaf.trim_start_matches('/'));
     let guest = leaf.parent().unwrap().to_path_buf();
-    for pid in &pids {
-        dies_within(*pid, Duration::from_secs(10));
+    for &pid in pids {
+        dies_within(pid, Duration::from_secs(10));
     }
     for _ in 0..500 {
         let _ = std::fs::remove_dir(&leaf);
-        let _ = std::fs::remove_dir(&guest);
-        if std::fs::remove_dir(&own).is_ok() {
+        if std::fs::remove_dir(&guest).is_ok() {
             break;
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    assert_eq!(guest.parent(), Some(own.as_path()), "{}", guest.display());
+    assert_eq!(guest.parent(), Some(own.path()), "{}", guest.display());
     let name = guest.file_name().unwrap().to_string_lossy().into_owned();
     assert!(
         name.rsplit('-').next().is_some_and(|n| n.starts_with('k')),
