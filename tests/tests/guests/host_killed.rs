@@ -174,36 +174,40 @@ fn kill_the_host_and_look(name: &str, case: Case) {
     );
 }
 
+/// In the host this test binary started (`HOST` set): be the host of
+/// `case`; in the test itself: `test`.
+fn host_or(case: Case, test: impl FnOnce()) {
+    match std::env::var_os(HOST) {
+        Some(dir) => host(Path::new(&dir), case),
+        None => test(),
+    }
+}
+
 #[test]
 fn the_guests_whole_tree_dies_when_an_embedding_host_is_killed() {
-    match std::env::var_os(HOST) {
-        Some(dir) => host(Path::new(&dir), Case::Plain),
-        None => kill_the_host_and_look(
+    host_or(Case::Plain, || {
+        kill_the_host_and_look(
             "the_guests_whole_tree_dies_when_an_embedding_host_is_killed",
             Case::Plain,
-        ),
-    }
+        )
+    });
 }
 
 #[test]
 fn the_guests_whole_tree_dies_though_a_fork_of_the_killed_host_holds_its_descriptors() {
     // The fork keeps the write end of the watchdog's pipe open: the
     // watchdog sees the host gone by its own parent changing.
-    match std::env::var_os(HOST) {
-        Some(dir) => host(Path::new(&dir), Case::Fork),
-        None => kill_the_host_and_look(
+    host_or(Case::Fork, || {
+        kill_the_host_and_look(
             "the_guests_whole_tree_dies_though_a_fork_of_the_killed_host_holds_its_descriptors",
             Case::Fork,
-        ),
-    }
+        )
+    });
 }
 
 #[test]
 fn children_not_to_die_with_the_host_outlive_it_and_its_watchdog() {
-    let Some(dir) = std::env::var_os(HOST) else {
-        return kept_children_outlive_a_killed_host();
-    };
-    host(Path::new(&dir), Case::Kept);
+    host_or(Case::Kept, kept_children_outlive_a_killed_host);
 }
 
 /// `die_with_host(false)`: the guest's cgroup is named `…-k<n>`, which
