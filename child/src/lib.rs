@@ -3,7 +3,7 @@
 //! A spawn the policy allowed ([`procgate_policy::SpawnPlan`]) is started
 //! by [`spawn()`](spawn::spawn): the stdio, the process group, a cgroup of
 //! its own ([`cgroup`]), the sandbox mechanism (`setup.rs`: rlimits,
-//! `no_new_privs`, Landlock) and then the one launch path, `clone(CLONE_VM
+//! `no_new_privs`, Landlock, and `seccomp.rs`: no `clone3` under Landlock) and then the one launch path, `clone(CLONE_VM
 //! | CLONE_VFORK | CLONE_PIDFD)` in `clone_spawn.rs` (`clone3` with
 //! `CLONE_INTO_CGROUP` too when the child has a cgroup). What comes back is a
 //! [`Child`]: its exit ([`ChildExit`], watched through the pidfd), its
@@ -29,6 +29,7 @@ mod exit;
 pub mod lifecycle;
 mod pidfd;
 pub mod pipes;
+mod seccomp;
 mod setup;
 pub mod spawn;
 mod timeout;

@@ -5,8 +5,10 @@
 //!
 //! The Landlock ruleset is built in the parent, once per set of paths
 //! while those paths name the same files; the child only calls
-//! `setrlimit`, `prctl` and `landlock_restrict_self` (plain system calls,
-//! safe between clone and exec, `clone_spawn.rs`).
+//! `setrlimit`, `prctl`, `landlock_restrict_self` and `seccomp` (plain
+//! system calls, safe between clone and exec, `clone_spawn.rs`). With
+//! Landlock, the child also loses `clone3` (`seccomp.rs`), which would
+//! let it start a process outside its cgroup.
 
 use landlock::{
     path_beneath_rules, Access, AccessFs, AccessNet, CompatLevel, Compatible, NetPort, Ruleset,
@@ -182,7 +184,8 @@ pub(crate) fn prepare(sandbox: &ChildSandbox) -> Result<Option<ChildSetup>> {
 
 impl ChildSetup {
     /// Applies the setup in the child, between clone and `execve`: only
-    /// plain system calls (setrlimit, prctl, landlock_restrict_self), no
+    /// plain system calls (setrlimit, prctl, landlock_restrict_self and,
+    /// with Landlock, the seccomp filter of `seccomp.rs`), no
     /// allocation (an `io::Error` from the OS holds just the errno).
     /// Returns the errno of the step that failed.
     pub(crate) fn apply(&self) -> std::result::Result<(), i32> {
@@ -204,6 +207,9 @@ impl ChildSetup {
                     return Err(*libc::__errno_location());
                 }
             }
+        }
+        if self.ruleset.is_some() {
+            crate::seccomp::refuse_clone3()?;
         }
         Ok(())
     }

@@ -456,18 +456,21 @@ impl PolicyBuilder {
                 .map_err(|e| BuildError::new(format!("env.secret {p:?}: {e}")))?;
             secret.add(glob);
         }
+        let sandbox_write: Vec<PathBuf> = self
+            .sandbox
+            .write
+            .iter()
+            .filter_map(|p| p.canonicalize().ok())
+            .collect();
         let writable: Vec<PathBuf> = dirs
             .iter()
             .map(|d| d.host.clone())
-            .chain(
-                self.sandbox
-                    .write
-                    .iter()
-                    .filter_map(|p| p.canonicalize().ok()),
-            )
+            .chain(sandbox_write.iter().cloned())
             .collect();
         if self.sandbox.landlock != LandlockMode::Off {
             check_no_exec_in_writable(&self.sandbox, &writable)?;
+            let grants = dirs.iter().filter(|d| !d.read_only).map(|d| &d.host);
+            check_no_cgroup_in_writable(grants.chain(&sandbox_write))?;
         }
         let mut warnings = Vec::new();
         for dir in &search_path.value {
@@ -537,6 +540,30 @@ fn check_rule_pass_env(
 
 /// Refuses a Landlock sandbox whose read list (where children may execute)
 /// covers a directory they may write: they could run what they wrote.
+/// Under Landlock, refuses a writable path that contains a cgroup2 mount
+/// or lies inside one: a child could write a `cgroup.procs` file there and
+/// move itself out of the cgroup the host ends it by.
+fn check_no_cgroup_in_writable<'a>(
+    writable: impl Iterator<Item = &'a PathBuf>,
+) -> Result<(), BuildError> {
+    let mounts = sandbox::cgroup2_mounts();
+    for w in writable {
+        if let Some(m) = mounts
+            .iter()
+            .find(|m| w.starts_with(&m.mount_point) || m.mount_point.starts_with(w))
+        {
+            return Err(BuildError::new(format!(
+                "{} may be written by children and overlaps the cgroup2 filesystem at {}: \
+                 they could move themselves out of their cgroup, beyond the host's reach; \
+                 grant a directory that neither contains nor lies in it",
+                w.display(),
+                m.mount_point.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn check_no_exec_in_writable(sb: &Sandbox, writable: &[PathBuf]) -> Result<(), BuildError> {
     let read: Vec<PathBuf> = match &sb.read {
         Some(list) => list.clone(),

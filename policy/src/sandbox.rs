@@ -272,6 +272,46 @@ pub fn landlock_abi() -> i32 {
     })
 }
 
+/// One cgroup v2 mount, from `/proc/self/mountinfo`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cgroup2Mount {
+    /// The cgroup the mount shows at its top (`/` for the whole tree).
+    pub root: String,
+    /// Where it is mounted.
+    pub mount_point: PathBuf,
+}
+
+/// The cgroup v2 mounts this process sees (none where `/proc` is not
+/// mounted). A child that may write in one could write a `cgroup.procs`
+/// file there and move itself out of its cgroup, so the policy refuses a
+/// Landlock write grant over one.
+///
+/// ```
+/// for m in procgate_policy::sandbox::cgroup2_mounts() {
+///     assert!(m.mount_point.is_absolute() && m.root.starts_with('/'));
+/// }
+/// ```
+pub fn cgroup2_mounts() -> Vec<Cgroup2Mount> {
+    let Ok(mountinfo) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return Vec::new();
+    };
+    mountinfo
+        .lines()
+        .filter_map(|line| {
+            // "id parent dev root mount-point options ... - fstype source opts"
+            let (left, right) = line.split_once(" - ")?;
+            if right.split(' ').next() != Some("cgroup2") {
+                return None;
+            }
+            let fields: Vec<&str> = left.split(' ').collect();
+            Some(Cgroup2Mount {
+                root: fields.get(3)?.to_string(),
+                mount_point: PathBuf::from(fields.get(4)?),
+            })
+        })
+        .collect()
+}
+
 /// Why `require` cannot be met on a kernel with Landlock ABI `abi`, if it
 /// cannot: procgate asks for [`REQUIRED_LANDLOCK_ABI`].
 ///

@@ -23,23 +23,11 @@ pub fn own_cgroup_dir() -> io::Result<PathBuf> {
         .lines()
         .find_map(|l| l.strip_prefix("0::"))
         .ok_or_else(|| not_found("no cgroup v2 line in /proc/self/cgroup"))?;
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")?;
-    for line in mountinfo.lines() {
-        // "id parent dev root mount-point options ... - fstype source opts"
-        let Some((left, right)) = line.split_once(" - ") else {
+    for mount in procgate_policy::sandbox::cgroup2_mounts() {
+        let Some(rel) = path.strip_prefix(mount.root.as_str()) else {
             continue;
         };
-        if right.split(' ').next() != Some("cgroup2") {
-            continue;
-        }
-        let fields: Vec<&str> = left.split(' ').collect();
-        let (Some(root), Some(mount)) = (fields.get(3), fields.get(4)) else {
-            continue;
-        };
-        let Some(rel) = path.strip_prefix(root) else {
-            continue;
-        };
-        return Ok(Path::new(mount).join(rel.trim_start_matches('/')));
+        return Ok(mount.mount_point.join(rel.trim_start_matches('/')));
     }
     Err(not_found("no cgroup2 mount in /proc/self/mountinfo"))
 }

@@ -52,6 +52,12 @@ fn in_child(test: &str, attack: &str) -> String {
     let out = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", test, "--nocapture", "--test-threads", "1"])
         .env(CHILD, attack)
+        // A trap's error carries a backtrace when these are set, and
+        // printing it loads the test binary's debug information (some
+        // 240 MiB, once per process): the environment's cost, not the
+        // guest's.
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();

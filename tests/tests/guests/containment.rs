@@ -7,9 +7,11 @@
 host_tests_for!(containment);
 
 use procgate::policy::{Limits, PolicyBuilder};
-use procgate::sandbox::Sandbox;
+use procgate::sandbox::{LandlockMode, Sandbox};
 use procgate::Policy;
-use procgate_tests::{fd_lock, kernel_cgroup2_dir, kernel_feature, run_guest, GuestRun};
+use procgate_tests::{
+    fd_lock, kernel_cgroup2_dir, kernel_feature, kernel_landlock_abi, run_guest, GuestRun,
+};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -273,4 +275,137 @@ fn an_escaped_grandchild_dies_when_its_handle_is_dropped() {
     assert_eq!(run.lines(), ["rc 0", "dropped"], "{run}");
     let guest = guest_cgroup(&cg);
     assert!(!guest.exists(), "{} was left behind", guest.display());
+}
+
+/// Python, `DEST PIDFILE`: starts a process in the cgroup whose directory
+/// is `DEST` with `clone3(CLONE_INTO_CGROUP)` (the directory opened
+/// `O_PATH`, which no Landlock rule covers), or with `fork` where `clone3`
+/// is refused. That process leaves its session, writes its pid to
+/// `PIDFILE` and sleeps.
+const CLONE_INTO: &str = r#"
+import ctypes, os, struct, sys
+dest, pidfile = sys.argv[1], sys.argv[2]
+libc = ctypes.CDLL(None, use_errno=True)
+fd = os.open(dest, os.O_PATH | os.O_DIRECTORY)
+# struct clone_args: flags = CLONE_INTO_CGROUP, exit_signal = SIGCHLD, cgroup = fd
+args = struct.pack("11Q", 0x200000000, 0, 0, 0, 17, 0, 0, 0, 0, 0, fd)
+pid = libc.syscall(435, ctypes.create_string_buffer(args, len(args)), len(args))
+if pid < 0:
+    print("clone3:", os.strerror(ctypes.get_errno()), file=sys.stderr)
+    pid = os.fork()
+if pid == 0:
+    os.setsid()
+    with open(pidfile + ".tmp", "w") as f:
+        f.write(str(os.getpid()))
+    os.rename(pidfile + ".tmp", pidfile)
+    os.execv("/usr/bin/sleep", ["sleep", "60"])
+"#;
+
+/// The host's cgroup (this test process's: the guest's cgroup and the
+/// child's leaf are below it), where the host may move processes.
+fn host_cgroup(mount: &Path) -> PathBuf {
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    let own = own.lines().find_map(|l| l.strip_prefix("0::")).unwrap();
+    mount.join(own.trim_start_matches('/'))
+}
+
+/// Under Landlock a grandchild cannot move itself out of its cgroup: not
+/// by writing its pid to the host's cgroup's `cgroup.procs` (Landlock
+/// refuses the write), not by starting a process there with `clone3`'s
+/// `CLONE_INTO_CGROUP` (the sandbox refuses `clone3`; glibc and Python
+/// fall back to `clone`). Each escapee first leaves its session, so only
+/// the cgroup can end it; both die with the guest.
+#[test]
+fn under_landlock_a_grandchild_cannot_move_itself_out_of_its_cgroup() {
+    let landlock = kernel_feature(
+        "Landlock ABI 6",
+        kernel_landlock_abi() >= 6,
+        "PROCGATE_EXPECT_LANDLOCK",
+    );
+    if !cgroup_available() || !landlock {
+        return;
+    }
+    let mount = kernel_cgroup2_dir().unwrap();
+    let dir = TempDir::new().unwrap();
+    let (written, cloned) = (dir.path().join("written"), dir.path().join("cloned"));
+    let script = dir.path().join("clone_into.py");
+    std::fs::write(&script, CLONE_INTO).unwrap();
+    let host = host_cgroup(&mount);
+    let cmd = format!(
+        "h={host}; \
+         setsid sh -c 'echo $$ > \"$0/cgroup.procs\"; echo $$ > \"$1\"; exec sleep 60' \
+           \"$h\" {written} </dev/null >/dev/null 2>&1 & \
+         {py} {script} \"$h\" {cloned} </dev/null; i=0; \
+         while [ ! -s {written} ] || [ ! -s {cloned} ]; do \
+           i=$((i+1)); [ $i -gt 3000 ] && break; sleep 0.01; done",
+        host = q(&host),
+        written = q(&written),
+        cloned = q(&cloned),
+        py = procgate_tests::PYTHON,
+        script = q(&script),
+    );
+    let policy = shell()
+        .dir(dir.path(), "/work")
+        .sandbox(Sandbox {
+            landlock: LandlockMode::Require,
+            ..Sandbox::default()
+        })
+        .build()
+        .unwrap();
+    let run = run_guest("containment", &["hold", &cmd], policy);
+    // Python's refusal (stderr, inherited) may come before the return code.
+    assert_eq!(run.lines().last(), Some(&"rc 0"), "{run}");
+    for (how, file) in [("cgroup.procs", &written), ("clone3", &cloned)] {
+        let escapee = read_pid(file);
+        assert!(
+            dies(escapee),
+            "the grandchild {escapee} that left its cgroup by {how} outlived its guest: {run}"
+        );
+    }
+}
+
+/// A Landlock write grant over the cgroup2 filesystem would let a child
+/// write the host's `cgroup.procs` and leave its cgroup: the policy
+/// refuses it at load. (Were it accepted, the escape is performed: a
+/// grandchild in its own session moves itself out and must still die.)
+#[test]
+fn under_landlock_a_write_grant_over_the_cgroup_filesystem_is_refused() {
+    if !cgroup_available() {
+        return;
+    }
+    let mount = kernel_cgroup2_dir().unwrap();
+    let host = host_cgroup(&mount);
+    let dir = TempDir::new().unwrap();
+    let pid = dir.path().join("pid");
+    let sandbox = Sandbox {
+        landlock: LandlockMode::BestEffort,
+        ..Sandbox::default()
+    };
+    let built = shell()
+        .dir(dir.path(), "/work")
+        .dir(&host, "/cgroup")
+        .sandbox(sandbox)
+        .build();
+    let policy = match built {
+        Err(e) => {
+            let e = e.to_string();
+            assert!(e.contains("cgroup2 filesystem"), "{e}");
+            return;
+        }
+        Ok(policy) => policy,
+    };
+    let cmd = format!(
+        "setsid sh -c 'echo $$ > \"$0/cgroup.procs\"; echo $$ > \"$1\"; exec sleep 60' \
+           {host} {pid} </dev/null >/dev/null 2>&1 & \
+         i=0; while [ ! -s {pid} ] && [ $i -lt 3000 ]; do i=$((i+1)); sleep 0.01; done",
+        host = q(&host),
+        pid = q(&pid),
+    );
+    let run = run_guest("containment", &["hold", &cmd], policy);
+    let escapee = read_pid(&pid);
+    let died = dies(escapee);
+    panic!(
+        "a write grant over {} was accepted; its escapee died: {died}: {run}",
+        host.display()
+    );
 }
