@@ -259,10 +259,15 @@ impl Children {
         }
     }
 
-    /// Ends `exit` in the background (`lifecycle::end` with the grace),
-    /// counted until it is done: what a dropped [`crate::Child`] does.
-    /// Without a tokio runtime, `exit`'s own `Drop` kills and reaps.
+    /// Ends `exit`: at once if it has exited and left nothing to wait for
+    /// (`lifecycle::end_exited`), else in the background (`lifecycle::end`
+    /// with the grace), counted until it is done: what a dropped
+    /// [`crate::Child`] does. Without a tokio runtime, `exit`'s own `Drop`
+    /// kills and reaps.
     pub(crate) fn end_in_background<P: Wait + Kill + 'static>(self: &Arc<Self>, exit: Arc<P>) {
+        if lifecycle::end_exited(&*exit) {
+            return;
+        }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };

@@ -126,20 +126,24 @@ impl ChildExit {
     /// about the child alone: its pipes, and grandchildren holding them, do
     /// not matter.
     pub async fn wait(&self) -> i32 {
+        // A child not known to have exited is first waited for, not asked
+        // about: the pidfd is readable from its exit on (also if that came
+        // before it was registered), so one `waitid` after the wake-up is
+        // enough, and a child just started has not exited yet.
+        if let Some(rc) = self.returncode.get() {
+            return *rc;
+        }
         loop {
+            let guard = self.pidfd.readable().await;
+            if guard.is_err() {
+                // The reactor is gone: block instead.
+                let _ = waitid(self.pidfd.get_ref(), libc::WNOWAIT);
+            }
             if let Some(rc) = self.returncode() {
                 return rc;
             }
-            match self.pidfd.readable().await {
-                Ok(mut guard) => {
-                    if self.returncode().is_none() {
-                        guard.clear_ready();
-                    }
-                }
-                // The reactor is gone: block instead.
-                Err(_) => {
-                    let _ = waitid(self.pidfd.get_ref(), libc::WNOWAIT);
-                }
+            if let Ok(mut guard) = guard {
+                guard.clear_ready();
             }
         }
     }
@@ -195,12 +199,15 @@ impl ChildExit {
         }
     }
 
-    /// SIGKILL to the child's cgroup (every descendant, wherever it moved)
-    /// or, without one, to its group and to the child through its pidfd.
+    /// SIGKILL to the child's cgroup (every descendant, in whatever group
+    /// or session) or, without one, to its group; and to the child through
+    /// its pidfd. With a cgroup the group is not signalled: every
+    /// descendant is in the cgroup, and a process that joined the group
+    /// from elsewhere in the host's session is not the guest's.
     pub(crate) fn kill_all(&self) {
-        self.signal_group(libc::SIGKILL);
-        if let Some(leaf) = &self.leaf {
-            leaf.kill();
+        match &self.leaf {
+            Some(leaf) => leaf.kill(),
+            None => self.signal_group(libc::SIGKILL),
         }
         self.signal_child(libc::SIGKILL);
     }
@@ -273,6 +280,10 @@ impl Kill for ChildExit {
                 None => Vec::new(),
             }
         })
+    }
+
+    fn settled(&self) -> bool {
+        self.leaf.as_ref().is_none_or(|leaf| leaf.is_empty())
     }
 }
 

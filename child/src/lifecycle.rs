@@ -42,6 +42,23 @@ pub trait Kill: Send + Sync {
     /// Waits until the child's cgroup is empty (and removes it); returns
     /// the pids still in it after the wait.
     fn emptied(&self) -> Pin<Box<dyn Future<Output = Vec<u32>> + Send + '_>>;
+    /// Whether [`Kill::emptied`] has nothing to wait for: no cgroup, or
+    /// one already seen empty.
+    fn settled(&self) -> bool;
+}
+
+/// Ends a child that has already exited here and now, if nothing of it is
+/// left to wait for: SIGKILL to what its group or cgroup may still hold
+/// ([`Kill::kill_all`]; an empty cgroup is only looked at), then, if that
+/// leaves nothing to wait for ([`Kill::settled`]), reaps it. Returns
+/// whether it is ended; if not, [`end`] finishes the work. The common end
+/// of a child the guest waited for: no task, no grace, no wait.
+pub(crate) fn end_exited<P: Wait + Kill + ?Sized>(p: &P) -> bool {
+    if p.returncode().is_none() {
+        return false;
+    }
+    p.kill_all();
+    p.settled() && p.reap()
 }
 
 /// Ends a child and everything it started: SIGTERM to its group and to the

@@ -16,6 +16,8 @@ const KILL_WAIT: Duration = Duration::from_millis(50);
 struct Fake {
     ends_on: Vec<i32>,
     stuck: bool,
+    /// Its cgroup still holds something (`settled` is false).
+    left_over: bool,
     rc: Mutex<Option<i32>>,
     exited: Notify,
     reaped: AtomicBool,
@@ -116,6 +118,10 @@ impl Kill for Fake {
     fn emptied(&self) -> Pin<Box<dyn Future<Output = Vec<u32>> + Send + '_>> {
         Box::pin(async { Vec::new() })
     }
+
+    fn settled(&self) -> bool {
+        !self.left_over
+    }
 }
 
 #[tokio::test]
@@ -184,4 +190,35 @@ async fn ended_waits_for_every_child_given_up() {
         assert!(fake.reaped.load(Ordering::SeqCst), "{:?}", fake.log());
     }
     assert!(children.unended().is_empty());
+}
+
+#[test]
+fn an_exited_child_with_nothing_left_is_ended_at_once_without_a_task() {
+    // No runtime here: were a task needed, nothing would reap the child.
+    let children = Arc::new(Children::new(GRACE));
+    let fake = Fake::exited(0);
+    children.end_in_background(fake.clone());
+    assert_eq!(fake.log(), ["kill-all"]);
+    assert!(fake.reaped.load(Ordering::SeqCst));
+}
+
+#[tokio::test]
+async fn an_exited_child_whose_cgroup_still_holds_something_is_ended_in_a_task() {
+    let children = Arc::new(Children::new(GRACE));
+    let mut fake = Fake::default();
+    *fake.rc.get_mut().unwrap() = Some(0);
+    fake.left_over = true;
+    let fake = Arc::new(fake);
+    children.end_in_background(fake.clone());
+    assert!(!fake.reaped.load(Ordering::SeqCst), "{:?}", fake.log());
+    children.ended().await;
+    assert!(fake.reaped.load(Ordering::SeqCst), "{:?}", fake.log());
+    assert_eq!(fake.log(), ["kill-all", "kill-all"]);
+}
+
+#[test]
+fn a_running_child_is_not_ended_at_once() {
+    let fake = Fake::ending_on(&[libc::SIGKILL]);
+    assert!(!end_exited(&*fake));
+    assert_eq!(fake.log(), Vec::<String>::new());
 }

@@ -59,24 +59,53 @@ pub struct Stdio {
     pub start_new_session: bool,
 }
 
-fn devnull(write: bool) -> Result<OwnedFd> {
+/// One of the child's standard streams as the parent holds it until the
+/// child runs: a descriptor of its own, or the spawn's `/dev/null`.
+enum End {
+    Own(OwnedFd),
+    Null,
+}
+
+impl End {
+    /// The descriptor to hand the child; `null` is the spawn's one
+    /// `/dev/null`, opened if any stream asks for it.
+    fn raw(&self, null: Option<&OwnedFd>) -> std::os::fd::RawFd {
+        match (self, null) {
+            (End::Own(fd), _) => fd.as_raw_fd(),
+            (End::Null, Some(null)) => null.as_raw_fd(),
+            (End::Null, None) => unreachable!("/dev/null is opened when a stream is Null"),
+        }
+    }
+
+    fn try_clone(&self) -> Result<End> {
+        Ok(match self {
+            End::Own(fd) => End::Own(fd.try_clone()?),
+            End::Null => End::Null,
+        })
+    }
+}
+
+/// `/dev/null` for reading and writing, shared by every null stream of one
+/// spawn (as Python's `subprocess.DEVNULL` is): one `open` and one `close`
+/// per spawn instead of one each per stream.
+fn devnull() -> Result<OwnedFd> {
     Ok(std::fs::OpenOptions::new()
-        .read(!write)
-        .write(write)
+        .read(true)
+        .write(true)
         .open("/dev/null")?
         .into())
 }
 
 /// Sets up one output stream: the child's end, and the parent's read end
 /// if it is a pipe.
-fn output_end(which: &str, to: Output, host_fd: impl AsFd) -> Result<(OwnedFd, Option<OwnedFd>)> {
+fn output_end(which: &str, to: Output, host_fd: impl AsFd) -> Result<(End, Option<OwnedFd>)> {
     Ok(match to {
         Output::Pipe => {
             let (r, w) = pipe()?;
-            (w, Some(r))
+            (End::Own(w), Some(r))
         }
-        Output::Devnull => (devnull(true)?, None),
-        Output::Host => (host_fd.as_fd().try_clone_to_owned()?, None),
+        Output::Devnull => (End::Null, None),
+        Output::Host => (End::Own(host_fd.as_fd().try_clone_to_owned()?), None),
         Output::Stdout => {
             return Err(Error::InvalidArgument(format!(
                 "stdout is only valid for stderr, not for {which}"
@@ -97,21 +126,26 @@ pub fn spawn(plan: &SpawnPlan, stdio: Stdio, children: &Arc<Children>) -> Result
         && !stdio.start_new_session
         && std::io::IsTerminal::is_terminal(&std::io::stdin());
     let mut stdin_parent = None;
-    let stdin_child: OwnedFd = match stdio.stdin {
-        Input::Fd(fd) => fd,
+    let stdin_child = match stdio.stdin {
+        Input::Fd(fd) => End::Own(fd),
         Input::Pipe => {
             let (r, w) = pipe()?;
             stdin_parent = Some(w);
-            r
+            End::Own(r)
         }
-        Input::Host => std::io::stdin().as_fd().try_clone_to_owned()?,
-        Input::Devnull => devnull(false)?,
+        Input::Host => End::Own(std::io::stdin().as_fd().try_clone_to_owned()?),
+        Input::Devnull => End::Null,
     };
     let (out_child, out_parent) = output_end("stdout", stdio.stdout, std::io::stdout())?;
     let (err_child, err_parent) = match stdio.stderr {
         // stderr goes wherever stdout goes.
         Output::Stdout => (out_child.try_clone()?, None),
         other => output_end("stderr", other, std::io::stderr())?,
+    };
+    let ends = [&stdin_child, &out_child, &err_child];
+    let null = match ends.iter().any(|e| matches!(e, End::Null)) {
+        true => Some(devnull()?),
+        false => None,
     };
 
     let mut leaf = children.leaf()?;
@@ -136,11 +170,7 @@ pub fn spawn(plan: &SpawnPlan, stdio: Stdio, children: &Arc<Children>) -> Result
         env: &plan.env,
         cwd: &plan.cwd,
         cwd_fd: plan.cwd_fd().map(|d| d.as_raw_fd()),
-        stdio: [
-            stdin_child.as_raw_fd(),
-            out_child.as_raw_fd(),
-            err_child.as_raw_fd(),
-        ],
+        stdio: ends.map(|e| e.raw(null.as_ref())),
         group,
         die_with_host: children.die_with_host(),
         watched,
@@ -150,7 +180,7 @@ pub fn spawn(plan: &SpawnPlan, stdio: Stdio, children: &Arc<Children>) -> Result
     let (pid, pidfd) =
         crate::clone_spawn::spawn(&spec).map_err(|e| Error::from_spawn(&plan.arg0, &e))?;
     // Close the parent's copies of the child's ends now.
-    drop((stdin_child, out_child, err_child, setup, cgroup_fd));
+    drop((stdin_child, out_child, err_child, null, setup, cgroup_fd));
     let exit = ChildExit::new(pid, pidfd, containment, leaf)
         .map_err(|e| Error::Io(format!("watching the child's pidfd: {e}")))?;
 

@@ -38,8 +38,7 @@ pub use files::own_cgroup_dir;
 pub use watchdog::{watchdog_pids, STARTS as WATCHDOG_STARTS};
 
 use files::{
-    host_tag, kill_and_remove_blocking, pids_in, populated, remove_stale, remove_tree, unpopulated,
-    write_file,
+    host_tag, kill_and_remove_blocking, pids_in, remove_stale, remove_tree, unpopulated, write_file,
 };
 use procgate_policy::audit::{self, Operational};
 use std::io;
@@ -161,43 +160,39 @@ impl GuestCgroup {
         &self.dir
     }
 
-    /// Makes the leaf for one child (or takes a free one) and opens it.
+    /// Takes a free leaf for one child (or makes one) and opens it. A free
+    /// leaf is not read again: it was seen empty when its child ended, and
+    /// only a process moved in from outside could be in it now (root, or
+    /// the host's user writing `cgroup.procs`; without Landlock that may be
+    /// one of the guest's own children). Such a process shares the next
+    /// child's leaf and is ended with it, as it would be with the guest's
+    /// cgroup. A free leaf that can no longer be opened is passed over.
     pub(crate) fn leaf(self: &Arc<Self>) -> io::Result<Leaf> {
-        let mut reused = None;
+        let open = |dir: &Path| {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_DIRECTORY)
+                .open(dir)
+        };
+        let leaf = |dir: PathBuf, file: std::fs::File| Leaf {
+            dir,
+            fd: Some(file.into()),
+            killed: AtomicBool::new(false),
+            seen_empty: AtomicBool::new(false),
+            guest: Arc::clone(self),
+        };
         while let Some(dir) = self.free.lock().ok().and_then(|mut f| f.pop()) {
-            // Reused only if still there and empty (nothing can join it
-            // but our children, and those were all gone when it was
-            // freed).
-            if populated(&dir) == Some(false) {
-                reused = Some(dir);
-                break;
+            if let Ok(file) = open(&dir) {
+                return Ok(leaf(dir, file));
             }
         }
-        let (dir, made) = match reused {
-            Some(dir) => (dir, false),
-            None => {
-                let k = self.next.fetch_add(1, Ordering::Relaxed);
-                let dir = self.dir.join(format!("c{k}"));
-                std::fs::create_dir(&dir)?;
-                (dir, true)
-            }
-        };
-        let opened = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_DIRECTORY)
-            .open(&dir);
-        match opened {
-            Ok(file) => Ok(Leaf {
-                dir,
-                fd: Some(file.into()),
-                killed: AtomicBool::new(false),
-                seen_empty: AtomicBool::new(false),
-                guest: Arc::clone(self),
-            }),
+        let k = self.next.fetch_add(1, Ordering::Relaxed);
+        let dir = self.dir.join(format!("c{k}"));
+        std::fs::create_dir(&dir)?;
+        match open(&dir) {
+            Ok(file) => Ok(leaf(dir, file)),
             Err(e) => {
-                if made {
-                    let _ = std::fs::remove_dir(&dir);
-                }
+                let _ = std::fs::remove_dir(&dir);
                 Err(e)
             }
         }
@@ -335,8 +330,9 @@ impl Leaf {
     /// host closed the leaf's directory once the child ran, so only a
     /// process moved in from outside (root, or the host's user writing
     /// `cgroup.procs`) could enter it; that one is ended with the guest's
-    /// cgroup, and a free leaf is read again before it is handed out.
-    fn is_empty(&self) -> bool {
+    /// cgroup, or with the next child the leaf is handed to (whose own
+    /// ending reads the leaf afresh).
+    pub(crate) fn is_empty(&self) -> bool {
         if self.seen_empty.load(Ordering::Relaxed) {
             return true;
         }
