@@ -122,6 +122,13 @@ impl ChildExit {
         }
     }
 
+    /// The return code if the child is already known to have exited (a
+    /// [`ChildExit::returncode`] or a wait saw it); asks the kernel
+    /// nothing.
+    pub fn known_returncode(&self) -> Option<i32> {
+        self.returncode.get().copied()
+    }
+
     /// Waits for the child to exit and returns its return code. This is
     /// about the child alone: its pipes, and grandchildren holding them, do
     /// not matter.

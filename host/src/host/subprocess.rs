@@ -54,7 +54,9 @@ impl ProcgateCtxView<'_> {
             exit.pid(),
             &plan.program,
             exit.containment().name(),
-            || exit.returncode(),
+            // Only an exit already seen (by the timeout's task): one seen
+            // later is logged then, the child being followed by now.
+            || exit.known_returncode(),
         );
         Ok(self.table.push(process)?)
     }

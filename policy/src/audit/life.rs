@@ -25,8 +25,9 @@ pub(super) fn auditor_of(pid: u32) -> Option<Arc<Auditor>> {
 }
 
 /// Logs that the child `pid` started, allowed by decision `decision`, and
-/// follows it until its exit is logged. `returncode` looks at whether it
-/// already exited (before it was followed).
+/// follows it until its exit is logged. `returncode` says whether its exit
+/// was already seen (before it was followed, so not logged then); an exit
+/// seen after this call is logged by [`exited`].
 pub fn spawned(
     auditor: &Arc<Auditor>,
     decision: u64,
