@@ -3,13 +3,13 @@
 //! the endings still in progress.
 
 use crate::cgroup::{GuestCgroup, Leaf, KILL_WAIT};
+use crate::counted::Counted;
 use crate::lifecycle::{self, Kill, Wait};
 use procgate_policy::audit::{self, Operational};
 use procgate_policy::{CgroupMode, Error, Result, Usage};
-use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::Notify;
 
@@ -33,9 +33,10 @@ pub struct Children {
     cgroup_parent: Option<PathBuf>,
     cgroup: OnceLock<std::result::Result<Arc<GuestCgroup>, String>>,
     guest_gone: AtomicBool,
-    /// Every child whose exit is still alive somewhere: in a [`crate::Child`],
-    /// a pollable, a communicate, or the task ending it.
-    exits: Mutex<Vec<Weak<dyn Wait>>>,
+    /// Every child whose exit is still alive somewhere (in a
+    /// [`crate::Child`], a pollable, a communicate, or the task ending
+    /// it), by whether its exit was seen.
+    counted: Counted,
     spawned: AtomicU64,
     ending: AtomicUsize,
     ended: Notify,
@@ -53,7 +54,7 @@ impl Children {
             cgroup_parent: None,
             cgroup: OnceLock::new(),
             guest_gone: AtomicBool::new(false),
-            exits: Mutex::new(Vec::new()),
+            counted: Counted::new(),
             spawned: AtomicU64::new(0),
             ending: AtomicUsize::new(0),
             ended: Notify::new(),
@@ -74,50 +75,7 @@ impl Children {
     /// assert_eq!(children.usage(), procgate_policy::Usage::default());
     /// ```
     pub fn usage(&self) -> Usage {
-        let (mut live, mut held) = (0, 0);
-        let mut exits = self.exits.lock().unwrap_or_else(|e| e.into_inner());
-        let mut alive: Vec<Arc<dyn Wait>> = Vec::with_capacity(exits.len());
-        exits.retain(|w| match w.upgrade() {
-            None => false,
-            Some(exit) => {
-                alive.push(exit);
-                true
-            }
-        });
-        drop(exits);
-        // Children whose exit is not known yet are asked about in one
-        // `poll` of their pidfds (a `waitid` each would make a spawn's
-        // cost grow with the number of children running); only those that
-        // polled readable are asked for their return code.
-        let mut unknown = Vec::new();
-        let mut fds = Vec::new();
-        for exit in &alive {
-            match exit.exit_fd() {
-                Some(fd) => {
-                    fds.push(libc::pollfd {
-                        fd: fd.as_raw_fd(),
-                        events: libc::POLLIN,
-                        revents: 0,
-                    });
-                    unknown.push(exit);
-                }
-                None => match exit.returncode() {
-                    None => live += 1,
-                    Some(_) => held += 1,
-                },
-            }
-        }
-        // SAFETY: `fds` is a valid array of `fds.len()` pollfds whose
-        // descriptors are kept open by `unknown` (held above).
-        let polled = !fds.is_empty()
-            && unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 0) } >= 0;
-        for (exit, fd) in unknown.iter().zip(&fds) {
-            let maybe_exited = !polled || fd.revents != 0;
-            match maybe_exited.then(|| exit.returncode()).flatten() {
-                None => live += 1,
-                Some(_) => held += 1,
-            }
-        }
+        let (live, held) = self.counted.count();
         Usage {
             live,
             held,
@@ -132,8 +90,7 @@ impl Children {
 
     /// Counts a new child.
     pub(crate) fn add(&self, exit: Arc<dyn Wait>) {
-        let mut exits = self.exits.lock().unwrap_or_else(|e| e.into_inner());
-        exits.push(Arc::downgrade(&exit));
+        self.counted.add(&exit);
         self.spawned.fetch_add(1, Ordering::SeqCst);
     }
 

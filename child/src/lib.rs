@@ -25,6 +25,7 @@ mod child;
 mod children;
 mod clone_spawn;
 pub mod communicate;
+mod counted;
 mod exit;
 pub mod lifecycle;
 mod pidfd;

@@ -23,8 +23,8 @@ pub trait Wait: Send + Sync {
     /// A descriptor that polls readable once the child has exited, while
     /// its exit is not yet known ([`Wait::returncode`] would have to ask
     /// the kernel); `None` once known, or when there is none. Lets
-    /// [`crate::Children::usage`] ask about every running child in one
-    /// `poll` instead of one `waitid` each.
+    /// [`crate::Children::usage`] learn of exits from one epoll set
+    /// instead of asking every running child at every spawn.
     fn exit_fd(&self) -> Option<BorrowedFd<'_>> {
         None
     }
