@@ -16,7 +16,7 @@ use crate::clone_spawn::{Group, Spec};
 use crate::exit::ChildExit;
 use crate::pipes::{pipe, PipeReader, PipeWriter};
 use procgate_policy::{Error, Result, SpawnPlan};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 
 /// Where a new child's stdin comes from.
@@ -67,9 +67,10 @@ enum End {
 }
 
 impl End {
-    /// The descriptor to hand the child; `null` is the spawn's one
-    /// `/dev/null`, opened if any stream asks for it.
-    fn raw(&self, null: Option<&OwnedFd>) -> std::os::fd::RawFd {
+    /// The descriptor to hand the child; `null` is the guest's
+    /// `/dev/null` ([`Children::devnull`]), taken if any stream asks for
+    /// it.
+    fn raw(&self, null: Option<BorrowedFd<'_>>) -> std::os::fd::RawFd {
         match (self, null) {
             (End::Own(fd), _) => fd.as_raw_fd(),
             (End::Null, Some(null)) => null.as_raw_fd(),
@@ -83,17 +84,6 @@ impl End {
             End::Null => End::Null,
         })
     }
-}
-
-/// `/dev/null` for reading and writing, shared by every null stream of one
-/// spawn (as Python's `subprocess.DEVNULL` is): one `open` and one `close`
-/// per spawn instead of one each per stream.
-fn devnull() -> Result<OwnedFd> {
-    Ok(std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/null")?
-        .into())
 }
 
 /// Sets up one output stream: the child's end, and the parent's read end
@@ -144,7 +134,7 @@ pub fn spawn(plan: &SpawnPlan, stdio: Stdio, children: &Arc<Children>) -> Result
     };
     let ends = [&stdin_child, &out_child, &err_child];
     let null = match ends.iter().any(|e| matches!(e, End::Null)) {
-        true => Some(devnull()?),
+        true => Some(children.devnull()?),
         false => None,
     };
 
@@ -170,7 +160,7 @@ pub fn spawn(plan: &SpawnPlan, stdio: Stdio, children: &Arc<Children>) -> Result
         env: &plan.env,
         cwd: &plan.cwd,
         cwd_fd: plan.cwd_fd().map(|d| d.as_raw_fd()),
-        stdio: ends.map(|e| e.raw(null.as_ref())),
+        stdio: ends.map(|e| e.raw(null)),
         group,
         die_with_host: children.die_with_host(),
         watched,
@@ -180,7 +170,7 @@ pub fn spawn(plan: &SpawnPlan, stdio: Stdio, children: &Arc<Children>) -> Result
     let (pid, pidfd) =
         crate::clone_spawn::spawn(&spec).map_err(|e| Error::from_spawn(&plan.arg0, &e))?;
     // Close the parent's copies of the child's ends now.
-    drop((stdin_child, out_child, err_child, null, setup, cgroup_fd));
+    drop((stdin_child, out_child, err_child, setup, cgroup_fd));
     let exit = ChildExit::new(pid, pidfd, containment, leaf)
         .map_err(|e| Error::Io(format!("watching the child's pidfd: {e}")))?;
 
