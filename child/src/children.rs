@@ -7,7 +7,6 @@ use crate::counted::Counted;
 use crate::lifecycle::{self, Kill, Wait};
 use procgate_policy::audit::{self, Operational};
 use procgate_policy::{CgroupMode, Error, Result, Usage};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -38,10 +37,6 @@ pub struct Children {
     /// [`crate::Child`], a pollable, a communicate, or the task ending
     /// it), by whether its exit was seen.
     counted: Counted,
-    /// `/dev/null` for reading and writing, opened at the first child
-    /// with a null stream and shared by all (as Python's
-    /// `subprocess.DEVNULL`): no `open` and `close` per spawn.
-    devnull: OnceLock<OwnedFd>,
     spawned: AtomicU64,
     ending: AtomicUsize,
     ended: Notify,
@@ -60,7 +55,6 @@ impl Children {
             cgroup: OnceLock::new(),
             guest_gone: AtomicBool::new(false),
             counted: Counted::new(),
-            devnull: OnceLock::new(),
             spawned: AtomicU64::new(0),
             ending: AtomicUsize::new(0),
             ended: Notify::new(),
@@ -98,19 +92,6 @@ impl Children {
     pub(crate) fn add(&self, exit: Arc<dyn Wait>) {
         self.counted.add(&exit);
         self.spawned.fetch_add(1, Ordering::SeqCst);
-    }
-
-    /// The guest's `/dev/null` (read and write), for its children's null
-    /// streams; opened on first use, closed with the guest.
-    pub(crate) fn devnull(&self) -> std::io::Result<BorrowedFd<'_>> {
-        if let Some(fd) = self.devnull.get() {
-            return Ok(fd.as_fd());
-        }
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/null")?;
-        Ok(self.devnull.get_or_init(|| file.into()).as_fd())
     }
 
     /// The grace period between SIGTERM and SIGKILL.

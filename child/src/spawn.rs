@@ -17,7 +17,7 @@ use crate::exit::ChildExit;
 use crate::pipes::{pipe, PipeReader, PipeWriter};
 use procgate_policy::{Error, Result, SpawnPlan};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Where a new child's stdin comes from.
 #[derive(Debug)]
@@ -67,9 +67,8 @@ enum End {
 }
 
 impl End {
-    /// The descriptor to hand the child; `null` is the guest's
-    /// `/dev/null` ([`Children::devnull`]), taken if any stream asks for
-    /// it.
+    /// The descriptor to hand the child; `null` is the host's
+    /// `/dev/null` ([`devnull`]), taken if any stream asks for it.
     fn raw(&self, null: Option<BorrowedFd<'_>>) -> std::os::fd::RawFd {
         match (self, null) {
             (End::Own(fd), _) => fd.as_raw_fd(),
@@ -84,6 +83,23 @@ impl End {
             End::Null => End::Null,
         })
     }
+}
+
+/// `/dev/null` for reading and writing, opened at the host's first child
+/// with a null stream and shared by all (as Python's
+/// `subprocess.DEVNULL`): no `open` and `close` per spawn, and one
+/// descriptor for the whole host, not one per guest (every descriptor the
+/// host holds is copied into each new child and closed at its `execve`).
+fn devnull() -> Result<BorrowedFd<'static>> {
+    static DEVNULL: OnceLock<OwnedFd> = OnceLock::new();
+    if let Some(fd) = DEVNULL.get() {
+        return Ok(fd.as_fd());
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")?;
+    Ok(DEVNULL.get_or_init(|| file.into()).as_fd())
 }
 
 /// Sets up one output stream: the child's end, and the parent's read end
@@ -134,7 +150,7 @@ pub fn spawn(plan: &SpawnPlan, stdio: Stdio, children: &Arc<Children>) -> Result
     };
     let ends = [&stdin_child, &out_child, &err_child];
     let null = match ends.iter().any(|e| matches!(e, End::Null)) {
-        true => Some(children.devnull()?),
+        true => Some(devnull()?),
         false => None,
     };
 

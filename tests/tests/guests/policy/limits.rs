@@ -35,6 +35,37 @@ fn the_live_count_drops_when_a_child_exits() {
     );
 }
 
+/// A child that exited is not live though nobody waited for it (its
+/// handle kept): the count asks the kernel, it does not wait for the guest.
+#[test]
+fn an_exited_child_nobody_waited_for_is_not_live() {
+    let policy = allow(&["sleep", "true"])
+        .update_limits(|l| l.max_live = Some(2))
+        .build()
+        .unwrap();
+    let reqs = [
+        exec("true", &[]).keep(),
+        // Time for the kept `true` to exit, waited for by the guest.
+        exec("sleep", &["0.5"]),
+        exec("sleep", &["100"]).keep(),
+        // Live: the second kept child only.
+        exec("true", &[]),
+        kill_kept(1),
+    ];
+    let (lines, run) = probe(policy, &reqs);
+    assert_eq!(
+        lines,
+        [
+            "kept 0",
+            "rc=Ok(0)",
+            "kept 1",
+            "rc=Ok(0)",
+            "kill Ok(()) wait Ok(-9)"
+        ],
+        "{run}"
+    );
+}
+
 #[test]
 fn a_child_past_its_timeout_gets_sigterm() {
     let policy = allow(&["sleep", "true"])
