@@ -133,12 +133,11 @@ impl ChildExit {
     /// about the child alone: its pipes, and grandchildren holding them, do
     /// not matter.
     pub async fn wait(&self) -> i32 {
-        // A child not known to have exited is first waited for, not asked
-        // about: the pidfd is readable from its exit on (also if that came
-        // before it was registered), so one `waitid` after the wake-up is
-        // enough, and a child just started has not exited yet.
-        if let Some(rc) = self.returncode.get() {
-            return *rc;
+        // Asked first: a child whose pipes just reached end-of-file has
+        // usually exited, though the reactor may not have seen its pidfd
+        // yet (waiting for that costs a turn of the reactor).
+        if let Some(rc) = self.returncode() {
+            return rc;
         }
         loop {
             let guard = self.pidfd.readable().await;
