@@ -28,7 +28,7 @@ const BATCH: usize = 64;
 
 /// How many children still held are asked directly before the epoll set
 /// is used.
-pub(crate) const ASKED: usize = 16;
+const ASKED: usize = 16;
 
 /// The children of one guest, by whether their exit was seen.
 #[derive(Debug)]

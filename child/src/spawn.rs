@@ -60,27 +60,25 @@ pub struct Stdio {
 }
 
 /// One of the child's standard streams as the parent holds it until the
-/// child runs: a descriptor of its own, or the spawn's `/dev/null`.
+/// child runs: a descriptor of its own (closed once the child runs), or
+/// the host's shared `/dev/null` ([`devnull`]).
 enum End {
     Own(OwnedFd),
-    Null,
+    Shared(BorrowedFd<'static>),
 }
 
 impl End {
-    /// The descriptor to hand the child; `null` is the host's
-    /// `/dev/null` ([`devnull`]), taken if any stream asks for it.
-    fn raw(&self, null: Option<BorrowedFd<'_>>) -> std::os::fd::RawFd {
-        match (self, null) {
-            (End::Own(fd), _) => fd.as_raw_fd(),
-            (End::Null, Some(null)) => null.as_raw_fd(),
-            (End::Null, None) => unreachable!("/dev/null is opened when a stream is Null"),
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        match self {
+            End::Own(fd) => fd.as_raw_fd(),
+            End::Shared(fd) => fd.as_raw_fd(),
         }
     }
 
     fn try_clone(&self) -> Result<End> {
         Ok(match self {
             End::Own(fd) => End::Own(fd.try_clone()?),
-            End::Null => End::Null,
+            End::Shared(fd) => End::Shared(*fd),
         })
     }
 }
@@ -110,7 +108,7 @@ fn output_end(which: &str, to: Output, host_fd: impl AsFd) -> Result<(End, Optio
             let (r, w) = pipe()?;
             (End::Own(w), Some(r))
         }
-        Output::Devnull => (End::Null, None),
+        Output::Devnull => (End::Shared(devnull()?), None),
         Output::Host => (End::Own(host_fd.as_fd().try_clone_to_owned()?), None),
         Output::Stdout => {
             return Err(Error::InvalidArgument(format!(
@@ -140,18 +138,13 @@ pub fn spawn(plan: &SpawnPlan, stdio: Stdio, children: &Arc<Children>) -> Result
             End::Own(r)
         }
         Input::Host => End::Own(std::io::stdin().as_fd().try_clone_to_owned()?),
-        Input::Devnull => End::Null,
+        Input::Devnull => End::Shared(devnull()?),
     };
     let (out_child, out_parent) = output_end("stdout", stdio.stdout, std::io::stdout())?;
     let (err_child, err_parent) = match stdio.stderr {
         // stderr goes wherever stdout goes.
         Output::Stdout => (out_child.try_clone()?, None),
         other => output_end("stderr", other, std::io::stderr())?,
-    };
-    let ends = [&stdin_child, &out_child, &err_child];
-    let null = match ends.iter().any(|e| matches!(e, End::Null)) {
-        true => Some(devnull()?),
-        false => None,
     };
 
     let mut leaf = children.leaf()?;
@@ -176,7 +169,7 @@ pub fn spawn(plan: &SpawnPlan, stdio: Stdio, children: &Arc<Children>) -> Result
         env: &plan.env,
         cwd: &plan.cwd,
         cwd_fd: plan.cwd_fd().map(|d| d.as_raw_fd()),
-        stdio: ends.map(|e| e.raw(null)),
+        stdio: [&stdin_child, &out_child, &err_child].map(End::as_raw_fd),
         group,
         die_with_host: children.die_with_host(),
         watched,
