@@ -3,7 +3,7 @@
 //! are right when the CLI's parent ignores SIGCHLD, and a child reading the
 //! terminal gets its line instead of stopping on SIGTTIN.
 
-use procgate_tests::{guest_path, kernel_feature, kernel_landlock_abi, root, PYTHON};
+use procgate_tests::{guest_path, root, PYTHON};
 use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Output, Stdio};
@@ -91,11 +91,7 @@ fn a_child_of_the_cli_inherits_no_descriptor() {
 
 #[test]
 fn under_landlock_require_an_inherited_descriptor_cannot_be_read() {
-    if !kernel_feature(
-        "Landlock ABI 6",
-        kernel_landlock_abi() >= 6,
-        "PROCGATE_EXPECT_LANDLOCK",
-    ) {
+    if !procgate_tests::landlock_available(6) {
         return;
     }
     let dir = tempfile::TempDir::new().unwrap();
@@ -190,11 +186,7 @@ fn a_child_reading_the_terminal_gets_its_line() {
 
 #[test]
 fn the_cgroup_of_a_killed_host_is_ended_by_the_next_host() {
-    if !kernel_feature(
-        "a writable cgroup v2",
-        procgate_tests::kernel_cgroup2_dir().is_some(),
-        "PROCGATE_EXPECT_CGROUP",
-    ) {
+    if !procgate_tests::cgroup2_available() {
         return;
     }
     // The sweep looks in the host's own cgroup, and every host on the
@@ -240,11 +232,7 @@ fn an_escaped_grandchild_dies_when_the_cli_is_killed() {
     // in a session of its own is reparented to init when its parent dies.
     // With a cgroup, the host's watchdog kills the guest's cgroup when the
     // host is gone.
-    if !kernel_feature(
-        "a writable cgroup v2",
-        procgate_tests::kernel_cgroup2_dir().is_some(),
-        "PROCGATE_EXPECT_CGROUP",
-    ) {
+    if !procgate_tests::cgroup2_available() {
         return;
     }
     let dir = procgate_tests::scratch("escape-cli-killed");

@@ -756,6 +756,28 @@ pub fn kernel_feature(name: &str, present: bool, expect_var: &str) -> bool {
     false
 }
 
+/// Whether a test needing a writable cgroup v2 may run: [`kernel_feature`]
+/// on [`kernel_cgroup2_dir`], failing instead of skipping under
+/// `PROCGATE_EXPECT_CGROUP=1`.
+pub fn cgroup2_available() -> bool {
+    kernel_feature(
+        "a writable cgroup v2",
+        kernel_cgroup2_dir().is_some(),
+        "PROCGATE_EXPECT_CGROUP",
+    )
+}
+
+/// Whether a test needing Landlock ABI `abi` may run: [`kernel_feature`]
+/// on [`kernel_landlock_abi`], failing instead of skipping under
+/// `PROCGATE_EXPECT_LANDLOCK=1`.
+pub fn landlock_available(abi: i32) -> bool {
+    kernel_feature(
+        &format!("Landlock ABI {abi}"),
+        kernel_landlock_abi() >= abi,
+        "PROCGATE_EXPECT_LANDLOCK",
+    )
+}
+
 /// Runs `cmd` to its end with stdout and stderr captured (stdin from
 /// `/dev/null`), like [`Command::output`], but fails the test if it has
 /// not ended within `limit` (it is killed first): a command that hangs

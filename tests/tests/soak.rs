@@ -9,9 +9,7 @@
 //! `PROCGATE_SOAK=10000 cargo test --release -p procgate-tests --test soak -- --nocapture`.
 
 use procgate::runner::GuestLimits;
-use procgate_tests::{
-    allow, children, kernel_cgroup2_dir, kernel_feature, proc_state, scratch, GuestRun,
-};
+use procgate_tests::{allow, children, kernel_cgroup2_dir, proc_state, scratch, GuestRun};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -99,11 +97,7 @@ fn soak_spawn_and_communicate_leaks_nothing() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(2000);
-    let escape = kernel_feature(
-        "a writable cgroup v2",
-        kernel_cgroup2_dir().is_some(),
-        "PROCGATE_EXPECT_CGROUP",
-    );
+    let escape = procgate_tests::cgroup2_available();
     let dir = scratch("soak");
     let (pids, cg) = (dir.path().join("pids"), dir.path().join("cg"));
     let script = escape_script(&pids, &cg);

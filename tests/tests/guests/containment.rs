@@ -10,7 +10,7 @@ use procgate::policy::{Limits, PolicyBuilder};
 use procgate::sandbox::{LandlockMode, Sandbox};
 use procgate::Policy;
 use procgate_tests::{
-    fd_lock, kernel_cgroup2_dir, kernel_feature, kernel_landlock_abi, run_guest, GuestRun,
+    cgroup2_available, fd_lock, kernel_cgroup2_dir, landlock_available, run_guest, GuestRun,
 };
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -19,14 +19,6 @@ use tempfile::TempDir;
 
 fn shell() -> PolicyBuilder {
     Policy::builder().allow_shell("/bin/sh")
-}
-
-fn cgroup_available() -> bool {
-    kernel_feature(
-        "a writable cgroup v2",
-        kernel_cgroup2_dir().is_some(),
-        "PROCGATE_EXPECT_CGROUP",
-    )
 }
 
 /// `path` in shell quotes.
@@ -115,7 +107,7 @@ fn no_descriptor_of_the_host_reaches_a_child() {
 
 #[test]
 fn an_escaped_grandchild_dies_with_the_guest_and_no_cgroup_is_left() {
-    if !cgroup_available() {
+    if !cgroup2_available() {
         return;
     }
     let dir = TempDir::new().unwrap();
@@ -168,7 +160,7 @@ fn run_within(guest: GuestRun) -> procgate_tests::Run {
 
 #[test]
 fn a_child_that_joins_the_hosts_group_dies_with_the_guest_with_or_without_a_cgroup() {
-    let modes: &[&str] = if cgroup_available() {
+    let modes: &[&str] = if cgroup2_available() {
         &["off", "best-effort"]
     } else {
         &["off"]
@@ -223,7 +215,7 @@ fn while_running(guest: GuestRun, check: impl FnOnce()) -> procgate_tests::Run {
 
 #[test]
 fn an_escaped_grandchild_dies_at_its_childs_timeout() {
-    if !cgroup_available() {
+    if !cgroup2_available() {
         return;
     }
     let dir = TempDir::new().unwrap();
@@ -255,7 +247,7 @@ fn an_escaped_grandchild_dies_at_its_childs_timeout() {
 
 #[test]
 fn an_escaped_grandchild_dies_when_its_handle_is_dropped() {
-    if !cgroup_available() {
+    if !cgroup2_available() {
         return;
     }
     let dir = TempDir::new().unwrap();
@@ -317,12 +309,7 @@ fn host_cgroup(mount: &Path) -> PathBuf {
 /// the cgroup can end it; both die with the guest.
 #[test]
 fn under_landlock_a_grandchild_cannot_move_itself_out_of_its_cgroup() {
-    let landlock = kernel_feature(
-        "Landlock ABI 6",
-        kernel_landlock_abi() >= 6,
-        "PROCGATE_EXPECT_LANDLOCK",
-    );
-    if !cgroup_available() || !landlock {
+    if !cgroup2_available() || !landlock_available(6) {
         return;
     }
     let mount = kernel_cgroup2_dir().unwrap();
@@ -370,7 +357,7 @@ fn under_landlock_a_grandchild_cannot_move_itself_out_of_its_cgroup() {
 /// grandchild in its own session moves itself out and must still die.)
 #[test]
 fn under_landlock_a_write_grant_over_the_cgroup_filesystem_is_refused() {
-    if !cgroup_available() {
+    if !cgroup2_available() {
         return;
     }
     let mount = kernel_cgroup2_dir().unwrap();

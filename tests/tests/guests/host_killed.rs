@@ -6,8 +6,8 @@
 
 use procgate::Policy;
 use procgate_tests::{
-    dies_within, kernel_cgroup2_dir, kernel_feature, proc_state, run_guest, scratch, wait_for_file,
-    GuestRun, TestCgroup,
+    cgroup2_available, dies_within, kernel_cgroup2_dir, proc_state, run_guest, scratch,
+    wait_for_file, GuestRun, TestCgroup,
 };
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -78,15 +78,6 @@ fn host(dir: &Path, case: Case) {
     run_guest("containment", &["inherit", &script], shell());
 }
 
-/// Whether the test may run (a writable cgroup v2), said if not.
-fn cgroup_available() -> bool {
-    kernel_feature(
-        "a writable cgroup v2",
-        kernel_cgroup2_dir().is_some(),
-        "PROCGATE_EXPECT_CGROUP",
-    )
-}
-
 /// Starts this test binary as the host of test `name` (in the cgroup
 /// `cgroup` if given: it writes itself into `cgroup.procs` first), and
 /// waits for the pids it writes to each of `files` in `dir`. A host that
@@ -138,7 +129,7 @@ fn start_host(
 /// guest's pids (and, with a fork, its fork's), SIGKILLs it, and asserts
 /// that the guest's child and escaped grandchild die.
 fn kill_the_host_and_look(name: &str, case: Case) {
-    if !cgroup_available() {
+    if !cgroup2_available() {
         return;
     }
     let dir = scratch("killed-host");
@@ -213,7 +204,7 @@ fn children_not_to_die_with_the_host_outlive_it_and_its_watchdog() {
 /// `die_with_host(false)`: the guest's cgroup is named `…-k<n>`, which
 /// the watchdog leaves alone, and no death signal is set.
 fn kept_children_outlive_a_killed_host() {
-    if !cgroup_available() {
+    if !cgroup2_available() {
         return;
     }
     let dir = scratch("killed-host-keep");

@@ -13,7 +13,7 @@ use crate::probe::{exec, probe, s, shell, Req};
 use procgate::policy::{how_to_allow, ArgForm, ArgPattern, ArgRules, PolicyBuilder, PolicyFile};
 use procgate::sandbox::{LandlockMode, NetGrant, Network, Sandbox};
 use procgate::Policy;
-use procgate_tests::{assert_no_marker, kernel_feature, kernel_landlock_abi, Markers, PYTHON};
+use procgate_tests::{assert_no_marker, landlock_available, Markers, PYTHON};
 use std::path::{Path, PathBuf};
 
 /// A scratch directory with a granted subdirectory `grant` and a secret
@@ -407,14 +407,6 @@ fn git_dir_cannot_point_git_status_at_a_planted_repository() {
 
 // Item 2 and 3: Landlock.
 
-fn landlock(abi: i32) -> bool {
-    kernel_feature(
-        &format!("Landlock ABI {abi}"),
-        kernel_landlock_abi() >= abi,
-        "PROCGATE_EXPECT_LANDLOCK",
-    )
-}
-
 fn sandboxed(sc: &Scratch, network: Network) -> PolicyBuilder {
     Policy::builder()
         .allow_shell("/bin/sh")
@@ -429,7 +421,7 @@ fn sandboxed(sc: &Scratch, network: Network) -> PolicyBuilder {
 
 #[test]
 fn a_sandboxed_child_cannot_execute_what_it_wrote() {
-    if !landlock(6) {
+    if !landlock_available(6) {
         return;
     }
     let sc = Scratch::new();
@@ -475,7 +467,7 @@ fn a_sandboxed_child_cannot_execute_what_it_wrote() {
 
 #[test]
 fn a_sandboxed_child_cannot_signal_outside_its_sandbox() {
-    if !landlock(6) {
+    if !landlock_available(6) {
         return;
     }
     let sc = Scratch::new();
@@ -506,7 +498,7 @@ fn a_sandboxed_child_cannot_signal_outside_its_sandbox() {
 
 #[test]
 fn a_sandboxed_child_connects_only_to_granted_ports() {
-    if !landlock(4) {
+    if !landlock_available(4) {
         return;
     }
     let sc = Scratch::new();
@@ -542,7 +534,7 @@ fn a_sandboxed_child_connects_only_to_granted_ports() {
 #[test]
 fn a_sandboxed_child_cannot_reach_an_abstract_socket_outside() {
     use std::os::linux::net::SocketAddrExt;
-    if !landlock(6) {
+    if !landlock_available(6) {
         return;
     }
     let sc = Scratch::new();

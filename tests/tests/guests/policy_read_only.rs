@@ -7,17 +7,13 @@
 use crate::probe::{exec, probe, s, shell};
 use procgate::sandbox::{LandlockMode, Sandbox};
 use procgate::Policy;
-use procgate_tests::{kernel_feature, kernel_landlock_abi};
+use procgate_tests::landlock_available;
 use std::os::unix::fs::PermissionsExt;
 use tempfile::TempDir;
 
 #[test]
 fn a_sandboxed_child_cannot_write_into_a_read_only_grant() {
-    if !kernel_feature(
-        "Landlock ABI 6",
-        kernel_landlock_abi() >= 6,
-        "PROCGATE_EXPECT_LANDLOCK",
-    ) {
+    if !landlock_available(6) {
         return;
     }
     let dir = TempDir::new().unwrap();

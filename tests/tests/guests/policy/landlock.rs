@@ -5,17 +5,13 @@ use super::{denied, Scratch};
 use crate::probe::{exec, probe, s, shell};
 use procgate::sandbox::{LandlockMode, Sandbox};
 use procgate::Policy;
-use procgate_tests::{allow, kernel_feature, kernel_landlock_abi};
+use procgate_tests::{allow, kernel_landlock_abi, landlock_available};
 
 /// Whether the kernel has Landlock, asked of the kernel itself (not of
 /// the code under test); where `scripts/test.sh` found it, a missing
 /// Landlock fails the test instead of skipping it.
 fn landlock_or_skip() -> bool {
-    kernel_feature(
-        "Landlock",
-        kernel_landlock_abi() >= 1,
-        "PROCGATE_EXPECT_LANDLOCK",
-    )
+    landlock_available(1)
 }
 
 #[test]
