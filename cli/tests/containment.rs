@@ -256,14 +256,8 @@ fn an_escaped_grandchild_dies_when_the_cli_is_killed() {
         cli.wait().unwrap();
         panic!("the escapee wrote no pid within 60 s");
     };
-    let leaf = std::fs::read_to_string(&cg).unwrap();
-    let leaf = leaf.lines().find_map(|l| l.strip_prefix("0::")).unwrap();
-    let guest_cg = procgate_tests::kernel_cgroup2_dir()
-        .unwrap()
-        .join(leaf.trim_start_matches('/'))
-        .parent()
-        .unwrap()
-        .to_path_buf();
+    let leaf = procgate_tests::cgroup2_dir_of(&std::fs::read_to_string(&cg).unwrap());
+    let guest_cg = leaf.parent().unwrap().to_path_buf();
     assert!(guest_cg.exists(), "{}", guest_cg.display());
     cli.kill().unwrap(); // SIGKILL: no cleanup code of the host runs
     cli.wait().unwrap();

@@ -756,6 +756,18 @@ pub fn kernel_feature(name: &str, present: bool, expect_var: &str) -> bool {
     false
 }
 
+/// The cgroup v2 directory that a `/proc/PID/cgroup` text names: its
+/// `0::/path` line under [`kernel_cgroup2_dir`]. Panics if there is none.
+pub fn cgroup2_dir_of(proc_cgroup: &str) -> PathBuf {
+    let path = proc_cgroup
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .unwrap_or_else(|| panic!("no cgroup v2 line in {proc_cgroup:?}"));
+    kernel_cgroup2_dir()
+        .expect("a cgroup2 mount")
+        .join(path.trim_start_matches('/'))
+}
+
 /// Whether a test needing a writable cgroup v2 may run: [`kernel_feature`]
 /// on [`kernel_cgroup2_dir`], failing instead of skipping under
 /// `PROCGATE_EXPECT_CGROUP=1`.

@@ -10,7 +10,7 @@ use procgate::policy::{Limits, PolicyBuilder};
 use procgate::sandbox::{LandlockMode, Sandbox};
 use procgate::Policy;
 use procgate_tests::{
-    cgroup2_available, fd_lock, kernel_cgroup2_dir, landlock_available, run_guest, GuestRun,
+    cgroup2_available, cgroup2_dir_of, fd_lock, landlock_available, run_guest, GuestRun,
 };
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -49,14 +49,7 @@ fn dies(pid: u32) -> bool {
 /// The guest's cgroup directory, from the `0::/path` line the child wrote
 /// (its leaf is `GUEST/cN`).
 fn guest_cgroup(file: &Path) -> PathBuf {
-    let text = std::fs::read_to_string(file).unwrap();
-    let path = text
-        .lines()
-        .find_map(|l| l.strip_prefix("0::"))
-        .unwrap_or_else(|| panic!("no cgroup v2 line in {text:?}"));
-    let leaf = kernel_cgroup2_dir()
-        .unwrap()
-        .join(path.trim_start_matches('/'));
+    let leaf = cgroup2_dir_of(&std::fs::read_to_string(file).unwrap());
     assert!(
         leaf.file_name().unwrap().to_string_lossy().starts_with('c'),
         "the child is not in a per-child cgroup: {}",
@@ -295,10 +288,8 @@ if pid == 0:
 
 /// The host's cgroup (this test process's: the guest's cgroup and the
 /// child's leaf are below it), where the host may move processes.
-fn host_cgroup(mount: &Path) -> PathBuf {
-    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
-    let own = own.lines().find_map(|l| l.strip_prefix("0::")).unwrap();
-    mount.join(own.trim_start_matches('/'))
+fn host_cgroup() -> PathBuf {
+    cgroup2_dir_of(&std::fs::read_to_string("/proc/self/cgroup").unwrap())
 }
 
 /// Under Landlock a grandchild cannot move itself out of its cgroup: not
@@ -312,12 +303,11 @@ fn under_landlock_a_grandchild_cannot_move_itself_out_of_its_cgroup() {
     if !cgroup2_available() || !landlock_available(6) {
         return;
     }
-    let mount = kernel_cgroup2_dir().unwrap();
     let dir = TempDir::new().unwrap();
     let (written, cloned) = (dir.path().join("written"), dir.path().join("cloned"));
     let script = dir.path().join("clone_into.py");
     std::fs::write(&script, CLONE_INTO).unwrap();
-    let host = host_cgroup(&mount);
+    let host = host_cgroup();
     let cmd = format!(
         "h={host}; \
          setsid sh -c 'echo $$ > \"$0/cgroup.procs\"; echo $$ > \"$1\"; exec sleep 60' \
@@ -360,8 +350,7 @@ fn under_landlock_a_write_grant_over_the_cgroup_filesystem_is_refused() {
     if !cgroup2_available() {
         return;
     }
-    let mount = kernel_cgroup2_dir().unwrap();
-    let host = host_cgroup(&mount);
+    let host = host_cgroup();
     let dir = TempDir::new().unwrap();
     let pid = dir.path().join("pid");
     let sandbox = Sandbox {

@@ -6,8 +6,8 @@
 
 use procgate::Policy;
 use procgate_tests::{
-    cgroup2_available, dies_within, kernel_cgroup2_dir, proc_state, run_guest, scratch,
-    wait_for_file, GuestRun, TestCgroup,
+    cgroup2_available, cgroup2_dir_of, dies_within, proc_state, run_guest, scratch, wait_for_file,
+    GuestRun, TestCgroup,
 };
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -232,10 +232,7 @@ fn kept_children_outlive_a_killed_host() {
         unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     }
     // The guest's cgroup, emptied now, is the test's to remove.
-    let leaf = cgroup.lines().find_map(|l| l.strip_prefix("0::")).unwrap();
-    let leaf = kernel_cgroup2_dir()
-        .unwrap()
-        .join(leaf.trim_start_matches('/'));
+    let leaf = cgroup2_dir_of(&cgroup);
     let guest = leaf.parent().unwrap().to_path_buf();
     for &pid in pids {
         dies_within(pid, Duration::from_secs(10));
