@@ -328,11 +328,12 @@ pub const WORKLOADS: &[Workload] = &[
         Better::Higher,
         "stdout-communicate",
         How::Native("stdout-communicate-copied"),
-        "the floor of procgate's `stdout-communicate`, as a native program: tokio's \
-               `output()` (the kernel's pipe into a host buffer) and then one more copy of \
-               it into fresh memory, as the component model copies the host's buffer into \
-               the guest's memory (the procgate column holds this program; native and \
-               asyncio: `stdout-communicate`'s)"
+        "the floor of procgate's `stdout-communicate` as it is built now, as a native \
+               program: tokio's `output()` (the kernel's pipe into a host buffer) and then \
+               one more copy of it into fresh memory, as the component model copies the \
+               host's buffer into the guest's memory. The cost is the fresh memory's page \
+               faults, not the copy (bench/README.md, the fifth pass) (the procgate column \
+               holds this program; native and asyncio: `stdout-communicate`'s)"
     ),
     Workload::row(
         "plugins-50x20",
