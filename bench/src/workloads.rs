@@ -328,11 +328,10 @@ pub const WORKLOADS: &[Workload] = &[
         Better::Higher,
         "stdout-communicate",
         How::Native("stdout-communicate-copied"),
-        "the floor of procgate's `stdout-communicate` as it is built now, as a native \
-               program: tokio's `output()` (the kernel's pipe into a host buffer) and then \
-               one more copy of it into fresh memory, as the component model copies the \
-               host's buffer into the guest's memory. The cost is the fresh memory's page \
-               faults, not the copy (bench/README.md, the fifth pass) (the procgate column \
+        "the floor of procgate's `stdout-communicate`, as a native program: the pipe \
+               read into a buffer that stays (the host's), and copied on from it into the \
+               buffer that grows to hold the output (the guest's): the one copy more that \
+               procgate's design makes, through memory that stays warm (the procgate column \
                holds this program; native and asyncio: `stdout-communicate`'s)"
     ),
     Workload::row(

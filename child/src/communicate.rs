@@ -6,14 +6,24 @@
 //! one guest hold at once (inputs, outputs and a fixed charge per task) by
 //! its `buffered_bytes`, counted in the guest's [`Budget`].
 //! (The WIT `future-communicate` that runs one in a task is in the glue.)
+//!
+//! The output read so far is [`Collected`]: a guest may take it as it
+//! arrives instead of all at the end (the Rust guest library does, once
+//! [`TAKE_AT`] bytes wait), so that a large output is not put in new
+//! memory twice, once in the host and once in the guest. What was taken
+//! no longer counts against `buffered_bytes` (it is the guest's memory
+//! now), still against `communicate_bytes`. Once a guest has taken output,
+//! the host reads on only while less than [`PAUSE_AT`] bytes wait: a guest
+//! that takes must go on taking until the result is there.
 
 use crate::child::{Child, Unavailable};
 use crate::exit::ChildExit;
-use crate::pipes::{PipeReader, PipeWriter, ReadToEndError};
+use crate::pipes::{PipeReader, PipeWriter, READ_CHUNK};
 use procgate_policy::{Error, Limits, Result, COMMUNICATE_OVERHEAD};
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::Notify;
 
 /// What `communicate` returns: both outputs (none where not piped) and the
 /// return code.
@@ -88,6 +98,15 @@ impl Held {
     }
 }
 
+impl Held {
+    /// Gives back `bytes` of what it holds.
+    fn shrink(&mut self, bytes: usize) {
+        let bytes = bytes.min(self.bytes);
+        self.budget.used.fetch_sub(bytes, Ordering::SeqCst);
+        self.bytes -= bytes;
+    }
+}
+
 impl Drop for Held {
     fn drop(&mut self) {
         self.budget.used.fetch_sub(self.bytes, Ordering::SeqCst);
@@ -101,6 +120,204 @@ fn over_budget(budget: &Budget) -> Error {
     ))
 }
 
+/// Output waiting to be taken early wakes [`Collected::ready`] once this
+/// many bytes wait: 1 MiB, sixteen reads of a full pipe.
+pub const TAKE_AT: usize = 1 << 20;
+
+/// Once the guest has taken output early, the readers pause while this
+/// many bytes wait (4 MiB), until the guest takes them: a child that
+/// writes faster than the guest takes is held back by its pipe, as it
+/// would be by a guest reading the pipe itself, instead of filling the
+/// host.
+pub const PAUSE_AT: usize = 4 << 20;
+
+/// The most [`Collected::take`] hands over of each stream at once:
+/// 128 KiB. Taken output is copied out of buffers that stay, into new
+/// small ones the component model copies into the guest and frees. Handing
+/// a buffer of a MiB or more over whole would make a new one for every
+/// take, which glibc's `malloc` serves with a fresh `mmap`, so every byte
+/// read would land in memory never touched before (a page fault every
+/// 4 KiB: the cost that made a large `communicate` slow,
+/// `bench/README.md`); and freeing more than 128 KiB at once lets glibc
+/// give the memory back to the kernel (its default `M_TRIM_THRESHOLD`), to
+/// fault it in again at the next take. Measured: 4 MiB takes 510,000
+/// faults for 1 GiB, 256 KiB takes 394,000, 128 KiB takes 265,000 (native
+/// `output()`: 262,600).
+pub const TAKE_MAX: usize = 128 << 10;
+
+/// The largest piece [`Collected::take`] hands over: 64 KiB.
+pub const TAKE_PIECE: usize = 64 << 10;
+
+/// The output one communicate has read and not yet handed over, shared by
+/// its task and whoever takes it early ([`Collected::take`]); also what the
+/// communicate holds of its guest's budget.
+#[derive(Debug)]
+pub struct Collected {
+    stdout: Mutex<Waiting>,
+    stderr: Mutex<Waiting>,
+    /// Bytes in `stdout` and `stderr` now.
+    waiting: AtomicUsize,
+    /// Set by the first take: from then on the readers pause at
+    /// [`PAUSE_AT`].
+    taking: AtomicBool,
+    /// Set when the communicate has ended, in any way.
+    ended: AtomicBool,
+    /// Wakes [`Collected::ready`]: output to take, or the end.
+    changed: Notify,
+    /// Wakes paused readers: output was taken.
+    room: Notify,
+    held: Mutex<Held>,
+}
+
+impl Collected {
+    fn new(held: Held) -> Collected {
+        Collected {
+            stdout: Mutex::default(),
+            stderr: Mutex::default(),
+            waiting: AtomicUsize::new(0),
+            taking: AtomicBool::new(false),
+            ended: AtomicBool::new(false),
+            changed: Notify::new(),
+            room: Notify::new(),
+            held: Mutex::new(held),
+        }
+    }
+
+    /// Takes up to `max` bytes (and at most [`TAKE_MAX`]) of what waits of
+    /// stdout, and of stderr, in pieces of at most [`TAKE_PIECE`] bytes,
+    /// oldest first: they no longer count against the guest's
+    /// `buffered_bytes`. Empty when nothing waits, and after the
+    /// communicate has ended (its result holds the rest). From the first
+    /// take on, the readers pause at [`PAUSE_AT`].
+    pub fn take(&self, max: usize) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+        let max = max.min(TAKE_MAX);
+        self.taking.store(true, Ordering::SeqCst);
+        let (stdout, out_bytes) = Self::take_one(&self.stdout, max);
+        let (stderr, err_bytes) = Self::take_one(&self.stderr, max);
+        let bytes = out_bytes + err_bytes;
+        if bytes > 0 {
+            self.waiting.fetch_sub(bytes, Ordering::SeqCst);
+            lock(&self.held).shrink(bytes);
+            self.room.notify_waiters();
+        }
+        (stdout, stderr)
+    }
+
+    /// Up to `max` bytes from the front of `buf`, in pieces, and how many.
+    fn take_one(buf: &Mutex<Waiting>, max: usize) -> (Vec<Vec<u8>>, usize) {
+        let mut buf = lock(buf);
+        let front = &buf.bytes[buf.taken..];
+        let bytes = front.len().min(max);
+        let pieces = front[..bytes]
+            .chunks(TAKE_PIECE)
+            .map(<[u8]>::to_vec)
+            .collect();
+        buf.taken += bytes;
+        if buf.taken == buf.bytes.len() {
+            buf.bytes.clear();
+            buf.taken = 0;
+        }
+        (pieces, bytes)
+    }
+
+    /// Waits until [`TAKE_AT`] bytes wait or the communicate has ended.
+    pub async fn ready(&self) {
+        wait_until(&self.changed, || {
+            self.ended.load(Ordering::SeqCst) || self.waiting.load(Ordering::SeqCst) >= TAKE_AT
+        })
+        .await;
+    }
+
+    /// Waits until a reader may read on: the guest takes nothing early,
+    /// or less than [`PAUSE_AT`] bytes wait.
+    async fn room(&self) {
+        wait_until(&self.room, || {
+            !self.taking.load(Ordering::SeqCst) || self.waiting.load(Ordering::SeqCst) < PAUSE_AT
+        })
+        .await;
+    }
+
+    /// Gives back everything the communicate holds of the budget: its
+    /// result went to the guest.
+    pub fn release(&self) {
+        let mut held = lock(&self.held);
+        let bytes = held.bytes;
+        held.shrink(bytes);
+    }
+
+    /// Counts `n` bytes more read, against the budget; `false` if they do
+    /// not fit.
+    fn read(&self, n: usize) -> bool {
+        if !lock(&self.held).grow(n) {
+            return false;
+        }
+        if self.waiting.fetch_add(n, Ordering::SeqCst) + n >= TAKE_AT {
+            self.changed.notify_waiters();
+        }
+        true
+    }
+
+    fn end(&self) {
+        self.ended.store(true, Ordering::SeqCst);
+        self.changed.notify_waiters();
+    }
+}
+
+/// One stream's output read and not yet handed over: `bytes[taken..]`. A
+/// take moves `taken` on rather than the bytes after it, so taking a piece
+/// costs the piece, not the rest.
+#[derive(Debug, Default)]
+struct Waiting {
+    bytes: Vec<u8>,
+    taken: usize,
+}
+
+impl Waiting {
+    /// Room for at least one more byte: the taken front dropped when it is
+    /// half the buffer or more (so each byte is moved at most about once),
+    /// else the buffer doubled, never past room for `left` more bytes.
+    fn make_room(&mut self, left: usize) {
+        if self.bytes.len() < self.bytes.capacity() {
+            return;
+        }
+        if self.taken > 0 && self.taken >= self.bytes.len() / 2 {
+            self.bytes.drain(..self.taken);
+            self.taken = 0;
+            return;
+        }
+        let len = self.bytes.len();
+        let want = (self.bytes.capacity() * 2)
+            .max(READ_CHUNK)
+            .min(len.saturating_add(left));
+        self.bytes.reserve_exact(want - len);
+    }
+
+    /// What was not taken, leaving it empty.
+    fn rest(&mut self) -> Vec<u8> {
+        self.bytes.drain(..self.taken);
+        self.taken = 0;
+        std::mem::take(&mut self.bytes)
+    }
+}
+
+/// Waits on `notify` until `done()`, which is checked after each wake-up
+/// and once before the first (registered first, so no wake-up is lost).
+async fn wait_until(notify: &Notify, done: impl Fn() -> bool) {
+    loop {
+        let woken = notify.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        if done() {
+            return;
+        }
+        woken.await;
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The pipes and exit one `communicate` works on, taken from a [`Child`].
 #[derive(Debug)]
 pub struct Communicate {
@@ -109,10 +326,11 @@ pub struct Communicate {
     stdout: Option<Arc<PipeReader>>,
     stderr: Option<Arc<PipeReader>>,
     exit: Arc<ChildExit>,
-    /// Most bytes buffered from each of stdout and stderr.
+    /// Most bytes read from each of stdout and stderr.
     cap: usize,
-    /// What this communicate holds of the guest's budget.
-    held: Held,
+    /// The output read and not yet handed over, and what this communicate
+    /// holds of the guest's budget.
+    collected: Arc<Collected>,
 }
 
 impl Communicate {
@@ -162,18 +380,26 @@ impl Communicate {
             // The plan's cap (a rule may narrow the guest's); the guest's
             // stays the ceiling.
             cap: child.communicate_cap().min(limits.communicate_cap()),
-            held,
+            collected: Arc::new(Collected::new(held)),
         })
     }
 
-    /// Runs the communicate to the end.
-    pub async fn run(self) -> Result<Output> {
-        self.run_held().await.0
+    /// Its output as it arrives, to take early or wait on.
+    pub fn collected(&self) -> &Arc<Collected> {
+        &self.collected
     }
 
-    /// Runs the communicate to the end; also returns what it holds of the
-    /// budget, to be given back (dropped) when the output is handed over.
-    pub async fn run_held(self) -> (Result<Output>, Held) {
+    /// Runs the communicate to the end. The output is what was not taken
+    /// early ([`Collected::take`]); what it holds of the budget is given
+    /// back when the [`Collected`] is dropped or released.
+    pub async fn run(self) -> Result<Output> {
+        let collected = Arc::clone(&self.collected);
+        let result = self.run_inner().await;
+        collected.end();
+        result
+    }
+
+    async fn run_inner(self) -> Result<Output> {
         let Communicate {
             stdin,
             input,
@@ -181,11 +407,9 @@ impl Communicate {
             stderr,
             exit,
             cap,
-            held,
+            collected,
         } = self;
-        let budget = Arc::clone(&held.budget);
-        // Both readers grow through the one `held`.
-        let held = std::sync::Mutex::new(held);
+        let budget = Arc::clone(&lock(&collected.held).budget);
         let feed = async move {
             if let (Some(pipe), Some(input)) = (&stdin, &input) {
                 match pipe.write_all(input).await {
@@ -197,50 +421,117 @@ impl Communicate {
                             e.kind(),
                             io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
                         ) => {}
-                    Err(e) => return Err(ReadToEndError::Io(e)),
+                    Err(e) => return Err(ReadError::Io(e)),
                 }
             }
             drop(stdin);
             Ok(())
         };
-        let read = |pipe: Option<Arc<PipeReader>>| {
-            let held = &held;
-            async move {
-                match pipe {
-                    None => Ok(None),
-                    Some(pipe) => {
-                        let mut buf = Vec::new();
-                        let mut grant = |bytes| held.lock().is_ok_and(|mut h| h.grow(bytes));
-                        pipe.read_to_end(&mut buf, cap, &mut grant).await?;
-                        Ok::<_, ReadToEndError>(Some(buf))
-                    }
-                }
-            }
-        };
-        let result = tokio::try_join!(feed, read(stdout), read(stderr));
-        let held = held.into_inner().unwrap_or_else(|e| e.into_inner());
+        let result = tokio::try_join!(
+            feed,
+            read_into(stdout, &collected.stdout, cap, &collected),
+            read_into(stderr, &collected.stderr, cap, &collected),
+        );
         let (_, stdout, stderr) = match result {
             Ok(r) => r,
-            Err(ReadToEndError::Io(e)) => return (Err(Error::Io(e.to_string())), held),
+            Err(ReadError::Io(e)) => return Err(Error::Io(e.to_string())),
             Err(over) => {
                 let _ = exit.send_signal(libc::SIGKILL);
                 exit.wait().await;
-                let err = match over {
-                    ReadToEndError::OverCap(_) => Error::LimitExceeded(format!(
+                return Err(match over {
+                    ReadError::OverCap => Error::LimitExceeded(format!(
                         "communicate buffered more than {cap} bytes of output; \
                          the process was killed"
                     )),
                     _ => over_budget(&budget),
-                };
-                return (Err(err), held);
+                });
             }
         };
         let returncode = exit.wait().await;
-        let out = Output {
-            stdout,
-            stderr,
+        // The rest, after what was taken early; it stays charged until the
+        // guest has it.
+        let rest = |piped: bool, buf: &Mutex<Waiting>| piped.then(|| lock(buf).rest());
+        Ok(Output {
+            stdout: rest(stdout, &collected.stdout),
+            stderr: rest(stderr, &collected.stderr),
             returncode,
+        })
+    }
+}
+
+/// Why [`read_into`] stopped before end of file.
+enum ReadError {
+    /// More than the cap was read.
+    OverCap,
+    /// The guest's budget had no room for what was read.
+    Refused,
+    /// The read failed.
+    Io(io::Error),
+}
+
+impl From<io::Error> for ReadError {
+    fn from(e: io::Error) -> Self {
+        ReadError::Io(e)
+    }
+}
+
+/// Reads `pipe`, if there is one, to end of file into `buf`; whether there
+/// was a pipe. Fails with [`ReadError::OverCap`] once more than `cap`
+/// bytes were read (taken early or not), and with [`ReadError::Refused`]
+/// when `collected` refuses the bytes read against the guest's budget.
+///
+/// `buf` grows by doubling, never past room for `cap + 1` bytes; the
+/// bytes read, not its capacity, are charged (capacity not yet read into
+/// is not written, so it takes no memory beyond the page being read into).
+/// Its lock is held only around each non-blocking read; before each, the
+/// read waits for [`Collected::room`].
+async fn read_into(
+    pipe: Option<Arc<PipeReader>>,
+    buf: &Mutex<Waiting>,
+    cap: usize,
+    collected: &Collected,
+) -> std::result::Result<bool, ReadError> {
+    let Some(pipe) = pipe else {
+        return Ok(false);
+    };
+    let mut total = 0usize;
+    loop {
+        collected.room().await;
+        // Bytes that may still be read: one past `cap` tells it was passed.
+        let left = cap.saturating_add(1).saturating_sub(total);
+        if left == 0 {
+            return Err(ReadError::OverCap);
+        }
+        let read = {
+            let mut waiting = lock(buf);
+            waiting.make_room(left);
+            let out = &mut waiting.bytes;
+            let len = out.len();
+            let spare = out.spare_capacity_mut();
+            let room = spare.len().min(READ_CHUNK).min(left);
+            let n = pipe.try_read_into(&mut spare[..room])?;
+            match n {
+                Some(n) if n > 0 => {
+                    // SAFETY: the kernel initialised `n` bytes after `len`.
+                    unsafe { out.set_len(len + n) };
+                    total += n;
+                    if total > cap {
+                        return Err(ReadError::OverCap);
+                    }
+                    // Counted before the lock is let go, so a take never
+                    // finds bytes not yet counted.
+                    if !collected.read(n) {
+                        return Err(ReadError::Refused);
+                    }
+                }
+                _ => {}
+            }
+            n
         };
-        (Ok(out), held)
+        match read {
+            Some(0) => return Ok(true),
+            Some(_) => {}
+            None => pipe.readable().await,
+        }
     }
 }

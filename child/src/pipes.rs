@@ -20,20 +20,6 @@ pub fn pipe() -> procgate_policy::Result<(OwnedFd, OwnedFd)> {
         .map_err(|e| procgate_policy::Error::Io(format!("pipe: {e}")))
 }
 
-/// Why [`PipeReader::read_to_end`] stopped before end of file.
-#[derive(Debug, thiserror::Error)]
-pub enum ReadToEndError {
-    /// More than the cap was read.
-    #[error("more than {0} bytes")]
-    OverCap(usize),
-    /// The grant refused room to grow.
-    #[error("no room granted to grow the buffer")]
-    Refused,
-    /// The read failed.
-    #[error(transparent)]
-    Io(#[from] io::Error),
-}
-
 /// `fd` made non-blocking and registered with the runtime's reactor for
 /// `interest`. Must run inside a tokio runtime.
 fn registered(fd: OwnedFd, interest: Interest) -> io::Result<AsyncFd<OwnedFd>> {
@@ -105,7 +91,7 @@ impl PipeReader {
 
     /// Reads what is available now into `spare`. `Ok(Some(0))` is end of
     /// file; `Ok(None)` means nothing is available yet.
-    fn try_read_into(&self, spare: &mut [MaybeUninit<u8>]) -> io::Result<Option<usize>> {
+    pub(crate) fn try_read_into(&self, spare: &mut [MaybeUninit<u8>]) -> io::Result<Option<usize>> {
         try_now(&self.fd, Interest::READABLE, |fd| Self::raw_read(fd, spare))
     }
 
@@ -163,56 +149,6 @@ impl PipeReader {
                 return Ok(n);
             }
             self.readable().await;
-        }
-    }
-
-    /// Reads to end of file into `out`, failing with
-    /// [`ReadToEndError::OverCap`] once more than `cap` bytes were read.
-    ///
-    /// `out` never holds more than `cap + 1` bytes of capacity: it grows
-    /// by doubling up to that, exactly. The bytes it holds, not its
-    /// capacity, are charged: each read's `n` bytes are granted by
-    /// `grant(n)` as they arrive, and a refusal fails the read with
-    /// [`ReadToEndError::Refused`]. (Capacity not yet read into is not
-    /// written, so it takes no memory beyond the page being read into.)
-    pub async fn read_to_end(
-        &self,
-        out: &mut Vec<u8>,
-        cap: usize,
-        grant: &mut (dyn FnMut(usize) -> bool + Send),
-    ) -> Result<(), ReadToEndError> {
-        loop {
-            if out.len() == out.capacity() {
-                let want = (out.capacity() * 2)
-                    .max(READ_CHUNK)
-                    .min(cap.saturating_add(1));
-                let extra = want.saturating_sub(out.capacity());
-                if extra == 0 {
-                    return Err(ReadToEndError::OverCap(cap));
-                }
-                out.reserve_exact(extra);
-            }
-            let len = out.len();
-            let spare = out.spare_capacity_mut();
-            let room = spare.len().min(READ_CHUNK);
-            let n = match self.try_read_into(&mut spare[..room])? {
-                Some(n) => n,
-                None => {
-                    self.readable().await;
-                    continue;
-                }
-            };
-            if n == 0 {
-                return Ok(());
-            }
-            // SAFETY: the kernel initialised `n` bytes after `len`.
-            unsafe { out.set_len(len + n) };
-            if out.len() > cap {
-                return Err(ReadToEndError::OverCap(cap));
-            }
-            if !grant(n) {
-                return Err(ReadToEndError::Refused);
-            }
         }
     }
 }

@@ -2,8 +2,9 @@
 //! running in its own task, polled by the guest.
 
 use futures::FutureExt;
-use procgate_child::communicate::{Communicate, Held, Output};
+use procgate_child::communicate::{Collected, Communicate, Output};
 use procgate_policy::Result;
+use std::sync::Arc;
 use wasmtime_wasi::runtime::AbortOnDropJoinHandle;
 use wasmtime_wasi_io::poll::Pollable;
 
@@ -12,12 +13,14 @@ use wasmtime_wasi_io::poll::Pollable;
 /// process itself lives on).
 pub struct FutureCommunicate {
     state: State,
+    /// The output read so far, and the budget the communicate holds until
+    /// the guest has its result.
+    collected: Arc<Collected>,
 }
 
 enum State {
-    Running(AbortOnDropJoinHandle<(Result<Output>, Held)>),
-    /// The result, and the budget it holds until the guest takes it.
-    Done(Result<Output>, Held),
+    Running(AbortOnDropJoinHandle<Result<Output>>),
+    Done(Result<Output>),
     Taken,
 }
 
@@ -25,20 +28,36 @@ impl FutureCommunicate {
     /// Starts `communicate` in a task.
     pub fn spawn(c: Communicate) -> FutureCommunicate {
         FutureCommunicate {
-            state: State::Running(wasmtime_wasi::runtime::spawn(c.run_held())),
+            collected: Arc::clone(c.collected()),
+            state: State::Running(wasmtime_wasi::runtime::spawn(c.run())),
         }
+    }
+
+    /// Up to `max` bytes each of the stdout and stderr read so far and not
+    /// yet taken, in pieces (WIT `take-output`).
+    pub fn take_output(&self, max: usize) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+        self.collected.take(max)
+    }
+
+    /// A pollable ready once output waits to be taken or the communicate
+    /// has ended (WIT `subscribe-output`).
+    pub fn output_ready(&self) -> OutputReady {
+        OutputReady(Arc::clone(&self.collected))
     }
 
     /// The result if it is there: `None` while running; afterwards the
     /// result once, then `invalid-argument`.
     pub fn get(&mut self) -> Option<Result<Output>> {
         if let State::Running(task) = &mut self.state {
-            let (done, held) = task.now_or_never()?;
-            self.state = State::Done(done, held);
+            let done = task.now_or_never()?;
+            self.state = State::Done(done);
         }
         match std::mem::replace(&mut self.state, State::Taken) {
             // The output goes to the guest now: its budget is given back.
-            State::Done(result, _held) => Some(result),
+            State::Done(result) => {
+                self.collected.release();
+                Some(result)
+            }
             State::Taken => Some(Err(procgate_policy::Error::InvalidArgument(
                 "the communicate result was already taken".into(),
             ))),
@@ -51,8 +70,20 @@ impl FutureCommunicate {
 impl Pollable for FutureCommunicate {
     async fn ready(&mut self) {
         if let State::Running(task) = &mut self.state {
-            let (done, held) = task.await;
-            self.state = State::Done(done, held);
+            let done = task.await;
+            self.state = State::Done(done);
         }
+    }
+}
+
+/// The pollable of WIT `subscribe-output`: ready once output waits to be
+/// taken or the communicate has ended. It holds the output, not the
+/// future, so it may outlive the future.
+pub struct OutputReady(Arc<Collected>);
+
+#[async_trait::async_trait]
+impl Pollable for OutputReady {
+    async fn ready(&mut self) {
+        self.0.ready().await;
     }
 }

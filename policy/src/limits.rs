@@ -52,8 +52,9 @@ pub struct Limits {
     /// `limit-exceeded`. `None`: [`DEFAULT_COMMUNICATE_BYTES`] (16 MiB).
     pub communicate_bytes: Option<usize>,
     /// Most bytes all of the guest's communicates hold at once: their
-    /// input, the stdout and stderr they buffered, and
-    /// [`COMMUNICATE_OVERHEAD`] each for its task. A communicate that would
+    /// input, the stdout and stderr they buffered and the guest has not
+    /// taken yet (WIT `take-output`), and [`COMMUNICATE_OVERHEAD`] each for
+    /// its task. A communicate that would
     /// go past it gets `limit-exceeded` (its child is killed, as past
     /// `communicate_bytes`). `None`: [`DEFAULT_BUFFERED_BYTES`] (64 MiB).
     pub buffered_bytes: Option<usize>,

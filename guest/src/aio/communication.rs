@@ -60,17 +60,21 @@ impl<'a> Communication<'a> {
         self.try_get().transpose()
     }
 
-    /// Await the result and return it. Other futures run meanwhile.
+    /// Await the result and return it. Other futures run meanwhile. Large
+    /// output is taken from the host as it arrives (1 MiB at a time), so it
+    /// is held once, in the guest, not also in the host.
     pub async fn wait(mut self) -> Result<Communicated> {
         for task in std::mem::take(&mut self.feeding) {
             task.detached().await;
         }
+        let mut next = self.inner.subscribe_output();
         loop {
-            // The pollable borrows the future; `ready` drops it first.
-            ready(self.subscribe()).await;
-            if let Some(result) = self.try_get() {
-                return result;
-            }
+            // `ready` drops each pollable before the future is asked.
+            ready(next).await;
+            next = match self.inner.advance() {
+                Ok(result) => return result,
+                Err(next) => next,
+            };
         }
     }
 }

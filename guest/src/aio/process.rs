@@ -174,8 +174,11 @@ impl Process {
     /// written with [`StreamWriter::write`] and not yet sent goes before
     /// `input`; bytes already read into a [`StreamReader`]'s buffer but not
     /// yet returned come first in its result. The data read is buffered in
-    /// memory (in the host, which may limit it: [`HostError::LimitExceeded`]),
-    /// so do not use this method if the data size is large or unlimited.
+    /// memory: this library takes it from the host as it arrives (the
+    /// WIT's `take-output`), so it is held once, in the guest, and the host
+    /// holds at most a few MiB of it at a time. The policy limits it per
+    /// stream ([`HostError::LimitExceeded`]), so do not use this method if
+    /// the data size is large or unlimited.
     ///
     /// stdin gets closed when `input` is `None` too. This is
     /// [`start_communicate`](Process::start_communicate) and

@@ -89,11 +89,14 @@ pub(crate) trait Communicates {
 }
 
 /// A `communicate` in progress, of either face (each face's
-/// `Communication` wraps it and adds its way to wait): the host's future
-/// and the process, borrowed until it is done.
+/// `Communication` wraps it and adds its way to wait): the host's future,
+/// the output taken from the host as it arrived, and the process, borrowed
+/// until it is done.
 pub(crate) struct Communicating<'a, P> {
     // Field order is drop order: the host's future before the process.
     future: wit::FutureCommunicate,
+    /// stdout and stderr taken early (`take-output`), in front of the rest.
+    taken: (Vec<u8>, Vec<u8>),
     pub(crate) process: &'a mut P,
 }
 
@@ -107,7 +110,40 @@ impl<P: std::fmt::Debug> std::fmt::Debug for Communicating<'_, P> {
 
 impl<'a, P: Communicates> Communicating<'a, P> {
     pub(crate) fn new(future: wit::FutureCommunicate, process: &'a mut P) -> Self {
-        Self { future, process }
+        Self {
+            future,
+            taken: (Vec::new(), Vec::new()),
+            process,
+        }
+    }
+
+    /// A pollable that is ready once output waits in the host to be taken
+    /// ([`Communicating::take_output`]) or the communicate has ended.
+    pub(crate) fn subscribe_output(&self) -> Pollable {
+        self.future.subscribe_output()
+    }
+
+    /// Takes the output waiting in the host, so that a large output is not
+    /// held twice (in the host, then copied whole into the guest); whether
+    /// there was any.
+    pub(crate) fn take_output(&mut self) -> bool {
+        let mut any = false;
+        loop {
+            // Room first: the pieces the host hands over are put after the
+            // buffer, so it need not grow past them (which would move it).
+            reserve(&mut self.taken.0, TAKE_MAX);
+            let (stdout, stderr) = self.future.take_output(TAKE_MAX as u64);
+            if stdout.is_empty() && stderr.is_empty() {
+                return any;
+            }
+            any = true;
+            for piece in &stdout {
+                append(&mut self.taken.0, piece);
+            }
+            for piece in &stderr {
+                append(&mut self.taken.1, piece);
+            }
+        }
     }
 
     /// A pollable that is ready once the result is available; it borrows
@@ -121,9 +157,85 @@ impl<'a, P: Communicates> Communicating<'a, P> {
     #[allow(clippy::type_complexity)] // asyncio's (stdout_data, stderr_data)
     pub(crate) fn try_get(&mut self) -> Option<Result<(Option<Vec<u8>>, Option<Vec<u8>>)>> {
         let result = self.future.get()?;
-        Some(result.map_err(HostError::from).map(|output| {
+        Some(result.map_err(HostError::from).map(|mut output| {
+            output.stdout = output.stdout.map(|rest| joined(&mut self.taken.0, rest));
+            output.stderr = output.stderr.map(|rest| joined(&mut self.taken.1, rest));
             let (core, stdout, stderr) = self.process.cores();
             deliver(core, stdout, stderr, output)
         }))
+    }
+
+    /// After the face waited on the pollable this (or
+    /// [`Communicating::subscribe_output`]) gave: the result if it is
+    /// there, else the waiting output is taken and the next pollable to
+    /// wait on returned (the result's own once the host has nothing more
+    /// waiting: it is handing the result over).
+    #[allow(clippy::type_complexity)] // asyncio's (stdout_data, stderr_data)
+    pub(crate) fn advance(
+        &mut self,
+    ) -> std::result::Result<Result<(Option<Vec<u8>>, Option<Vec<u8>>)>, Pollable> {
+        if let Some(result) = self.try_get() {
+            return Ok(result);
+        }
+        Err(if self.take_output() {
+            self.subscribe_output()
+        } else {
+            self.subscribe()
+        })
+    }
+}
+
+/// What was taken early, then `rest`: `rest` itself when nothing was.
+fn joined(taken: &mut Vec<u8>, rest: Vec<u8>) -> Vec<u8> {
+    if taken.is_empty() {
+        return rest;
+    }
+    append(taken, &rest);
+    std::mem::take(taken)
+}
+
+/// The most bytes of each stream one `take-output` asks for: 128 KiB, the
+/// most the host hands over at once.
+const TAKE_MAX: usize = 128 << 10;
+
+/// Room asked of the allocator beyond a grown buffer's need, for its own
+/// bookkeeping, so the block freed in [`reserve`] covers the growth.
+const GROWTH_PAD: usize = 64 << 10;
+
+/// Appends `src` to `dst`, growing it as [`reserve`] does.
+fn append(dst: &mut Vec<u8>, src: &[u8]) {
+    reserve(dst, src.len());
+    dst.extend_from_slice(src);
+}
+
+/// Makes room for `more` bytes in `dst`, doubling it when it is full, in
+/// place where the allocator allows: a buffer that grows to a large output
+/// is then written once, not copied into fresh memory at each doubling
+/// (which touched twice the output's size in new pages, each a page fault:
+/// the cost that made `communicate` of 1 GiB slow; `bench/README.md`).
+///
+/// wasi-libc's allocator (dlmalloc) extends a block in place when free
+/// space follows it (at the top of the heap, the memory not yet handed
+/// out) and is large enough, but it does not grow the memory for that: it
+/// moves the block. A block of the growth's size, allocated and freed just
+/// before, grows the memory first, so the realloc finds the room. Where the
+/// allocator cannot extend (another block follows), it moves the buffer, as
+/// any `Vec` does.
+fn reserve(dst: &mut Vec<u8>, more: usize) {
+    if dst.capacity() - dst.len() >= more {
+        return;
+    }
+    let need = dst.len() + more;
+    let want = dst.capacity().saturating_mul(2).max(need);
+    if dst.capacity() > 0 {
+        let mut room: Vec<u8> = Vec::new();
+        // A failure here only costs the move it was to spare.
+        let _ = room.try_reserve_exact(want - dst.capacity() + GROWTH_PAD);
+        // Keep the allocation: the optimizer may drop an unused one.
+        drop(std::hint::black_box(room));
+    }
+    // Doubling may not fit in a 32-bit memory; what is needed may.
+    if dst.try_reserve_exact(want - dst.len()).is_err() {
+        dst.reserve_exact(more);
     }
 }

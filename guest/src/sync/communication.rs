@@ -54,17 +54,17 @@ impl<'a> Communication<'a> {
         self.try_get().transpose()
     }
 
-    /// Block until the result is available and return it.
+    /// Block until the result is available and return it. Large output is
+    /// taken from the host as it arrives (1 MiB at a time), so it is held
+    /// once, in the guest, not also in the host.
     pub fn wait(mut self) -> Result<Communicated> {
+        let mut next = self.inner.subscribe_output();
         loop {
-            {
-                // The pollable borrows the future: dropped before it.
-                let ready = self.subscribe();
-                ready.block();
-            }
-            if let Some(result) = self.try_get() {
-                return result;
-            }
+            next.block();
+            next = match self.inner.advance() {
+                Ok(result) => return result,
+                Err(next) => next,
+            };
         }
     }
 }

@@ -190,6 +190,24 @@ impl HostFutureCommunicate for ProcgateCtxView<'_> {
         }))
     }
 
+    fn subscribe_output(
+        &mut self,
+        future: Resource<FutureCommunicate>,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
+        let ready = self.table.get(&future)?.output_ready();
+        let ready = self.table.push(ready)?;
+        wasmtime_wasi_io::poll::subscribe(self.table, ready)
+    }
+
+    fn take_output(
+        &mut self,
+        future: Resource<FutureCommunicate>,
+        max: u64,
+    ) -> wasmtime::Result<(Vec<Vec<u8>>, Vec<Vec<u8>>)> {
+        let max = usize::try_from(max).unwrap_or(usize::MAX);
+        Ok(self.table.get(&future)?.take_output(max))
+    }
+
     fn drop(&mut self, future: Resource<FutureCommunicate>) -> wasmtime::Result<()> {
         self.table.delete(future)?;
         Ok(())

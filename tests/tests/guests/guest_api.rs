@@ -9,7 +9,7 @@
 
 host_tests_for!(guest_api, command, command_async);
 
-use procgate::policy::PolicyFile;
+use procgate::policy::{Limits, PolicyFile};
 use procgate_tests::{allow, assert_both_faces, root, run_guest, scratch, Run};
 use std::process::Command;
 
@@ -71,6 +71,34 @@ fn start_communicate_gives_the_process_meanwhile_and_the_result() {
             "result Ok(Some(\"hello\"), None)",
             "rc Some(0)",
         ],
+    );
+}
+
+/// Output past `limits.buffered_bytes` (6 MiB here; 10.9 MB on stdout and
+/// 8 MB on stderr, written by `seq` faster than the guest takes them) is
+/// not `limit-exceeded` for the Rust guest library: it takes the output
+/// from the host as it arrives (`take-output`), the host pauses its reads
+/// at 4 MiB waiting, and the guest gets every byte in order. A guest that
+/// did not take it would get `limit-exceeded`
+/// (`budget.rs::output_past_the_budget_is_still_limit_exceeded`).
+#[test]
+fn a_communicate_larger_than_the_hosts_buffer_limit_arrives_whole_and_in_order() {
+    let policy = allow(&["sh"])
+        .search_path(["/usr/bin", "/bin"])
+        .limits(Limits {
+            communicate_bytes: Some(32 << 20),
+            buffered_bytes: Some(6 << 20),
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    assert_both_faces(
+        &[
+            "stdout 10888896 bytes, in order true",
+            "stderr 8000008 bytes, in order true",
+            "rc Some(0)",
+        ],
+        |face| run_guest("guest_api", &[face, "communicate_large"], policy.clone()),
     );
 }
 

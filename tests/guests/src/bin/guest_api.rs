@@ -59,6 +59,34 @@ procgate_test_programs::on_both_faces! { aw =>
                 p.terminate().unwrap();
                 println!("exited {:?}", aw!(p.wait_for(Duration::from_secs(60))));
             }
+            // A communicate of more output than the host may buffer
+            // (the test's policy: 6 MiB): the guest library takes it from
+            // the host as it arrives, in order, stdout and stderr apart.
+            "communicate_large" => {
+                let script = "seq 1 1500000 & seq 2000000 3000000 >&2; wait";
+                let mut p = aw!(create_subprocess_exec(
+                    "sh",
+                    ["-c", script],
+                    Options::new().stdout(PIPE).stderr(PIPE)
+                ))
+                .unwrap();
+                let seq = |from: u32, to: u32| {
+                    (from..=to).map(|i| format!("{i}\n")).collect::<String>().into_bytes()
+                };
+                match aw!(p.communicate(None)) {
+                    Ok((out, err)) => {
+                        let (out, err) = (out.unwrap(), err.unwrap());
+                        println!("stdout {} bytes, in order {}", out.len(), out == seq(1, 1500000));
+                        println!(
+                            "stderr {} bytes, in order {}",
+                            err.len(),
+                            err == seq(2000000, 3000000)
+                        );
+                    }
+                    Err(e) => println!("communicate {e}"),
+                }
+                println!("rc {:?}", p.returncode());
+            }
             // start-communicate: the process meanwhile, a look without
             // blocking, the result.
             "start_communicate" => {
