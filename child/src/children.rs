@@ -5,6 +5,7 @@
 use crate::cgroup::{GuestCgroup, Leaf, KILL_WAIT};
 use crate::counted::Counted;
 use crate::lifecycle::{self, Kill, Wait};
+use crate::lock::wait_until;
 use procgate_policy::audit::{self, Operational};
 use procgate_policy::{CgroupMode, Error, Result, Usage};
 use std::path::PathBuf;
@@ -247,13 +248,7 @@ impl Children {
     /// everything after the guest's store is dropped; pids that could not
     /// be ended are in [`Children::unended`].
     pub async fn ended(&self) {
-        loop {
-            let notified = self.ended.notified();
-            if self.ending.load(Ordering::SeqCst) == 0 {
-                break;
-            }
-            notified.await;
-        }
+        wait_until(&self.ended, || self.ending.load(Ordering::SeqCst) == 0).await;
         if self.guest_gone.load(Ordering::SeqCst) {
             if let Some(Ok(cg)) = self.cgroup.get() {
                 let left = cg.kill_and_remove().await;

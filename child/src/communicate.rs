@@ -18,6 +18,7 @@
 
 use crate::child::{Child, Unavailable};
 use crate::exit::ChildExit;
+use crate::lock::{lock, wait_until};
 use crate::pipes::{PipeReader, PipeWriter, READ_CHUNK};
 use procgate_policy::{Error, Limits, Result, COMMUNICATE_OVERHEAD};
 use std::io;
@@ -96,9 +97,7 @@ impl Held {
         }
         ok
     }
-}
 
-impl Held {
     /// Gives back `bytes` of what it holds.
     fn shrink(&mut self, bytes: usize) {
         let bytes = bytes.min(self.bytes);
@@ -298,24 +297,6 @@ impl Waiting {
         self.taken = 0;
         std::mem::take(&mut self.bytes)
     }
-}
-
-/// Waits on `notify` until `done()`, which is checked after each wake-up
-/// and once before the first (registered first, so no wake-up is lost).
-async fn wait_until(notify: &Notify, done: impl Fn() -> bool) {
-    loop {
-        let woken = notify.notified();
-        tokio::pin!(woken);
-        woken.as_mut().enable();
-        if done() {
-            return;
-        }
-        woken.await;
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The pipes and exit one `communicate` works on, taken from a [`Child`].

@@ -18,6 +18,7 @@
 //! asked.
 
 use crate::lifecycle::Wait;
+use crate::lock::lock;
 use rustix::event::epoll;
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -63,7 +64,7 @@ impl Counted {
     /// Counts a new child: asked while the guest holds few, else its pidfd
     /// joins the epoll set.
     pub(crate) fn add(&self, exit: &Arc<dyn Wait>) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = lock(&self.state);
         let weak = Arc::downgrade(exit);
         if state.asked.len() < ASKED {
             state.asked.push(weak);
@@ -92,7 +93,7 @@ impl Counted {
     /// until reaped), and children that exited and are still held
     /// somewhere (a handle, a pollable, a communicate).
     pub(crate) fn count(&self) -> (usize, usize) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = lock(&self.state);
         if let Some(Some(epoll)) = self.epoll.get() {
             take_exits(epoll, &mut state);
         }

@@ -15,6 +15,7 @@
 
 use crate::cgroup::{Containment, Leaf, KILL_WAIT};
 use crate::lifecycle::{self, Kill, Wait};
+use crate::lock::lock;
 use crate::pidfd::{exit_from_pidfd, pidfd_signal, reap_within, waitid};
 use procgate_policy::audit::{self, Operational};
 use procgate_policy::{Error, Result};
@@ -95,7 +96,7 @@ impl ChildExit {
         if let Some(rc) = self.returncode.get() {
             return Some(*rc);
         }
-        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = lock(&self.lock);
         if let Some(rc) = self.returncode.get() {
             return Some(*rc);
         }
@@ -189,7 +190,7 @@ impl ChildExit {
         }
         // Notices a child reaped elsewhere before looking at `reaped`.
         let _ = self.returncode();
-        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = lock(&self.lock);
         if self.reaped.load(Ordering::SeqCst) {
             return;
         }
@@ -223,7 +224,7 @@ impl ChildExit {
         if self.returncode().is_none() {
             return false;
         }
-        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = lock(&self.lock);
         if !self.reaped.swap(true, Ordering::SeqCst) {
             let _ = waitid(self.pidfd.get_ref(), libc::WNOHANG);
         }

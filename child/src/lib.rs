@@ -28,6 +28,7 @@ pub mod communicate;
 mod counted;
 mod exit;
 pub mod lifecycle;
+mod lock;
 mod pidfd;
 pub mod pipes;
 mod seccomp;

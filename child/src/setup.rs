@@ -10,6 +10,7 @@
 //! Landlock, the child also loses `clone3` (`seccomp.rs`), which would
 //! let it start a process outside its cgroup.
 
+use crate::lock::lock;
 use landlock::{
     path_beneath_rules, Access, AccessFs, AccessNet, CompatLevel, Compatible, NetPort, Ruleset,
     RulesetAttr, RulesetCreatedAttr, Scope, ABI,
@@ -146,7 +147,7 @@ fn ruleset_for(paths: &LandlockPaths) -> Result<Option<Arc<OwnedFd>>> {
     static BUILT: Mutex<Vec<Built>> = Mutex::new(Vec::new());
     let found = identities(paths);
     {
-        let built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+        let built = lock(&BUILT);
         if let Some(b) = built.iter().find(|b| b.paths == *paths && b.found == found) {
             return Ok(b.ruleset.clone());
         }
@@ -154,7 +155,7 @@ fn ruleset_for(paths: &LandlockPaths) -> Result<Option<Arc<OwnedFd>>> {
     let ruleset = ruleset(paths)?.map(Arc::new);
     // What the build saw may have changed since `found` was taken; then
     // the entry is simply not found next time and built again.
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let mut built = lock(&BUILT);
     built.retain(|b| b.paths != *paths);
     if built.len() >= BUILT_KEPT {
         built.remove(0);

@@ -54,6 +54,7 @@
 
 use super::files::host_tag;
 use super::KILL_WAIT;
+use crate::lock::lock;
 use procgate_policy::audit::{self, Operational};
 use rustix::fd::BorrowedFd;
 use rustix::fs::{FileType, Mode, OFlags, RawDir};
@@ -97,7 +98,7 @@ static ALL: Mutex<Vec<Arc<Watchdog>>> = Mutex::new(Vec::new());
 /// The watchdog of one cgroup parent, for the guest cgroups made there
 /// (made on first use; one per parent for the host's life).
 pub(crate) fn for_parent(parent: &Path) -> Arc<Watchdog> {
-    let mut all = ALL.lock().unwrap_or_else(|p| p.into_inner());
+    let mut all = lock(&ALL);
     if let Some(w) = all.iter().find(|w| w.parent == parent) {
         return Arc::clone(w);
     }
@@ -112,21 +113,21 @@ pub(crate) fn for_parent(parent: &Path) -> Arc<Watchdog> {
 /// The pids of this host's running watchdogs (a test that counts the
 /// host's children leaves them out).
 pub fn watchdog_pids() -> Vec<u32> {
-    let all = ALL.lock().unwrap_or_else(|p| p.into_inner());
+    let all = lock(&ALL);
     all.iter().filter_map(|w| w.pid()).collect()
 }
 
 impl Watchdog {
     /// The running watchdog's pid, if one runs.
     pub(crate) fn pid(&self) -> Option<u32> {
-        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let state = lock(&self.state);
         state.live.as_ref().filter(|l| l.running()).map(|l| l.pid)
     }
 
     /// Whether a watchdog runs for this parent now, starting one if none
     /// does (and starts are left). One `poll` when it runs.
     pub(crate) fn watching(&self) -> bool {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = lock(&self.state);
         if state.live.as_ref().is_some_and(Live::running) {
             return true;
         }
