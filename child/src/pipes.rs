@@ -69,6 +69,7 @@ fn set_nonblocking(fd: &OwnedFd) -> io::Result<()> {
 #[derive(Debug)]
 pub struct PipeReader {
     fd: AsyncFd<OwnedFd>,
+    growth: Growth,
 }
 
 impl PipeReader {
@@ -76,6 +77,7 @@ impl PipeReader {
     pub fn new(fd: impl Into<OwnedFd>) -> io::Result<PipeReader> {
         Ok(PipeReader {
             fd: registered(fd.into(), Interest::READABLE)?,
+            growth: Growth::default(),
         })
     }
 
@@ -107,6 +109,20 @@ impl PipeReader {
             unsafe { buf.set_len(buf.len() + n) };
         }
         Ok(n)
+    }
+
+    /// Grows the pipe to [`GROWN_PIPE`] bytes the first time this is
+    /// asked, while fewer than [`GROWN_PIPES_MAX`] pipes are grown; whether
+    /// it grew. For a reader that found a full pipe and will read on (a
+    /// `communicate`'s): the child writes on while the host copies what it
+    /// read, instead of waiting for each 64 KiB to be read.
+    pub fn grow_once(&self) -> bool {
+        self.growth.grow_once(self.fd.get_ref())
+    }
+
+    /// Whether [`PipeReader::grow_once`] grew the pipe.
+    pub fn grown(&self) -> bool {
+        self.growth.grown()
     }
 
     /// The pipe's descriptor (non-blocking, registered with tokio).
@@ -160,32 +176,71 @@ impl PipeReader {
 /// that the guest's next writes land while the child reads instead of
 /// each waiting for the child to empty the pipe. Measured (`bench/`,
 /// `stdin-stream`, 64 KiB writes into `cat`): about 2.8 GB/s with the
-/// kernel's 64 KiB pipe, about 3.7 GB/s grown; a grown reading end
-/// (`stdout-stream`) was no faster, so only this end grows. At most
-/// [`GROWN_PIPES_MAX`] are grown at once in a host: a pipe's size counts
-/// against its user's `pipe-user-pages-soft`, past which the kernel makes
-/// the user's new pipes small.
+/// kernel's 64 KiB pipe, about 3.7 GB/s grown. A stdout pipe the guest
+/// streams from was no faster grown (`stdout-stream`); one a
+/// `communicate` reads is grown ([`PipeReader::grow_once`]).
 #[derive(Debug)]
 pub struct PipeWriter {
     fd: AsyncFd<OwnedFd>,
-    /// Whether this pipe was looked at for growing (grown or not).
-    grow_tried: std::sync::atomic::AtomicBool,
-    /// Whether it was grown (and so counts in [`GROWN`]).
+    growth: Growth,
+}
+
+/// The size a pipe grows to: 256 KiB.
+pub const GROWN_PIPE: usize = 256 * 1024;
+
+/// Most pipes grown at once in a host: a pipe's size counts against its
+/// user's `pipe-user-pages-soft`, past which the kernel makes the user's
+/// new pipes small.
+pub const GROWN_PIPES_MAX: usize = 16;
+
+/// Pipes grown now.
+static GROWN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Whether one pipe was looked at for growing, and whether it grew (and
+/// so counts in [`GROWN`] until it is dropped).
+#[derive(Debug, Default)]
+struct Growth {
+    tried: std::sync::atomic::AtomicBool,
     grown: std::sync::atomic::AtomicBool,
 }
 
-/// The size a streamed-into stdin pipe grows to.
-pub const GROWN_PIPE: usize = 256 * 1024;
+impl Growth {
+    /// Grows `fd`'s pipe to [`GROWN_PIPE`] the first time it is called,
+    /// while fewer than [`GROWN_PIPES_MAX`] are grown; whether it grew.
+    fn grow_once(&self, fd: &OwnedFd) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.tried.swap(true, Relaxed) {
+            return false;
+        }
+        if GROWN.fetch_add(1, Relaxed) >= GROWN_PIPES_MAX {
+            GROWN.fetch_sub(1, Relaxed);
+            return false;
+        }
+        // SAFETY: a plain fcntl on our own descriptor; a refusal (EPERM
+        // past the user's hard limit, EBUSY) leaves the pipe as it was.
+        let set = unsafe {
+            libc::fcntl(
+                fd.as_raw_fd(),
+                libc::F_SETPIPE_SZ,
+                GROWN_PIPE as libc::c_int,
+            )
+        };
+        if set < 0 {
+            GROWN.fetch_sub(1, Relaxed);
+            return false;
+        }
+        self.grown.store(true, Relaxed);
+        true
+    }
 
-/// Most stdin pipes grown at once in a host.
-pub const GROWN_PIPES_MAX: usize = 16;
+    fn grown(&self) -> bool {
+        self.grown.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
 
-/// Stdin pipes grown now.
-static GROWN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-impl Drop for PipeWriter {
+impl Drop for Growth {
     fn drop(&mut self) {
-        if self.grown.load(std::sync::atomic::Ordering::Relaxed) {
+        if self.grown() {
             GROWN.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         }
     }
@@ -196,8 +251,7 @@ impl PipeWriter {
     pub fn new(fd: impl Into<OwnedFd>) -> io::Result<PipeWriter> {
         Ok(PipeWriter {
             fd: registered(fd.into(), Interest::WRITABLE)?,
-            grow_tried: std::sync::atomic::AtomicBool::new(false),
-            grown: std::sync::atomic::AtomicBool::new(false),
+            growth: Growth::default(),
         })
     }
 
@@ -209,34 +263,6 @@ impl PipeWriter {
             return Err(io::Error::last_os_error());
         }
         Ok(n as usize)
-    }
-
-    /// Grows the pipe to [`GROWN_PIPE`] the first time it is found full,
-    /// while fewer than [`GROWN_PIPES_MAX`] are; returns whether it grew.
-    fn grow_once(&self) -> bool {
-        use std::sync::atomic::Ordering::Relaxed;
-        if self.grow_tried.swap(true, Relaxed) {
-            return false;
-        }
-        if GROWN.fetch_add(1, Relaxed) >= GROWN_PIPES_MAX {
-            GROWN.fetch_sub(1, Relaxed);
-            return false;
-        }
-        // SAFETY: a plain fcntl on our own descriptor; a refusal (EPERM
-        // past the user's hard limit, EBUSY) leaves the pipe as it was.
-        let set = unsafe {
-            libc::fcntl(
-                self.fd.get_ref().as_raw_fd(),
-                libc::F_SETPIPE_SZ,
-                GROWN_PIPE as libc::c_int,
-            )
-        };
-        if set < 0 {
-            GROWN.fetch_sub(1, Relaxed);
-            return false;
-        }
-        self.grown.store(true, Relaxed);
-        true
     }
 
     fn raw_write(fd: &OwnedFd, buf: &[u8]) -> io::Result<usize> {
@@ -253,7 +279,7 @@ impl PipeWriter {
     /// found full the first time is grown and written again).
     pub fn try_write(&self, buf: &[u8]) -> io::Result<Option<usize>> {
         match try_now(&self.fd, Interest::WRITABLE, |fd| Self::raw_write(fd, buf))? {
-            None if self.grow_once() => {
+            None if self.growth.grow_once(self.fd.get_ref()) => {
                 try_now(&self.fd, Interest::WRITABLE, |fd| Self::raw_write(fd, buf))
             }
             done => Ok(done),

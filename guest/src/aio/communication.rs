@@ -61,7 +61,7 @@ impl<'a> Communication<'a> {
     }
 
     /// Await the result and return it. Other futures run meanwhile. Large
-    /// output is taken from the host as it arrives (1 MiB at a time), so it
+    /// output is taken from the host as it arrives (128 KiB at a time), so it
     /// is held once, in the guest, not also in the host.
     pub async fn wait(mut self) -> Result<Communicated> {
         for task in std::mem::take(&mut self.feeding) {

@@ -55,7 +55,7 @@ impl<'a> Communication<'a> {
     }
 
     /// Block until the result is available and return it. Large output is
-    /// taken from the host as it arrives (1 MiB at a time), so it is held
+    /// taken from the host as it arrives (128 KiB at a time), so it is held
     /// once, in the guest, not also in the host.
     pub fn wait(mut self) -> Result<Communicated> {
         let mut next = self.inner.subscribe_output();
