@@ -44,11 +44,27 @@ impl Process {
 
 /// A pollable for a child's exit; it holds the exit, not the process, so
 /// the guest may drop the process before it.
-pub(crate) struct ExitPollable(pub(crate) Arc<ChildExit>);
+pub(crate) struct ExitPollable {
+    exit: Arc<ChildExit>,
+    /// Whether a `ready` asked the kernel already: later ones wait for the
+    /// reactor first ([`ChildExit::wait_reported`]), since a guest's
+    /// `poll` of a list polls every pollable in it anew each round.
+    asked: bool,
+}
+
+impl ExitPollable {
+    pub(crate) fn new(exit: Arc<ChildExit>) -> ExitPollable {
+        ExitPollable { exit, asked: false }
+    }
+}
 
 #[async_trait::async_trait]
 impl Pollable for ExitPollable {
     async fn ready(&mut self) {
-        self.0.wait().await;
+        if std::mem::replace(&mut self.asked, true) {
+            self.exit.wait_reported().await;
+        } else {
+            self.exit.wait().await;
+        }
     }
 }

@@ -104,7 +104,7 @@ impl HostProcess for ProcgateCtxView<'_> {
         let exit = self.table.get(&process)?.exit().clone();
         // The pollable belongs to its own resource, not to the process, so
         // the guest may drop the process first.
-        let watch = self.table.push(ExitPollable(exit))?;
+        let watch = self.table.push(ExitPollable::new(exit))?;
         wasmtime_wasi_io::poll::subscribe(self.table, watch)
     }
 
