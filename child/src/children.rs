@@ -39,6 +39,9 @@ pub struct Children {
     /// it), by whether its exit was seen.
     counted: Counted,
     spawned: AtomicU64,
+    /// Spawns the policy allowed whose launch is under way in a task
+    /// ([`Children::starting`]).
+    starting: AtomicUsize,
     ending: AtomicUsize,
     ended: Notify,
     unended: Mutex<Vec<u32>>,
@@ -57,6 +60,7 @@ impl Children {
             guest_gone: AtomicBool::new(false),
             counted: Counted::new(),
             spawned: AtomicU64::new(0),
+            starting: AtomicUsize::new(0),
             ending: AtomicUsize::new(0),
             ended: Notify::new(),
             unended: Mutex::new(Vec::new()),
@@ -69,18 +73,48 @@ impl Children {
     /// live until the host has ended it. A child that has exited but whose
     /// exit is still held (its handle, a pollable, a communicate) counts as
     /// **held**: it pins a zombie, a pidfd and its pipes in the host. The
-    /// rest are forgotten.
+    /// rest are forgotten. A spawn still being launched
+    /// ([`Children::starting`]) counts as live and as spawned.
     ///
     /// ```
     /// let children = procgate_child::Children::default();
     /// assert_eq!(children.usage(), procgate_policy::Usage::default());
     /// ```
     pub fn usage(&self) -> Usage {
+        // Read first: a launch that ends meanwhile is counted twice (as
+        // starting, then as a child), never not at all.
+        let starting = self.starting.load(Ordering::SeqCst);
         let (live, held) = self.counted.count();
         Usage {
-            live,
+            live: live + starting,
             held,
-            spawned: self.spawned.load(Ordering::SeqCst),
+            spawned: self.spawned.load(Ordering::SeqCst) + starting as u64,
+        }
+    }
+
+    /// Counts a spawn the policy allowed that is launched elsewhere (a
+    /// task, while the guest goes on): live and spawned for the limits
+    /// until [`Starting::launched`] (after [`crate::spawn()`] returned: the
+    /// child is counted itself, or the launch failed), so that launches at
+    /// once are held to the same bounds as launches one after another; and
+    /// waited for by [`Children::ended`] until the guard is dropped (after
+    /// the child went to the guest, or was dropped and so is being ended),
+    /// so that the guest's end neither misses nor outruns a child launched
+    /// for it.
+    ///
+    /// ```
+    /// let children = std::sync::Arc::new(procgate_child::Children::default());
+    /// let mut starting = children.starting();
+    /// assert_eq!((children.usage().live, children.usage().spawned), (1, 1));
+    /// starting.launched();
+    /// assert_eq!(children.usage(), procgate_policy::Usage::default());
+    /// ```
+    pub fn starting(self: &Arc<Self>) -> Starting {
+        self.starting.fetch_add(1, Ordering::SeqCst);
+        self.ending.fetch_add(1, Ordering::SeqCst);
+        Starting {
+            children: Arc::clone(self),
+            counted: true,
         }
     }
 
@@ -241,7 +275,8 @@ impl Children {
         });
     }
 
-    /// Waits until every child the guest gave up has been ended and reaped
+    /// Waits until every launch under way is over ([`Children::starting`])
+    /// and every child the guest gave up has been ended and reaped
     /// (each ending bounded by the grace plus [`KILL_WAIT`]); once the
     /// guest itself has ended, also kills whatever is left in its cgroup
     /// and removes the cgroup. This is the one call that contains
@@ -254,6 +289,35 @@ impl Children {
                 let left = cg.kill_and_remove().await;
                 self.record_unended(&left);
             }
+        }
+    }
+}
+
+/// A launch under way ([`Children::starting`]).
+#[derive(Debug)]
+pub struct Starting {
+    children: Arc<Children>,
+    /// Whether it still counts for the limits.
+    counted: bool,
+}
+
+impl Starting {
+    /// The launch is over: it no longer counts for the limits (a child it
+    /// started counts itself). [`Children::ended`] still waits for the
+    /// guard.
+    pub fn launched(&mut self) {
+        if std::mem::replace(&mut self.counted, false) {
+            self.children.starting.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+impl Drop for Starting {
+    fn drop(&mut self) {
+        self.launched();
+        let children = &self.children;
+        if children.ending.fetch_sub(1, Ordering::SeqCst) == 1 {
+            children.ended.notify_waiters();
         }
     }
 }

@@ -37,6 +37,6 @@ pub mod spawn;
 mod timeout;
 
 pub use child::{Child, Pipe, Unavailable};
-pub use children::{Children, DEFAULT_KILL_GRACE};
+pub use children::{Children, Starting, DEFAULT_KILL_GRACE};
 pub use exit::ChildExit;
 pub use spawn::{spawn, Input, Output, Stdio};

@@ -66,6 +66,11 @@ use writer::{write_all, Closing};
 /// Create a subprocess running `program` with the arguments `args` (which
 /// exclude the program itself): asyncio's `create_subprocess_exec`.
 ///
+/// The host starts the process while other futures run (the WIT's
+/// `start-subprocess-exec`), so processes created at once (in a
+/// [`gather`]) start in parallel, as tasks of a native runtime do; the
+/// host's limits count each from the call on.
+///
 /// The host's policy decides first: the program must be allowed, and a name
 /// without a slash is looked up on the policy's own search path, never the
 /// guest's `PATH`. `options` gives asyncio's keyword arguments. Fails with
@@ -96,7 +101,9 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    shared::spawn_exec(program, args, &options).map(Process::new)
+    let starting = shared::start_exec(program, args, &options)?;
+    ready(starting.subscribe()).await;
+    starting.started(&options).map(Process::new)
 }
 
 /// Run the `cmd` shell command with the host's shell (`/bin/sh -c cmd`
@@ -114,5 +121,7 @@ where
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub async fn create_subprocess_shell(cmd: &str, options: Options) -> Result<Process> {
-    shared::spawn_shell(cmd, &options).map(Process::new)
+    let starting = shared::start_shell(cmd, &options)?;
+    ready(starting.subscribe()).await;
+    starting.started(&options).map(Process::new)
 }

@@ -159,6 +159,49 @@ pub(crate) fn spawn_shell(cmd: &str, options: &Options) -> Result<Spawned> {
     Ok(spawned(process, options))
 }
 
+/// A process the host is starting (`start-subprocess-exec`): the policy
+/// has said yes; [`Starting::subscribe`] is ready once the start is over.
+pub(crate) struct Starting {
+    future: wit::FutureProcess,
+}
+
+impl Starting {
+    /// A pollable ready once the process has started or failed to.
+    pub(crate) fn subscribe(&self) -> Pollable {
+        self.future.subscribe()
+    }
+
+    /// The process, once [`Starting::subscribe`] was ready.
+    pub(crate) fn started(self, options: &Options) -> Result<Spawned> {
+        let process = self
+            .future
+            .get()
+            .ok_or_else(|| HostError::Io("the start was not over".into()))??;
+        Ok(spawned(process, options))
+    }
+}
+
+/// Starts `program` in the host while the guest goes on: the policy's
+/// refusal is the error now, an error launching it comes from
+/// [`Starting::started`].
+pub(crate) fn start_exec<I, S>(program: &str, args: I, options: &Options) -> Result<Starting>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let args: Vec<String> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+    let wit_options = options.to_wit()?;
+    let future = wit_subprocess::start_subprocess_exec(program, &args, &wit_options)?;
+    Ok(Starting { future })
+}
+
+/// [`start_exec`] for a shell command.
+pub(crate) fn start_shell(cmd: &str, options: &Options) -> Result<Starting> {
+    let wit_options = options.to_wit()?;
+    let future = wit_subprocess::start_subprocess_shell(cmd, &wit_options)?;
+    Ok(Starting { future })
+}
+
 fn spawned(process: wit::Process, options: &Options) -> Spawned {
     let pid = process.pid();
     let wit = Rc::new(process);

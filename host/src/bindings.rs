@@ -16,6 +16,8 @@ wasmtime::component::bindgen!({
         // Async so an embedder's hook that waits (ProcgateHooks::on_spawn_async) keeps no thread.
         "procgate:subprocess/subprocess.create-subprocess-exec": async | tracing | trappable,
         "procgate:subprocess/subprocess.create-subprocess-shell": async | tracing | trappable,
+        "procgate:subprocess/subprocess.start-subprocess-exec": async | tracing | trappable,
+        "procgate:subprocess/subprocess.start-subprocess-shell": async | tracing | trappable,
         default: tracing | trappable,
     },
     trappable_error_type: {
@@ -25,6 +27,7 @@ wasmtime::component::bindgen!({
         "wasi:io": wasmtime_wasi_io::bindings::wasi::io,
         "procgate:subprocess/types.process": crate::process::Process,
         "procgate:subprocess/types.future-communicate": crate::communicate::FutureCommunicate,
+        "procgate:subprocess/types.future-process": crate::process::FutureProcess,
     },
     require_store_data_send: true,
 });

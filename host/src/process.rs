@@ -2,10 +2,14 @@
 //! bookkeeping (the copies of its inherited output into the guest's own
 //! streams), as wasmtime's `p2::TcpSocket` wraps an OS socket.
 
-use procgate_child::{Child, ChildExit};
+use crate::inherit::InheritedStdio;
+use futures::FutureExt;
+use procgate_child::{Child, ChildExit, Pipe, Starting};
+use procgate_policy::{Error, Result};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
+use wasmtime_wasi::runtime::AbortOnDropJoinHandle;
 use wasmtime_wasi_io::poll::Pollable;
 
 /// The host side of the WIT `process` resource. Dropping it (the guest
@@ -20,6 +24,26 @@ pub struct Process {
 }
 
 impl Process {
+    /// `child` as the guest's process: its stdout and stderr where
+    /// `inherit` says so (each `true` for `inherit`) copied into the
+    /// guest's own streams if the embedder made those WASI streams (such
+    /// a pipe is not the guest's).
+    pub(crate) fn new(mut child: Child, inherit: [bool; 2], inherited: &InheritedStdio) -> Process {
+        let mut pumps = Vec::new();
+        for (inherit, to, pipe) in [
+            (inherit[0], &inherited.stdout, &mut child.stdout),
+            (inherit[1], &inherited.stderr, &mut child.stderr),
+        ] {
+            if inherit {
+                if let Ok(reader) = pipe.take() {
+                    pumps.extend(to.pump(reader));
+                    *pipe = Pipe::None;
+                }
+            }
+        }
+        Process { child, pumps }
+    }
+
     /// The child's process id.
     pub fn pid(&self) -> u32 {
         self.child.pid()
@@ -65,6 +89,84 @@ impl Pollable for ExitPollable {
             self.exit.wait_reported().await;
         } else {
             self.exit.wait().await;
+        }
+    }
+}
+
+/// The host side of the WIT `future-process`: a spawn the policy allowed,
+/// launched in its own task while the guest goes on. Dropping it before
+/// the process was taken ends the process (as dropping a [`Process`]
+/// does); dropping it before the task ran launches nothing.
+pub struct FutureProcess {
+    state: Launch,
+}
+
+/// What a launch task gives: the child, and the guard that keeps the
+/// guest's end ([`procgate_child::Children::ended`]) waiting until the
+/// child is the guest's or is being ended. Dropped in this order: the
+/// child (which, dropped, starts its ending) before the guard.
+pub(crate) struct Launched {
+    pub(crate) child: Result<Child>,
+    pub(crate) starting: Starting,
+}
+
+enum Launch {
+    /// The task, and which of stdout and stderr are inherited.
+    Running(AbortOnDropJoinHandle<Launched>, [bool; 2]),
+    /// The task's result.
+    Launched(Launched, [bool; 2]),
+    /// Started within the call (`stdout-of`).
+    Done(Result<Process>),
+    Taken,
+}
+
+impl FutureProcess {
+    /// Launches `spawn` in a task; `inherit` as for [`Process::new`].
+    pub(crate) fn launch(
+        spawn: impl std::future::Future<Output = Launched> + Send + 'static,
+        inherit: [bool; 2],
+    ) -> FutureProcess {
+        FutureProcess {
+            state: Launch::Running(wasmtime_wasi::runtime::spawn(spawn), inherit),
+        }
+    }
+
+    /// A start that is already over.
+    pub(crate) fn done(process: Process) -> FutureProcess {
+        FutureProcess {
+            state: Launch::Done(Ok(process)),
+        }
+    }
+
+    /// The process if the start is over: `None` while it runs; afterwards
+    /// the process (or the error) once, then `invalid-argument`.
+    pub(crate) fn get(&mut self, inherited: &InheritedStdio) -> Option<Result<Process>> {
+        if let Launch::Running(task, inherit) = &mut self.state {
+            let launched = task.now_or_never()?;
+            self.state = Launch::Launched(launched, *inherit);
+        }
+        match std::mem::replace(&mut self.state, Launch::Taken) {
+            Launch::Launched(launched, inherit) => {
+                let Launched { child, starting } = launched;
+                let process = child.map(|child| Process::new(child, inherit, inherited));
+                drop(starting);
+                Some(process)
+            }
+            Launch::Done(result) => Some(result),
+            Launch::Taken => Some(Err(Error::InvalidArgument(
+                "the started process was already taken".into(),
+            ))),
+            Launch::Running(..) => unreachable!("handled above"),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Pollable for FutureProcess {
+    async fn ready(&mut self) {
+        if let Launch::Running(task, inherit) = &mut self.state {
+            let launched = task.await;
+            self.state = Launch::Launched(launched, *inherit);
         }
     }
 }

@@ -532,6 +532,27 @@ impl procgate::hooks::ProcgateHooks for Checkpoints {
     }
 }
 
+/// Every pid in `/proc` now.
+fn pids() -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()))
+        .collect()
+}
+
+/// The pids of the processes (of anyone) with `arg` among their arguments.
+pub fn processes_with_arg(arg: &str) -> Vec<u32> {
+    pids()
+        .into_iter()
+        .filter(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            cmdline.split(|&b| b == 0).any(|a| a == arg.as_bytes())
+        })
+        .collect()
+}
+
 /// The pids of this process's live children (zombies included), but for
 /// the host's own watchdogs (`procgate::cgroup::watchdog_pids`), which
 /// live as long as the host.
@@ -539,17 +560,7 @@ pub fn children() -> Vec<u32> {
     let me = std::process::id();
     let watchdogs = procgate::cgroup::watchdog_pids();
     let mut out = Vec::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return out;
-    };
-    for entry in dir.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
+    for pid in pids() {
         let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
             continue;
         };

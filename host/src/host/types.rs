@@ -2,11 +2,12 @@
 //! resources, and the mapping of [`crate::Error`] to the WIT `error`.
 
 use crate::bindings::procgate::subprocess::types::{
-    CommunicateOutput, Error as WitError, Host, HostFutureCommunicate, HostProcess, Signal,
+    CommunicateOutput, Error as WitError, Host, HostFutureCommunicate, HostFutureProcess,
+    HostProcess, Signal,
 };
 use crate::communicate::FutureCommunicate;
 use crate::error::invalid;
-use crate::process::{ExitPollable, Process};
+use crate::process::{ExitPollable, FutureProcess, Process};
 use crate::streams::{ChildInput, ChildOutput};
 use crate::{Error, ProcgateCtxView, Result};
 use procgate_child::communicate::{Communicate, Output};
@@ -165,6 +166,34 @@ impl HostProcess for ProcgateCtxView<'_> {
         // Dropping the host value kills and reaps an unwaited child.
         // It stays counted (live, then held) until the host has reaped it.
         self.table.delete(process)?;
+        Ok(())
+    }
+}
+
+impl HostFutureProcess for ProcgateCtxView<'_> {
+    fn subscribe(
+        &mut self,
+        future: Resource<FutureProcess>,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
+        wasmtime_wasi_io::poll::subscribe(self.table, future)
+    }
+
+    fn get(
+        &mut self,
+        future: Resource<FutureProcess>,
+    ) -> wasmtime::Result<Option<Result<Resource<Process>, WitError>>> {
+        let Some(result) = self.table.get_mut(&future)?.get(&self.ctx.inherited) else {
+            return Ok(None);
+        };
+        Ok(Some(match result {
+            Ok(process) => Ok(self.table.push(process)?),
+            Err(e) => Err(self.convert_error(e.into())?),
+        }))
+    }
+
+    fn drop(&mut self, future: Resource<FutureProcess>) -> wasmtime::Result<()> {
+        // A process not taken is dropped with it: ended and reaped.
+        self.table.delete(future)?;
         Ok(())
     }
 }

@@ -4,7 +4,7 @@
 host_tests_for!(aio);
 
 use procgate::runner::GuestLimits;
-use procgate_tests::{allow, fd_lock, run_guest, GuestRun};
+use procgate_tests::{allow, fd_lock, processes_with_arg, run_guest, GuestRun};
 use std::time::Duration;
 
 #[test]
@@ -143,4 +143,54 @@ fn communicate_sends_what_the_writer_still_buffers_before_its_input() {
         ],
         "{run}"
     );
+}
+
+/// Attack: creates made at once are all decided before any of their
+/// processes has started. Unless the host counts the starts under way
+/// (`Children::starting`), every one of them passes the live and spawn
+/// bounds, which count only processes already started.
+#[test]
+fn creates_at_once_are_held_to_the_live_and_spawn_bounds() {
+    for (max_live, max_spawns, refusal) in [
+        (Some(2), None, "limits.max_live is 2"),
+        (None, Some(2), "limits.max_spawns (2) reached"),
+    ] {
+        let policy = allow(&["sleep"])
+            .update_limits(|l| {
+                l.max_live = max_live;
+                l.max_spawns = max_spawns;
+            })
+            .build()
+            .unwrap();
+        let run = run_guest("aio", &["starts", "6"], policy);
+        run.assert_ok();
+        let lines = run.lines();
+        assert_eq!(lines.first(), Some(&"started 2"), "{run}");
+        assert_eq!(lines.len(), 2, "one kind of refusal: {run}");
+        assert!(lines[1].contains(refusal), "{run}");
+    }
+}
+
+/// A guest that gives up creates before they are over (their processes
+/// being started by the host meanwhile) and ends leaves no process: the
+/// host's end of the guest waits for every start under way.
+#[test]
+fn a_guest_that_gives_up_its_creates_and_ends_leaves_no_process() {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    // A sleep of its own to look for: 61.<this run's nanoseconds>.
+    let marker = format!("61.{nanos:09}");
+    for _ in 0..5 {
+        let run = run_guest(
+            "aio",
+            &["abandon", &marker],
+            allow(&["sleep"]).build().unwrap(),
+        );
+        run.assert_ok();
+        assert_eq!(run.lines(), ["given up true"], "{run}");
+        let left = processes_with_arg(&marker);
+        assert!(left.is_empty(), "left running: {left:?}\n{run}");
+    }
 }

@@ -122,6 +122,43 @@ os.write(1, b'tial\\n')";
                 println!("stdout {} bytes, as sent: {}", out.len(), out == sent);
                 println!("stderr {err:?} rc {:?}", p.returncode());
             }
+            "starts" => {
+                // N creates at once: each asks the host to start its
+                // process, and all N ask before any is over.
+                let n: usize = std::env::args().nth(2).unwrap().parse().unwrap();
+                let created = aio::gather(
+                    (0..n).map(|_| create_subprocess_exec("sleep", ["30"], Options::new())),
+                )
+                .await;
+                let mut errors = Vec::new();
+                let mut started = 0;
+                for created in created {
+                    match created {
+                        Ok(p) => {
+                            started += 1;
+                            p.kill().unwrap();
+                            p.wait().await.unwrap();
+                        }
+                        Err(e) => errors.push(e.to_string()),
+                    }
+                }
+                errors.dedup();
+                println!("started {started}");
+                for e in errors {
+                    println!("{e}");
+                }
+            }
+            "abandon" => {
+                // Three creates given up before they are over (a timeout
+                // of zero), then the guest ends.
+                let marker = std::env::args().nth(2).unwrap();
+                let created =
+                    aio::gather((0..3).map(|_| {
+                        create_subprocess_exec("sleep", [marker.as_str()], Options::new())
+                    }));
+                let given_up = aio::wait_for(created, std::time::Duration::ZERO).await;
+                println!("given up {}", given_up.is_err());
+            }
             other => panic!("unknown case {other}"),
         }
     })
