@@ -160,7 +160,7 @@ pub fn spawn(plan: &SpawnPlan, stdio: Stdio, children: &Arc<Children>) -> Result
     };
     // Only a guest whose children die with the host has a watchdog.
     let watched = leaf.as_ref().is_some_and(|l| l.watched());
-    let cgroup_fd = leaf.as_mut().and_then(crate::cgroup::Leaf::take_fd);
+    let cgroup_fd = leaf.as_ref().and_then(crate::cgroup::Leaf::dir_fd);
     let setup = crate::setup::prepare(&plan.sandbox)?;
     let spec = Spec {
         program: &plan.program,
@@ -173,13 +173,16 @@ pub fn spawn(plan: &SpawnPlan, stdio: Stdio, children: &Arc<Children>) -> Result
         group,
         die_with_host: children.die_with_host(),
         watched,
-        cgroup_dir: cgroup_fd.as_ref().map(|p| p.as_raw_fd()),
+        cgroup_dir: cgroup_fd,
         setup: setup.as_ref(),
     };
     let (pid, pidfd) =
         crate::clone_spawn::spawn(&spec).map_err(|e| Error::from_spawn(&plan.arg0, &e))?;
     // Close the parent's copies of the child's ends now.
-    drop((stdin_child, out_child, err_child, setup, cgroup_fd));
+    drop((stdin_child, out_child, err_child, setup));
+    if let Some(leaf) = leaf.as_mut() {
+        leaf.started();
+    }
     let exit = ChildExit::new(pid, pidfd, containment, leaf)
         .map_err(|e| Error::Io(format!("watching the child's pidfd: {e}")))?;
 

@@ -45,6 +45,21 @@ pub(super) fn unpopulated(dir: &Path) -> bool {
     populated(dir) != Some(true)
 }
 
+/// [`unpopulated`] through `events`, the cgroup's `cgroup.events` kept
+/// open: read from its start, the kernel writes the text afresh.
+pub(super) fn unpopulated_at(events: &std::fs::File) -> bool {
+    populated_at(events) != Some(true)
+}
+
+/// [`populated`] through `events`, kept open; `None` if it cannot be read
+/// (the cgroup is gone).
+pub(super) fn populated_at(events: &std::fs::File) -> Option<bool> {
+    use std::os::unix::fs::FileExt;
+    let mut buf = [0u8; 128];
+    let n = events.read_at(&mut buf, 0).ok()?;
+    is_populated(&buf[..n])
+}
+
 /// Whether the cgroup at `dir` holds a process (itself and below), from
 /// its `cgroup.events`; `None` if that cannot be read (the cgroup is gone).
 /// One `read` into a small buffer: `cgroup.events` is two short lines, and
@@ -56,7 +71,12 @@ pub(super) fn populated(dir: &Path) -> Option<bool> {
     let n = std::fs::File::open(dir.join("cgroup.events"))
         .and_then(|mut f| f.read(&mut buf))
         .ok()?;
-    let events = std::str::from_utf8(&buf[..n]).ok()?;
+    is_populated(&buf[..n])
+}
+
+/// Whether the text of a `cgroup.events` says a process is in the cgroup.
+fn is_populated(events: &[u8]) -> Option<bool> {
+    let events = std::str::from_utf8(events).ok()?;
     Some(!events.lines().any(|l| l == "populated 0"))
 }
 

@@ -93,6 +93,23 @@ fn an_emptied_leaf_is_the_next_childs() {
 }
 
 #[test]
+fn a_free_leaf_removed_meanwhile_is_passed_over() {
+    let Some((_parent, guest)) = guest_in("removed") else {
+        return;
+    };
+    let leaf = guest.leaf().unwrap();
+    assert!(leaf.keeps, "the guest's first leaf keeps its descriptors");
+    let first = leaf.dir.clone();
+    drop(leaf);
+    // Someone removed the empty leaf (the host's user may): the host still
+    // holds its descriptors, which now name a cgroup that is gone.
+    std::fs::remove_dir(&first).unwrap();
+    let next = guest.leaf().unwrap();
+    assert_ne!(next.dir, first, "a removed leaf was handed out");
+    assert!(next.dir.is_dir());
+}
+
+#[test]
 fn a_leaf_dropped_with_a_process_in_it_is_killed_and_not_reused() {
     let Some((_parent, guest)) = guest_in("populated") else {
         return;
