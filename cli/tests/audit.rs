@@ -200,14 +200,24 @@ fn records_follow_schema_v1_through_a_childs_life() {
     assert_eq!(timeout["after_ms"], 500);
     assert_eq!(by_pid("exit", pid)["returncode"], -15);
 
-    // broken: allowed, then failed to start.
-    assert!(stdout.contains("broken not-found"), "{stdout}");
+    // broken: allowed, then failed to start; once blocking, once started
+    // in a task (the async face), which logs the failure.
+    assert!(stdout.contains("\nbroken not-found"), "{stdout}");
+    assert!(stdout.contains("aio-broken not-found"), "{stdout}");
     let failed = events(&records, "spawn-failed");
-    assert_eq!(failed.len(), 1, "{all}");
-    assert_eq!(failed[0]["error"], "not-found");
-    let allow = decision_of(failed[0]);
-    assert_eq!(allow["decision"], "allow");
-    assert_eq!(allow["program"], broken);
+    assert_eq!(failed.len(), 2, "{all}");
+    for failed in failed {
+        assert_eq!(failed["error"], "not-found");
+        let allow = decision_of(failed);
+        assert_eq!(allow["decision"], "allow");
+        assert_eq!(allow["program"], broken);
+    }
+
+    // true, started in a task: its decision, start and exit.
+    let pid = pid_of("aio-true pid");
+    let spawn = by_pid("spawn", pid);
+    assert_eq!(decision_of(spawn)["args"], serde_json::json!(["aio"]));
+    assert_eq!(by_pid("exit", pid)["returncode"], 0);
 
     // sh: refused, with nulls where nothing was resolved.
     assert!(stdout.contains("sh denied"), "{stdout}");

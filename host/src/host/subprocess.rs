@@ -98,7 +98,9 @@ impl ProcgateCtxView<'_> {
         let future = if matches!(options.stdin, Stdio::StdoutOf(_)) {
             FutureProcess::done(self.start(allowed, options)?)
         } else {
-            let stdin = self.stdin(&options.stdin)?;
+            let stdin = self.stdin(&options.stdin).inspect_err(|e| {
+                audit::spawn_failed(&self.ctx.audit, allowed.decision, &e.to_request())
+            })?;
             let stdio = procgate_child::Stdio {
                 stdin,
                 stdout: allowed.stdout,

@@ -75,6 +75,22 @@ fn main() {
                 .map(|_| ())
                 .unwrap_err();
             println!("broken {}", kind(&e));
+            // The same two through the async face, whose creates the host
+            // starts in a task (`start-subprocess-exec`): the task logs.
+            procgate_guest::aio::run(async {
+                let p =
+                    procgate_guest::aio::create_subprocess_exec("true", ["aio"], Options::new())
+                        .await
+                        .unwrap();
+                println!("aio-true pid {} rc {:?}", p.pid(), p.wait().await);
+                let e =
+                    procgate_guest::aio::create_subprocess_exec(&args[2], [""; 0], Options::new())
+                        .await
+                        .map(|_| ())
+                        .unwrap_err();
+                println!("aio-broken {}", kind(&e));
+            })
+            .unwrap();
             let e = create_subprocess_exec("sh", [""; 0], Options::new())
                 .map(|_| ())
                 .unwrap_err();
