@@ -14,6 +14,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::Notify;
 
+/// Most launches of one guest under way at once ([`Children::starting`]):
+/// four, twice the two workers of this machine's host and so enough to
+/// keep them busy (`bench/README.md`, `concurrent-*`). Each holds its
+/// plan (arguments and environment, whose size the guest chooses) until
+/// it is over, so this also bounds what a guest starting processes in a
+/// loop makes the host hold.
+pub const LAUNCHES_AT_ONCE: usize = 4;
+
 /// How long a child the guest gave up gets between SIGTERM and SIGKILL,
 /// unless the embedder sets another ([`Children::with_grace`]).
 pub const DEFAULT_KILL_GRACE: Duration = Duration::from_millis(200);
@@ -42,6 +50,8 @@ pub struct Children {
     /// Spawns the policy allowed whose launch is under way in a task
     /// ([`Children::starting`]).
     starting: AtomicUsize,
+    /// Launches at once ([`LAUNCHES_AT_ONCE`]).
+    launches: Arc<tokio::sync::Semaphore>,
     ending: AtomicUsize,
     ended: Notify,
     unended: Mutex<Vec<u32>>,
@@ -61,6 +71,7 @@ impl Children {
             counted: Counted::new(),
             spawned: AtomicU64::new(0),
             starting: AtomicUsize::new(0),
+            launches: Arc::new(tokio::sync::Semaphore::new(LAUNCHES_AT_ONCE)),
             ending: AtomicUsize::new(0),
             ended: Notify::new(),
             unended: Mutex::new(Vec::new()),
@@ -102,20 +113,30 @@ impl Children {
     /// so that the guest's end neither misses nor outruns a child launched
     /// for it.
     ///
+    ///
+    /// At most [`LAUNCHES_AT_ONCE`] are under way: this waits for a place
+    /// (counted meanwhile).
+    ///
     /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let children = std::sync::Arc::new(procgate_child::Children::default());
-    /// let mut starting = children.starting();
+    /// let mut starting = children.starting().await;
     /// assert_eq!((children.usage().live, children.usage().spawned), (1, 1));
     /// starting.launched();
     /// assert_eq!(children.usage(), procgate_policy::Usage::default());
+    /// # });
     /// ```
-    pub fn starting(self: &Arc<Self>) -> Starting {
+    pub async fn starting(self: &Arc<Self>) -> Starting {
         self.starting.fetch_add(1, Ordering::SeqCst);
         self.ending.fetch_add(1, Ordering::SeqCst);
-        Starting {
+        let mut starting = Starting {
             children: Arc::clone(self),
             counted: true,
-        }
+            place: None,
+        };
+        // The semaphore is never closed.
+        starting.place = Arc::clone(&self.launches).acquire_owned().await.ok();
+        starting
     }
 
     /// How many children are live ([`Children::usage`]).
@@ -299,6 +320,8 @@ pub struct Starting {
     children: Arc<Children>,
     /// Whether it still counts for the limits.
     counted: bool,
+    /// Its place among the guest's [`LAUNCHES_AT_ONCE`].
+    place: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl Starting {
@@ -306,6 +329,7 @@ impl Starting {
     /// started counts itself). [`Children::ended`] still waits for the
     /// guard.
     pub fn launched(&mut self) {
+        self.place = None;
         if std::mem::replace(&mut self.counted, false) {
             self.children.starting.fetch_sub(1, Ordering::SeqCst);
         }

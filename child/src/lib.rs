@@ -37,6 +37,6 @@ pub mod spawn;
 mod timeout;
 
 pub use child::{Child, Pipe, Unavailable};
-pub use children::{Children, Starting, DEFAULT_KILL_GRACE};
+pub use children::{Children, Starting, DEFAULT_KILL_GRACE, LAUNCHES_AT_ONCE};
 pub use exit::ChildExit;
 pub use spawn::{spawn, Input, Output, Stdio};

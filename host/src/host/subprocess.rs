@@ -109,7 +109,7 @@ impl ProcgateCtxView<'_> {
             };
             let children = Arc::clone(&self.ctx.children);
             let auditor = Arc::clone(&self.ctx.audit);
-            let mut starting = children.starting();
+            let mut starting = children.starting().await;
             FutureProcess::launch(
                 async move {
                     let Allowed { plan, decision, .. } = allowed;
