@@ -51,6 +51,16 @@ fn try_now(
     }
 }
 
+/// The size of the pipe `fd` is an end of (`F_GETPIPE_SZ`).
+fn pipe_size(fd: &OwnedFd) -> io::Result<usize> {
+    // SAFETY: a plain fcntl on a descriptor the caller holds.
+    let n = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETPIPE_SZ) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
 fn set_nonblocking(fd: &OwnedFd) -> io::Result<()> {
     let raw = fd.as_raw_fd();
     // SAFETY: fcntl on a descriptor we own.
@@ -123,6 +133,11 @@ impl PipeReader {
     /// Whether [`PipeReader::grow_once`] grew the pipe.
     pub fn grown(&self) -> bool {
         self.growth.grown()
+    }
+
+    /// The pipe's size now (`F_GETPIPE_SZ`).
+    pub fn capacity(&self) -> io::Result<usize> {
+        pipe_size(self.fd.get_ref())
     }
 
     /// The pipe's descriptor (non-blocking, registered with tokio).
@@ -257,12 +272,7 @@ impl PipeWriter {
 
     /// The pipe's size now (`F_GETPIPE_SZ`).
     pub fn capacity(&self) -> io::Result<usize> {
-        // SAFETY: a plain fcntl on our own descriptor.
-        let n = unsafe { libc::fcntl(self.fd.get_ref().as_raw_fd(), libc::F_GETPIPE_SZ) };
-        if n < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(n as usize)
+        pipe_size(self.fd.get_ref())
     }
 
     fn raw_write(fd: &OwnedFd, buf: &[u8]) -> io::Result<usize> {

@@ -24,13 +24,6 @@ fn piped_stdout() -> Stdio {
     }
 }
 
-fn pipe_size(pipe: &PipeReader) -> usize {
-    // SAFETY: F_GETPIPE_SZ on a descriptor the reader keeps open.
-    let n = unsafe { libc::fcntl(pipe.as_fd().as_raw_fd(), libc::F_GETPIPE_SZ) };
-    assert!(n > 0, "{}", std::io::Error::last_os_error());
-    n as usize
-}
-
 /// Bytes waiting in `pipe` now (`FIONREAD`).
 fn waiting(pipe: &PipeReader) -> usize {
     let mut n: libc::c_int = 0;
@@ -48,7 +41,7 @@ async fn communicate(program: &str, args: &[&str], full_first: bool) -> (Vec<u8>
     let children = Arc::new(Children::default());
     let mut child = spawn(&plan(program, args), piped_stdout(), &children).unwrap();
     let pipe = child.stdout.shared().cloned().unwrap();
-    let before = pipe_size(&pipe);
+    let before = pipe.capacity().unwrap();
     assert!(before < GROWN_PIPE, "a new pipe is already {before} bytes");
     if full_first {
         let mut tries = 0;
@@ -66,7 +59,7 @@ async fn communicate(program: &str, args: &[&str], full_first: bool) -> (Vec<u8>
         .expect("communicate did not end")
         .unwrap();
     assert_eq!(out.returncode, 0);
-    (out.stdout.unwrap(), pipe_size(&pipe))
+    (out.stdout.unwrap(), pipe.capacity().unwrap())
 }
 
 #[test]

@@ -99,6 +99,8 @@ impl Pollable for ExitPollable {
 /// does); dropping it before the task ran launches nothing.
 pub struct FutureProcess {
     state: Launch,
+    /// Which of stdout and stderr are inherited ([`Process::new`]).
+    inherit: [bool; 2],
 }
 
 /// What a launch task gives: the child, and the guard that keeps the
@@ -111,12 +113,12 @@ pub(crate) struct Launched {
 }
 
 enum Launch {
-    /// The task, and which of stdout and stderr are inherited.
-    Running(AbortOnDropJoinHandle<Launched>, [bool; 2]),
+    /// The task.
+    Running(AbortOnDropJoinHandle<Launched>),
     /// The task's result.
-    Launched(Launched, [bool; 2]),
+    Launched(Launched),
     /// Started within the call (`stdout-of`).
-    Done(Result<Process>),
+    Done(Process),
     Taken,
 }
 
@@ -127,32 +129,33 @@ impl FutureProcess {
         inherit: [bool; 2],
     ) -> FutureProcess {
         FutureProcess {
-            state: Launch::Running(wasmtime_wasi::runtime::spawn(spawn), inherit),
+            state: Launch::Running(wasmtime_wasi::runtime::spawn(spawn)),
+            inherit,
         }
     }
 
     /// A start that is already over.
     pub(crate) fn done(process: Process) -> FutureProcess {
         FutureProcess {
-            state: Launch::Done(Ok(process)),
+            state: Launch::Done(process),
+            inherit: [false; 2],
         }
     }
 
     /// The process if the start is over: `None` while it runs; afterwards
     /// the process (or the error) once, then `invalid-argument`.
     pub(crate) fn get(&mut self, inherited: &InheritedStdio) -> Option<Result<Process>> {
-        if let Launch::Running(task, inherit) = &mut self.state {
+        if let Launch::Running(task) = &mut self.state {
             let launched = task.now_or_never()?;
-            self.state = Launch::Launched(launched, *inherit);
+            self.state = Launch::Launched(launched);
         }
         match std::mem::replace(&mut self.state, Launch::Taken) {
-            Launch::Launched(launched, inherit) => {
-                let Launched { child, starting } = launched;
-                let process = child.map(|child| Process::new(child, inherit, inherited));
+            Launch::Launched(Launched { child, starting }) => {
+                let process = child.map(|child| Process::new(child, self.inherit, inherited));
                 drop(starting);
                 Some(process)
             }
-            Launch::Done(result) => Some(result),
+            Launch::Done(process) => Some(Ok(process)),
             Launch::Taken => Some(Err(Error::InvalidArgument(
                 "the started process was already taken".into(),
             ))),
@@ -164,9 +167,8 @@ impl FutureProcess {
 #[async_trait::async_trait]
 impl Pollable for FutureProcess {
     async fn ready(&mut self) {
-        if let Launch::Running(task, inherit) = &mut self.state {
-            let launched = task.await;
-            self.state = Launch::Launched(launched, *inherit);
+        if let Launch::Running(task) = &mut self.state {
+            self.state = Launch::Launched(task.await);
         }
     }
 }

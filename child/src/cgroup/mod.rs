@@ -198,33 +198,26 @@ impl GuestCgroup {
                 .open(dir)
                 .map(OwnedFd::from)
         };
-        let leaf = |dir: PathBuf, fd: OwnedFd, events: Option<std::fs::File>, keeps: bool| {
-            let leaf = Leaf {
-                dir,
-                fd: Some(fd),
-                events: std::sync::OnceLock::new(),
-                keeps,
-                killed: AtomicBool::new(false),
-                seen_empty: AtomicBool::new(false),
-                guest: Arc::clone(self),
-            };
-            if let Some(events) = events {
-                let _ = leaf.events.set(events);
-            }
-            leaf
+        let leaf = |dir: PathBuf, fd: OwnedFd, events: Option<std::fs::File>| Leaf {
+            dir,
+            fd: Some(fd),
+            events,
+            killed: AtomicBool::new(false),
+            seen_empty: AtomicBool::new(false),
+            guest: Arc::clone(self),
         };
         while let Some(free) = self.free.lock().ok().and_then(|mut f| f.pop()) {
             match free.open {
                 // Still there (someone may have removed the empty leaf).
                 Some((fd, events)) if populated_at(&events).is_some() => {
-                    return Ok(leaf(free.dir, fd, Some(events), true));
+                    return Ok(leaf(free.dir, fd, Some(events)));
                 }
                 Some(_) => {
                     self.kept.fetch_sub(1, Ordering::SeqCst);
                 }
                 None => {
                     if let Ok(fd) = open(&free.dir) {
-                        return Ok(leaf(free.dir, fd, None, false));
+                        return Ok(leaf(free.dir, fd, None));
                     }
                 }
             }
@@ -232,21 +225,27 @@ impl GuestCgroup {
         let k = self.next.fetch_add(1, Ordering::Relaxed);
         let dir = self.dir.join(format!("c{k}"));
         std::fs::create_dir(&dir)?;
-        match open(&dir) {
-            Ok(fd) => {
-                let keeps = self
-                    .kept
-                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                        (n < KEPT_OPEN).then_some(n + 1)
-                    })
-                    .is_ok();
-                Ok(leaf(dir, fd, None, keeps))
-            }
+        let fd = match open(&dir) {
+            Ok(fd) => fd,
             Err(e) => {
                 let _ = std::fs::remove_dir(&dir);
-                Err(e)
+                return Err(e);
             }
-        }
+        };
+        let events = self
+            .kept
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < KEPT_OPEN).then_some(n + 1)
+            })
+            .ok()
+            .and_then(|_| {
+                let events = std::fs::File::open(dir.join("cgroup.events"));
+                if events.is_err() {
+                    self.kept.fetch_sub(1, Ordering::SeqCst);
+                }
+                events.ok()
+            });
+        Ok(leaf(dir, fd, events))
     }
 
     /// Kills everything left in the guest's cgroup, waits until it is
@@ -338,11 +337,10 @@ fn log_left(dir: &Path, left: Vec<u32>) {
 pub struct Leaf {
     dir: PathBuf,
     fd: Option<OwnedFd>,
-    /// Its `cgroup.events`, once read, if it keeps its descriptors.
-    events: std::sync::OnceLock<std::fs::File>,
-    /// Whether it keeps its descriptors open for the next child (one of
-    /// the guest's [`KEPT_OPEN`]).
-    keeps: bool,
+    /// Its `cgroup.events`, open if the leaf keeps its descriptors from
+    /// one child to the next (one of the guest's [`KEPT_OPEN`]); then `fd`
+    /// stays open too.
+    events: Option<std::fs::File>,
     /// `cgroup.kill` was written: the leaf is never handed out again (on
     /// Linux 6.18 a child `clone3` starts in a cgroup killed before is
     /// SIGKILLed at birth: measured, `tests/tests/soak.rs`).
@@ -374,7 +372,7 @@ impl Leaf {
     /// every later child (measured: with 1,000 children alive, closing
     /// inherited descriptors was the largest single cost of a spawn).
     pub(crate) fn started(&mut self) {
-        if !self.keeps {
+        if self.events.is_none() {
             self.fd = None;
         }
     }
@@ -400,16 +398,9 @@ impl Leaf {
         if self.seen_empty.load(Ordering::Relaxed) {
             return true;
         }
-        let empty = if self.keeps {
-            match self.events.get() {
-                Some(events) => unpopulated_at(events),
-                None => match std::fs::File::open(self.dir.join("cgroup.events")) {
-                    Ok(events) => unpopulated_at(self.events.get_or_init(|| events)),
-                    Err(_) => unpopulated(&self.dir),
-                },
-            }
-        } else {
-            unpopulated(&self.dir)
+        let empty = match &self.events {
+            Some(events) => unpopulated_at(events),
+            None => unpopulated(&self.dir),
         };
         if empty {
             self.seen_empty.store(true, Ordering::Relaxed);
@@ -447,42 +438,33 @@ impl Drop for Leaf {
     /// removed); one with processes left is killed, and removed with the
     /// guest's cgroup.
     fn drop(&mut self) {
-        let populated = !self.is_empty();
-        if populated {
+        let empty = self.is_empty();
+        if !empty {
             self.kill_populated();
         }
-        let kept = match (self.keeps, self.fd.take(), self.events.take()) {
-            (true, Some(fd), Some(events)) => Some((fd, events)),
-            _ => None,
-        };
-        let give_back = |guest: &GuestCgroup| {
-            if self.keeps {
-                guest.kept.fetch_sub(1, Ordering::SeqCst);
-            }
-        };
-        if populated {
-            give_back(&self.guest);
-            return;
-        }
-        if self.killed.load(Ordering::SeqCst) {
-            give_back(&self.guest);
-            let _ = std::fs::remove_dir(&self.dir);
-            return;
-        }
-        if let Ok(mut free) = self.guest.free.lock() {
-            if !self.guest.removed.load(Ordering::SeqCst) {
-                if kept.is_none() {
-                    give_back(&self.guest);
+        // A leaf that keeps its descriptors has both open.
+        let open = self
+            .events
+            .take()
+            .zip(self.fd.take())
+            .map(|(e, fd)| (fd, e));
+        if empty && !self.killed.load(Ordering::SeqCst) {
+            if let Ok(mut free) = self.guest.free.lock() {
+                if !self.guest.removed.load(Ordering::SeqCst) {
+                    free.push(Free {
+                        dir: std::mem::take(&mut self.dir),
+                        open,
+                    });
+                    return;
                 }
-                free.push(Free {
-                    dir: std::mem::take(&mut self.dir),
-                    open: kept,
-                });
-                return;
             }
         }
-        give_back(&self.guest);
-        let _ = std::fs::remove_dir(&self.dir);
+        if open.is_some() {
+            self.guest.kept.fetch_sub(1, Ordering::SeqCst);
+        }
+        if empty {
+            let _ = std::fs::remove_dir(&self.dir);
+        }
     }
 }
 
