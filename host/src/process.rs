@@ -85,11 +85,12 @@ impl ExitPollable {
 #[async_trait::async_trait]
 impl Pollable for ExitPollable {
     async fn ready(&mut self) {
-        if std::mem::replace(&mut self.asked, true) {
-            self.exit.wait_reported().await;
-        } else {
-            self.exit.wait().await;
+        // `wait` without its future nested in this one: the guest's `poll`
+        // holds one boxed future per pollable it waits on.
+        if !std::mem::replace(&mut self.asked, true) && self.exit.returncode().is_some() {
+            return;
         }
+        self.exit.wait_reported().await;
     }
 }
 

@@ -96,7 +96,7 @@ pub const KEPT_OPEN: usize = 8;
 /// A free leaf, with its descriptors if it keeps them.
 #[derive(Debug)]
 struct Free {
-    dir: PathBuf,
+    k: u64,
     open: Option<(OwnedFd, std::fs::File)>,
 }
 
@@ -198,8 +198,8 @@ impl GuestCgroup {
                 .open(dir)
                 .map(OwnedFd::from)
         };
-        let leaf = |dir: PathBuf, fd: OwnedFd, events: Option<std::fs::File>| Leaf {
-            dir,
+        let leaf = |k: u64, fd: OwnedFd, events: Option<std::fs::File>| Leaf {
+            k,
             fd: Some(fd),
             events,
             killed: AtomicBool::new(false),
@@ -210,20 +210,20 @@ impl GuestCgroup {
             match free.open {
                 // Still there (someone may have removed the empty leaf).
                 Some((fd, events)) if populated_at(&events).is_some() => {
-                    return Ok(leaf(free.dir, fd, Some(events)));
+                    return Ok(leaf(free.k, fd, Some(events)));
                 }
                 Some(_) => {
                     self.kept.fetch_sub(1, Ordering::SeqCst);
                 }
                 None => {
-                    if let Ok(fd) = open(&free.dir) {
-                        return Ok(leaf(free.dir, fd, None));
+                    if let Ok(fd) = open(&self.leaf_dir(free.k)) {
+                        return Ok(leaf(free.k, fd, None));
                     }
                 }
             }
         }
         let k = self.next.fetch_add(1, Ordering::Relaxed);
-        let dir = self.dir.join(format!("c{k}"));
+        let dir = self.leaf_dir(k);
         std::fs::create_dir(&dir)?;
         let fd = match open(&dir) {
             Ok(fd) => fd,
@@ -245,7 +245,15 @@ impl GuestCgroup {
                 }
                 events.ok()
             });
-        Ok(leaf(dir, fd, events))
+        Ok(leaf(k, fd, events))
+    }
+
+    /// The directory of leaf number `k`. A leaf holds its number, not its
+    /// path: a path is about 100 bytes of heap per live child, a number
+    /// none, and the path is needed only when the leaf is made, opened
+    /// again, read without a kept descriptor, killed or removed.
+    fn leaf_dir(&self, k: u64) -> PathBuf {
+        self.dir.join(format!("c{k}"))
     }
 
     /// Kills everything left in the guest's cgroup, waits until it is
@@ -285,7 +293,7 @@ impl GuestCgroup {
     /// whether it is gone (a cgroup with a process in it stays).
     fn remove(&self) -> bool {
         for k in 0..self.next.load(Ordering::Relaxed) {
-            let leaf = self.dir.join(format!("c{k}"));
+            let leaf = self.leaf_dir(k);
             match std::fs::remove_dir(&leaf) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => remove_tree(&leaf),
                 _ => {}
@@ -335,7 +343,8 @@ fn log_left(dir: &Path, left: Vec<u32>) {
 /// One child's cgroup, inside its guest's.
 #[derive(Debug)]
 pub struct Leaf {
-    dir: PathBuf,
+    /// Its number in the guest's cgroup ([`GuestCgroup::leaf_dir`]).
+    k: u64,
     fd: Option<OwnedFd>,
     /// Its `cgroup.events`, open if the leaf keeps its descriptors from
     /// one child to the next (one of the guest's [`KEPT_OPEN`]); then `fd`
@@ -400,7 +409,7 @@ impl Leaf {
         }
         let empty = match &self.events {
             Some(events) => unpopulated_at(events),
-            None => unpopulated(&self.dir),
+            None => unpopulated(&self.dir()),
         };
         if empty {
             self.seen_empty.store(true, Ordering::Relaxed);
@@ -412,7 +421,12 @@ impl Leaf {
     /// never to be handed out again.
     fn kill_populated(&self) {
         self.killed.store(true, Ordering::SeqCst);
-        let _ = write_file(&self.dir.join("cgroup.kill"), "1");
+        let _ = write_file(&self.dir().join("cgroup.kill"), "1");
+    }
+
+    /// The leaf's directory.
+    pub(crate) fn dir(&self) -> PathBuf {
+        self.guest.leaf_dir(self.k)
     }
 
     /// Waits (up to [`KILL_WAIT`]) until the leaf is empty; returns the
@@ -427,7 +441,7 @@ impl Leaf {
         if empty {
             Vec::new()
         } else {
-            pids_in(&self.dir)
+            pids_in(&self.dir())
         }
     }
 }
@@ -451,10 +465,7 @@ impl Drop for Leaf {
         if empty && !self.killed.load(Ordering::SeqCst) {
             if let Ok(mut free) = self.guest.free.lock() {
                 if !self.guest.removed.load(Ordering::SeqCst) {
-                    free.push(Free {
-                        dir: std::mem::take(&mut self.dir),
-                        open,
-                    });
+                    free.push(Free { k: self.k, open });
                     return;
                 }
             }
@@ -463,7 +474,7 @@ impl Drop for Leaf {
             self.guest.kept.fetch_sub(1, Ordering::SeqCst);
         }
         if empty {
-            let _ = std::fs::remove_dir(&self.dir);
+            let _ = std::fs::remove_dir(self.dir());
         }
     }
 }

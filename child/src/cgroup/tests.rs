@@ -80,16 +80,16 @@ fn an_emptied_leaf_is_the_next_childs() {
         return;
     };
     let leaf = guest.leaf().unwrap();
-    let first = leaf.dir.clone();
+    let first = leaf.dir().clone();
     // A process came and went: the leaf is empty again.
     let mut sleeper = sleeper_in(&first);
     sleeper.kill().unwrap();
     sleeper.wait().unwrap();
     drop(leaf);
     let again = guest.leaf().unwrap();
-    assert_eq!(again.dir, first, "an empty leaf was not reused");
+    assert_eq!(again.dir(), first, "an empty leaf was not reused");
     let other = guest.leaf().unwrap();
-    assert_ne!(other.dir, first, "one leaf handed to two children");
+    assert_ne!(other.dir(), first, "one leaf handed to two children");
 }
 
 #[test]
@@ -102,14 +102,14 @@ fn a_free_leaf_removed_meanwhile_is_passed_over() {
         leaf.events.is_some(),
         "the guest's first leaf keeps its descriptors"
     );
-    let first = leaf.dir.clone();
+    let first = leaf.dir().clone();
     drop(leaf);
     // Someone removed the empty leaf (the host's user may): the host still
     // holds its descriptors, which now name a cgroup that is gone.
     std::fs::remove_dir(&first).unwrap();
     let next = guest.leaf().unwrap();
-    assert_ne!(next.dir, first, "a removed leaf was handed out");
-    assert!(next.dir.is_dir());
+    assert_ne!(next.dir(), first, "a removed leaf was handed out");
+    assert!(next.dir().is_dir());
 }
 
 #[test]
@@ -118,7 +118,7 @@ fn a_leaf_dropped_with_a_process_in_it_is_killed_and_not_reused() {
         return;
     };
     let leaf = guest.leaf().unwrap();
-    let dir = leaf.dir.clone();
+    let dir = leaf.dir().clone();
     // A descendant still in the leaf when its handle goes (its ending
     // timed out, say): nothing killed it before this drop.
     let mut sleeper = sleeper_in(&dir);
@@ -129,7 +129,8 @@ fn a_leaf_dropped_with_a_process_in_it_is_killed_and_not_reused() {
     );
     let next = guest.leaf().unwrap();
     assert_ne!(
-        next.dir, dir,
+        next.dir(),
+        dir,
         "a leaf dropped populated was handed out again"
     );
 }
@@ -140,7 +141,7 @@ fn a_process_that_entered_a_free_leaf_is_ended_with_the_next_child_there() {
         return;
     };
     let leaf = guest.leaf().unwrap();
-    let dir = leaf.dir.clone();
+    let dir = leaf.dir().clone();
     leaf.kill();
     drop(leaf);
     // Something entered the free leaf (root, or the host's user): the
@@ -148,7 +149,7 @@ fn a_process_that_entered_a_free_leaf_is_ended_with_the_next_child_there() {
     // next child's ending, which reads it afresh, ends what is there.
     let mut sleeper = sleeper_in(&dir);
     let next = guest.leaf().unwrap();
-    assert_eq!(next.dir, dir, "the free leaf was not reused");
+    assert_eq!(next.dir(), dir, "the free leaf was not reused");
     next.kill();
     assert_killed(
         &mut sleeper,
@@ -162,7 +163,7 @@ fn killing_a_leaf_kills_what_is_in_it() {
         return;
     };
     let leaf = guest.leaf().unwrap();
-    let mut sleeper = sleeper_in(&leaf.dir);
+    let mut sleeper = sleeper_in(&leaf.dir());
     leaf.kill();
     assert_killed(&mut sleeper, "Leaf::kill left a process running");
 }
@@ -173,7 +174,7 @@ fn a_killed_leaf_is_not_handed_out_again() {
         return;
     };
     let leaf = guest.leaf().unwrap();
-    let dir = leaf.dir.clone();
+    let dir = leaf.dir().clone();
     let mut sleeper = sleeper_in(&dir);
     leaf.kill();
     assert_killed(&mut sleeper, "Leaf::kill left a process running");
@@ -181,7 +182,7 @@ fn a_killed_leaf_is_not_handed_out_again() {
     // A child started in a cgroup killed before dies at birth (clone3
     // with CLONE_INTO_CGROUP, Linux 6.18): a killed leaf is removed.
     let next = guest.leaf().unwrap();
-    assert_ne!(next.dir, dir, "a killed leaf was handed out again");
+    assert_ne!(next.dir(), dir, "a killed leaf was handed out again");
     assert!(!dir.exists(), "the killed leaf {} was left", dir.display());
 }
 
@@ -192,14 +193,14 @@ fn a_reused_leaf_is_looked_at_afresh() {
     };
     // The first child's leaf was seen empty (its ending looked) and freed.
     let leaf = guest.leaf().unwrap();
-    let dir = leaf.dir.clone();
+    let dir = leaf.dir().clone();
     leaf.kill();
     drop(leaf);
     // The next child gets the same leaf: what it left there must be
     // killed, whatever the leaf's first user saw.
     let again = guest.leaf().unwrap();
-    assert_eq!(again.dir, dir, "an empty leaf was not reused");
-    let mut sleeper = sleeper_in(&again.dir);
+    assert_eq!(again.dir(), dir, "an empty leaf was not reused");
+    let mut sleeper = sleeper_in(&again.dir());
     again.kill();
     assert_killed(&mut sleeper, "a reused leaf's process outlived Leaf::kill");
 }
@@ -230,10 +231,10 @@ fn the_guests_end_kills_what_is_left_and_removes_every_cgroup() {
     let free = guest.leaf().unwrap();
     let killed = guest.leaf().unwrap();
     let busy = guest.leaf().unwrap();
-    let mut in_killed = sleeper_in(&killed.dir);
+    let mut in_killed = sleeper_in(&killed.dir());
     killed.kill();
     assert_killed(&mut in_killed, "Leaf::kill left a process running");
-    let below = busy.dir.join("made-by-a-child");
+    let below = busy.dir().join("made-by-a-child");
     std::fs::create_dir(&below).unwrap();
     let mut sleeper = sleeper_in(&below);
     drop((free, killed));
@@ -251,7 +252,7 @@ fn an_empty_guest_cgroup_is_removed_with_its_leaves() {
     };
     let first = guest.leaf().unwrap();
     let second = guest.leaf().unwrap();
-    let below = second.dir.join("made-by-a-child");
+    let below = second.dir().join("made-by-a-child");
     std::fs::create_dir(&below).unwrap();
     drop((first, second));
     end_and_assert_gone(&guest);

@@ -45,11 +45,15 @@ impl Process {
     pub(super) fn new(spawned: Spawned) -> Self {
         Self {
             stdin: spawned.stdin.map(|core| StreamWriter {
-                core,
+                core: Box::new(core),
                 closing: None,
             }),
-            stdout: spawned.stdout.map(|core| StreamReader { core }),
-            stderr: spawned.stderr.map(|core| StreamReader { core }),
+            stdout: spawned.stdout.map(|core| StreamReader {
+                core: Box::new(core),
+            }),
+            stderr: spawned.stderr.map(|core| StreamReader {
+                core: Box::new(core),
+            }),
             core: spawned.proc,
         }
     }
@@ -232,7 +236,7 @@ impl Process {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn start_communicate(&mut self, input: Option<&[u8]>) -> Result<Communication<'_>> {
-        let feed = shared::plan_feed(self.stdin.as_mut().map(|w| &mut w.core), input);
+        let feed = shared::plan_feed(self.stdin.as_mut().map(|w| &mut *w.core), input);
         // A close still running in the background: awaited with the result.
         let closing = self.stdin.as_mut().and_then(|w| w.closing.take());
         let (future, feeding) = match feed {

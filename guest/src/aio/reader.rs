@@ -30,7 +30,7 @@ use super::*;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct StreamReader {
-    pub(crate) core: ReaderCore,
+    pub(crate) core: Box<ReaderCore>,
 }
 
 impl StreamReader {

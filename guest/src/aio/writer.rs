@@ -64,7 +64,7 @@ async fn flush(stream: &OutputStream) -> Result<(), StreamError> {
 pub struct StreamWriter {
     // Field order is drop order: the stream (in `core`) before the process
     // (also in `core`); the closing task owns its own stream.
-    pub(crate) core: WriterCore,
+    pub(crate) core: Box<WriterCore>,
     /// The background task of `close`, sending what was buffered.
     pub(super) closing: Option<Closing>,
 }

@@ -40,8 +40,8 @@ macro_rules! faces {
 
         impl Communicates for crate::$face::Process {
             fn cores(&mut self) -> (&ProcCore, Option<&mut ReaderCore>, Option<&mut ReaderCore>) {
-                let stdout = self.stdout.as_mut().map(|r| &mut r.core);
-                (&self.core, stdout, self.stderr.as_mut().map(|r| &mut r.core))
+                let stdout = self.stdout.as_mut().map(|r| &mut *r.core);
+                (&self.core, stdout, self.stderr.as_mut().map(|r| &mut *r.core))
             }
         }
 
@@ -51,9 +51,9 @@ macro_rules! faces {
             /// is left to finish on the reactor, if one runs).
             pub(crate) fn into_spawned(self) -> Spawned {
                 Spawned {
-                    stdin: self.stdin.map(|w| w.core),
-                    stdout: self.stdout.map(|r| r.core),
-                    stderr: self.stderr.map(|r| r.core),
+                    stdin: self.stdin.map(|w| *w.core),
+                    stdout: self.stdout.map(|r| *r.core),
+                    stderr: self.stderr.map(|r| *r.core),
                     proc: self.core,
                 }
             }

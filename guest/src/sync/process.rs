@@ -42,9 +42,15 @@ pub struct Process {
 impl Process {
     pub(crate) fn new(spawned: Spawned) -> Self {
         Self {
-            stdin: spawned.stdin.map(|core| StreamWriter { core }),
-            stdout: spawned.stdout.map(|core| StreamReader { core }),
-            stderr: spawned.stderr.map(|core| StreamReader { core }),
+            stdin: spawned.stdin.map(|core| StreamWriter {
+                core: Box::new(core),
+            }),
+            stdout: spawned.stdout.map(|core| StreamReader {
+                core: Box::new(core),
+            }),
+            stderr: spawned.stderr.map(|core| StreamReader {
+                core: Box::new(core),
+            }),
             core: spawned.proc,
         }
     }
@@ -226,7 +232,7 @@ impl Process {
     /// # Ok::<(), procgate_guest::Error>(())
     /// ```
     pub fn start_communicate(&mut self, input: Option<&[u8]>) -> Result<Communication<'_>> {
-        let feed = shared::plan_feed(self.stdin.as_mut().map(|w| &mut w.core), input);
+        let feed = shared::plan_feed(self.stdin.as_mut().map(|w| &mut *w.core), input);
         let future = match feed {
             Feed::Host(input) => self.core.wit.start_communicate(input.as_deref())?,
             Feed::Guest(data) => {

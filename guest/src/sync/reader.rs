@@ -26,7 +26,7 @@ use super::*;
 /// # Ok::<(), procgate_guest::Error>(())
 /// ```
 pub struct StreamReader {
-    pub(crate) core: ReaderCore,
+    pub(crate) core: Box<ReaderCore>,
 }
 
 impl StreamReader {

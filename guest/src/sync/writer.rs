@@ -26,7 +26,7 @@ use super::*;
 /// # Ok::<(), procgate_guest::Error>(())
 /// ```
 pub struct StreamWriter {
-    pub(crate) core: WriterCore,
+    pub(crate) core: Box<WriterCore>,
 }
 
 impl StreamWriter {
