@@ -113,7 +113,6 @@ impl Children {
     /// so that the guest's end neither misses nor outruns a child launched
     /// for it.
     ///
-    ///
     /// At most [`LAUNCHES_AT_ONCE`] are under way: this waits for a place
     /// (counted meanwhile).
     ///
@@ -290,10 +289,16 @@ impl Children {
             let left = lifecycle::end(&*exit, children.grace, KILL_WAIT).await;
             children.record_unended(&left);
             drop(exit);
-            if children.ending.fetch_sub(1, Ordering::SeqCst) == 1 {
-                children.ended.notify_waiters();
-            }
+            children.ending_over();
         });
+    }
+
+    /// One ending (or launch) that [`Children::ended`] waits for is over:
+    /// the last wakes it.
+    fn ending_over(&self) {
+        if self.ending.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.ended.notify_waiters();
+        }
     }
 
     /// Waits until every launch under way is over ([`Children::starting`])
@@ -339,10 +344,7 @@ impl Starting {
 impl Drop for Starting {
     fn drop(&mut self) {
         self.launched();
-        let children = &self.children;
-        if children.ending.fetch_sub(1, Ordering::SeqCst) == 1 {
-            children.ended.notify_waiters();
-        }
+        self.children.ending_over();
     }
 }
 

@@ -101,9 +101,7 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    let starting = shared::start_exec(program, args, &options)?;
-    ready(starting.subscribe()).await;
-    starting.started(&options).map(Process::new)
+    launched(shared::start_exec(program, args, &options)?, &options).await
 }
 
 /// Run the `cmd` shell command with the host's shell (`/bin/sh -c cmd`
@@ -121,7 +119,12 @@ where
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub async fn create_subprocess_shell(cmd: &str, options: Options) -> Result<Process> {
-    let starting = shared::start_shell(cmd, &options)?;
+    launched(shared::start_shell(cmd, &options)?, &options).await
+}
+
+/// The process of a start the host made, once it is launched; other
+/// futures run meanwhile.
+async fn launched(starting: shared::Starting, options: &Options) -> Result<Process> {
     ready(starting.subscribe()).await;
-    starting.started(&options).map(Process::new)
+    starting.started(options).map(Process::new)
 }

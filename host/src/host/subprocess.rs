@@ -31,6 +31,11 @@ fn output(stdio: &Stdio, which: &str, ctx: &crate::ProcgateCtx) -> Result<Output
     })
 }
 
+/// Which of stdout and stderr the options inherit ([`Process::new`]).
+fn inherits(options: &Options) -> [bool; 2] {
+    [&options.stdout, &options.stderr].map(|s| matches!(s, Stdio::Inherit))
+}
+
 /// The `spawn` audit event of a child just started.
 fn audit_spawned(auditor: &Arc<Auditor>, decision: u64, plan: &SpawnPlan, child: &Child) {
     let exit = child.exit();
@@ -94,7 +99,6 @@ impl ProcgateCtxView<'_> {
         options: &Options,
     ) -> Result<Resource<FutureProcess>> {
         let allowed = self.decide(req, options).await?;
-        let inherit = [&options.stdout, &options.stderr].map(|s| matches!(s, Stdio::Inherit));
         let future = if matches!(options.stdin, Stdio::StdoutOf(_)) {
             FutureProcess::done(self.start(allowed, options)?)
         } else {
@@ -121,7 +125,7 @@ impl ProcgateCtxView<'_> {
                     }
                     Launched { child, starting }
                 },
-                inherit,
+                inherits(options),
             )
         };
         Ok(self.table.push(future)?)
@@ -190,8 +194,11 @@ impl ProcgateCtxView<'_> {
                 pipe.set_blocking(false)?;
             }
         }
-        let inherit = [&options.stdout, &options.stderr].map(|s| matches!(s, Stdio::Inherit));
-        Ok(Process::new(spawned?, inherit, &self.ctx.inherited))
+        Ok(Process::new(
+            spawned?,
+            inherits(options),
+            &self.ctx.inherited,
+        ))
     }
 
     /// The stdout pipe of `source`, for a pipeline: it must be a pipe the
@@ -212,9 +219,7 @@ impl ProcgateCtxView<'_> {
             Pipe::Held(pipe) => Ok(Arc::clone(pipe)),
         }
     }
-}
 
-impl ProcgateCtxView<'_> {
     /// The request `req` with the options' variables and directory, and
     /// what the guest uses now.
     fn request<'a>(&self, req: SpawnRequest<'a>, options: &'a Options) -> SpawnRequest<'a> {
